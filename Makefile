@@ -1,0 +1,43 @@
+# Every target creates .venv itself, so a fresh clone needs only `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install test lab demo bench classroom html lint clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(PY) pyproject.toml
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e ".[dev,torch]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m ruff check explainer tests benchmarks
+	$(PY) -m pytest -ra
+
+lint: $(STAMP)
+	$(PY) -m ruff check explainer tests benchmarks
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+demo: $(STAMP)
+	$(PY) -m explainer
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_trace.py
+	$(PY) benchmarks/bench_scale.py
+
+classroom: $(STAMP)
+	$(VENV)/bin/voila notebooks/ --no-browser --Voila.ip=127.0.0.1
+
+html: $(STAMP)
+	$(PY) -m explainer.html build/html
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

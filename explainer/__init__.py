@@ -1,0 +1,56 @@
+"""block35 explainer: what ``net += scale * up`` does, shown by running the real block.
+
+Public names are imported lazily, so ``import explainer`` is instant and TensorFlow loads only
+when something that needs it is used (the CLI checks its arguments before that).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    # foundation
+    "build_block35": "blocks", "sample_input": "blocks", "resolve_device": "blocks",
+    "Block35Spec": "blocks",
+    "trace": "trace", "forward": "trace", "Trace": "trace", "TensorRecord": "trace",
+    "TRACE_NAMES": "trace",
+    "block_weights": "weights", "set_block_weights": "weights", "weight_shapes": "weights",
+    "seeded_weights": "weights",
+    "explain_block": "answer", "short_answer": "answer",
+    # residual scaling
+    "scale_sweep": "scaling", "ScaleSweep": "scaling", "depth_profile": "scaling",
+    "DepthProfile": "scaling", "fold_scale": "scaling",
+    # broadcasting and operator semantics
+    "explain_broadcast": "broadcasting", "BroadcastExplanation": "broadcasting",
+    "parse_shape": "broadcasting", "scale_shape_catalogue": "broadcasting",
+    "dispatch": "semantics", "graph_ops": "semantics", "inplace_semantics": "semantics",
+    "dtype_table": "semantics", "scale_gradient": "semantics",
+}
+_SUBMODULES = ("reference", "legacy", "port", "plots", "widgets", "exercises", "validate")
+
+__all__ = sorted(_EXPORTS) + list(_SUBMODULES)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'explainer' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # for editors and type checkers; at run time the lazy table above serves
+    from .blocks import Block35Spec, build_block35, resolve_device, sample_input  # noqa: F401
+    from .trace import TRACE_NAMES, TensorRecord, Trace, forward, trace  # noqa: F401
+    from .weights import (block_weights, seeded_weights, set_block_weights,  # noqa: F401
+                          weight_shapes)

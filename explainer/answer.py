@@ -1,0 +1,74 @@
+"""The plain-words answer to "what does `*` do in `net += scale * up`?", with measured numbers.
+
+Every number in the text comes from running the real block; the statements about Python's
+operator protocol are checked by calling it here (and in depth by :mod:`explainer.semantics`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from .blocks import build_block35, sample_input
+from .trace import Trace, trace
+
+
+@dataclass
+class BlockAnswer:
+    """The answer lines and the trace they were measured from."""
+
+    lines: list[str]
+    trace: Trace
+    ratio_at_scale_1: float | None  # ||up|| / ||net||; None when relu6 clipping makes it nonlinear
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines)
+
+
+def _operator_facts(scale: float, up: tf.Tensor) -> dict:
+    """Ask Python itself how `scale * up` and `net += ...` resolve for these objects."""
+    forward = type(scale).__mul__(scale, up)  # float.__mul__(tensor)
+    reflected = type(up).__rmul__(up, scale)  # what Python tries next
+    return {"mul_returns_notimplemented": forward is NotImplemented,
+            "rmul_type": type(reflected).__name__,
+            "tensor_has_iadd": hasattr(type(up), "__iadd__")}
+
+
+def short_answer() -> str:
+    """Five lines answering the question without running anything (for the README)."""
+    return explain_block(batch=1, size=35).__str__()
+
+
+def explain_block(variant: str = "v1", scale: float = 0.17, activation: str | None = "relu",
+                  batch: int = 1, size: int = 35, seed: int = 0,
+                  device: str = "auto") -> BlockAnswer:
+    """Build and trace one block and answer the question with its numbers."""
+    block = build_block35(variant, scale=scale, activation=activation, seed=seed, device=device)
+    tr = trace(block, sample_input(variant, batch=batch, size=size, seed=seed))
+    up, net = tr["up"], tr["net"]
+    facts = _operator_facts(tr.spec.scale, tf.constant(up.value[:1, :1, :1, :1]))
+    clipped = activation == "relu6"
+    ratio_1 = None if clipped else up.l2 / net.l2
+    mul_step = ("float.__mul__ returns NotImplemented, so Python calls tf.Tensor.__rmul__"
+                if facts["mul_returns_notimplemented"] else "float.__mul__ handles it")
+    iadd = ("tf.Tensor has no __iadd__, so Python computes `net + scale * up` as a new tensor "
+            "and rebinds the name `net`; nothing is modified in place"
+            if not facts["tensor_has_iadd"] else "tf.Tensor defines __iadd__")
+    n_el = int(np.prod(up.shape))
+    lines = [
+        f"`up` is a tensor of shape {up.shape}: the 1x1 conv 'Conv2d_1x1' that projects the "
+        f"{tr['mixed'].shape[-1]} concatenated branch channels back to the {net.shape[-1]} "
+        f"channels of `net`.",
+        f"`scale` is a plain Python float ({tr.spec.scale:g}), a constant, not a trained weight. "
+        f"`*` is element-wise multiplication: {mul_step}, i.e. tf.math.multiply, one `Mul` op; "
+        f"the scalar is broadcast to all {n_el:,} elements.",
+        f"So the residual is shrunk before it is added: ||scale*up|| / ||net|| = "
+        f"{tr.residual_ratio:.4f}" + (f" (at scale 1 it would be {ratio_1:.4f})."
+                                      if ratio_1 is not None else " (clipped to [-6, 6])."),
+        f"`+=`: {iadd}; then the activation ({activation or 'none'}).",
+        "It scales activations, not layers, yet it equals multiplying Conv2d_1x1's weights and "
+        "biases by scale (see fold_scale), and the gradient reaching `up` is scaled by it too.",
+    ]
+    return BlockAnswer(lines, tr, ratio_1)

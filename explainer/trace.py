@@ -1,0 +1,188 @@
+"""Run a block and keep every intermediate tensor under the snippet's own variable names."""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .blocks import UP_SCOPE, Block35Spec, block_spec, keras_name
+from .validate import check_block_input
+
+TRACE_NAMES = ("net", "tower_conv", "tower_conv1_0", "tower_conv1_1", "tower_conv2_0",
+               "tower_conv2_1", "tower_conv2_2", "mixed", "up", "scaled_up", "net_sum", "net_out")
+
+
+def _layer_names(spec: Block35Spec) -> dict[str, str]:
+    """Trace name -> the Keras layer whose output it is (all but the input `net`)."""
+    names = {c.name: f"{keras_name(c.scope)}__Relu" for c in spec.convs}
+    names.update(mixed="mixed", up=keras_name(UP_SCOPE), scaled_up="scaled_up",
+                 net_sum="net_sum", net_out="net_out")
+    return names
+
+
+def scopes_and_code(spec: Block35Spec) -> dict[str, tuple[str, str]]:
+    """Trace name -> (slim scope or TF op name in the original graph, the line of the snippet)."""
+    rows = {"net": ("input", "def block35(net, scale=1.0, activation_fn=tf.nn.relu, ...)")}
+    for c in spec.convs:
+        rows[c.name] = (c.scope, f"{c.name} = slim.conv2d({c.source}, {c.filters}, {c.kernel}, "
+                                 f"scope='{c.scope.split('/')[1]}')")
+    rows["mixed"] = ("concat", "mixed = tf.concat([tower_conv, tower_conv1_1, tower_conv2_2], 3)")
+    rows["up"] = (UP_SCOPE, "up = slim.conv2d(mixed, net.get_shape()[3], 1, normalizer_fn=None, "
+                            "activation_fn=None, scope='Conv2d_1x1')")
+    clip = "  # then clip_by_value(-6, 6)" if spec.activation == "relu6" else ""
+    rows["scaled_up"] = ("mul", f"scale * up{clip}")
+    rows["net_sum"] = ("add", "net += scale * up")
+    act = {"relu": "Relu", "relu6": "Relu6", None: "(no activation)"}[spec.activation]
+    rows["net_out"] = (act, f"net = activation_fn(net)  # {spec.activation}")
+    return rows
+
+
+@dataclass
+class TensorRecord:
+    """One named tensor of a block run. Statistics are computed on first access."""
+
+    name: str
+    scope: str
+    code: str
+    value: np.ndarray = field(repr=False)
+    device: str
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(int(d) for d in self.value.shape)
+
+    @property
+    def dtype(self) -> str:
+        return str(self.value.dtype)
+
+    @cached_property
+    def _as64(self) -> np.ndarray:
+        return self.value.astype(np.float64).ravel()
+
+    @cached_property
+    def mean(self) -> float:
+        return float(self._as64.mean())
+
+    @cached_property
+    def std(self) -> float:
+        return float(self._as64.std())
+
+    @cached_property
+    def l2(self) -> float:
+        """Euclidean norm of the whole tensor (all samples together)."""
+        return math.sqrt(float(self._as64 @ self._as64))
+
+    @cached_property
+    def min(self) -> float:
+        return float(self.value.min())
+
+    @cached_property
+    def max(self) -> float:
+        return float(self.value.max())
+
+    def summary(self) -> dict:
+        """Everything but the array, as plain Python values (for JSON)."""
+        return {"name": self.name, "scope": self.scope, "shape": list(self.shape),
+                "dtype": self.dtype, "mean": self.mean, "std": self.std, "l2": self.l2,
+                "min": self.min, "max": self.max, "device": self.device}
+
+
+class Trace:
+    """The ordered records of one block run: iterate, ``trace.names``, ``trace["up"]``."""
+
+    def __init__(self, spec: Block35Spec, records: list[TensorRecord]):
+        self.spec = spec
+        self._records = records
+        self._by_name = {r.name: r for r in records}
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self._records)
+
+    def __iter__(self) -> Iterator[TensorRecord]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __getitem__(self, name: str) -> TensorRecord:
+        if name not in self._by_name:
+            raise KeyError(f"trace has no tensor {name!r}; it has {list(self.names)}")
+        return self._by_name[name]
+
+    @property
+    def device(self) -> str:
+        return self._records[-1].device
+
+    @property
+    def residual_ratio(self) -> float:
+        """||scaled_up||_2 / ||net||_2: how big the added residual is next to the shortcut."""
+        return self["scaled_up"].l2 / self["net"].l2
+
+    def to_dict(self) -> dict:
+        return {"variant": self.spec.variant, "scale": self.spec.scale,
+                "activation": self.spec.activation, "seed": self.spec.seed,
+                "device": self.device, "residual_ratio": self.residual_ratio,
+                "tensors": [r.summary() for r in self._records]}
+
+    def __str__(self) -> str:
+        head = (f"{'name':<14}{'scope':<24}{'shape':<20}{'mean':>9}{'std':>9}"
+                f"{'l2':>10}{'min':>9}{'max':>9}")
+        lines = [head, "-" * len(head)]
+        for r in self._records:
+            lines.append(f"{r.name:<14}{r.scope:<24}{str(r.shape):<20}{r.mean:>9.4f}"
+                         f"{r.std:>9.4f}{r.l2:>10.2f}{r.min:>9.3f}{r.max:>9.3f}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Trace {self.spec.variant} scale={self.spec.scale} {len(self)} tensors>"
+
+
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _compiled(block, spec: Block35Spec, which: str):
+    """One tf.function per block: "forward" (net_out only) or "trace" (all intermediates).
+
+    Built once and reused, because eager Keras calls cost several times a traced graph.
+    """
+    fns = _COMPILED.setdefault(block, {})
+    if which not in fns:
+        if which == "trace":
+            layers = _layer_names(spec)
+            model = keras.Model(block.inputs,
+                                [block.get_layer(layers[n]).output for n in TRACE_NAMES[1:]])
+        else:
+            model = block
+        signature = [tf.TensorSpec([None, None, None, spec.in_channels], tf.float32)]
+        fns[which] = tf.function(lambda t: model(t, training=False), input_signature=signature)
+    return fns[which]
+
+
+def forward(block, x) -> np.ndarray:
+    """``net_out`` of the block for input ``x`` (N, H, W, C_in), as a numpy array."""
+    spec = block_spec(block)
+    x = check_block_input(x, spec.in_channels)
+    with tf.device(spec.device):
+        return _compiled(block, spec, "forward")(tf.constant(x)).numpy()
+
+
+def trace(block, x) -> Trace:
+    """Run ``block`` on ``x`` and record every intermediate tensor, named as in the snippet."""
+    spec = block_spec(block)
+    x = check_block_input(x, spec.in_channels)
+    with tf.device(spec.device):
+        net = tf.constant(x)
+        outputs = _compiled(block, spec, "trace")(net)
+    rows = scopes_and_code(spec)
+    tensors = [net, *outputs]
+    records = [TensorRecord(name, rows[name][0], rows[name][1], t.numpy(), t.device)
+               for name, t in zip(TRACE_NAMES, tensors)]
+    return Trace(spec, records)
