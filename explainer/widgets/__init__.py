@@ -1,0 +1,6 @@
+"""ipywidgets apps for the notebooks. Errors show inside the widget, never as a traceback.
+
+One submodule per app; their public functions are re-exported here.
+"""
+
+from __future__ import annotations
