@@ -16,8 +16,8 @@ _EXPORTS = {
     # foundation
     "build_block35": "blocks", "sample_input": "blocks", "resolve_device": "blocks",
     "Block35Spec": "blocks",
-    "trace": "trace", "forward": "trace", "Trace": "trace", "TensorRecord": "trace",
-    "TRACE_NAMES": "trace",
+    "trace": "tracing", "forward": "tracing", "Trace": "tracing", "TensorRecord": "tracing",
+    "TRACE_NAMES": "tracing",
     "block_weights": "weights", "set_block_weights": "weights", "weight_shapes": "weights",
     "seeded_weights": "weights",
     "explain_block": "answer", "short_answer": "answer",
@@ -51,6 +51,5 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for editors and type checkers; at run time the lazy table above serves
     from .blocks import Block35Spec, build_block35, resolve_device, sample_input  # noqa: F401
-    from .trace import TRACE_NAMES, TensorRecord, Trace, forward, trace  # noqa: F401
-    from .weights import (block_weights, seeded_weights, set_block_weights,  # noqa: F401
-                          weight_shapes)
+    from .tracing import TRACE_NAMES, TensorRecord, Trace, forward, trace  # noqa: F401
+    from .weights import block_weights, seeded_weights, set_block_weights, weight_shapes  # noqa: F401

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from .blocks import build_block35, sample_input
-from .trace import Trace, trace
+from .tracing import Trace, trace
 
 
 @dataclass

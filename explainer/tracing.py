@@ -1,4 +1,7 @@
-"""Run a block and keep every intermediate tensor under the snippet's own variable names."""
+"""Run a block and keep every intermediate tensor under the snippet's own variable names.
+
+(The module is `tracing`, not `trace`, so that it never hides the function `explainer.trace`.)
+"""
 
 from __future__ import annotations
 
@@ -184,5 +187,5 @@ def trace(block, x) -> Trace:
     rows = scopes_and_code(spec)
     tensors = [net, *outputs]
     records = [TensorRecord(name, rows[name][0], rows[name][1], t.numpy(), t.device)
-               for name, t in zip(TRACE_NAMES, tensors)]
+               for name, t in zip(TRACE_NAMES, tensors, strict=True)]
     return Trace(spec, records)

@@ -64,7 +64,8 @@ def check_scale(scale: object, name: str = "scale") -> float:
 def check_scales(scales: object, name: str = "scales") -> np.ndarray:
     """A non-empty sequence of finite scales, returned as a float64 array."""
     if isinstance(scales, (str, bytes)) or not isinstance(scales, (Iterable, np.ndarray)):
-        raise TypeError(f"{name}: got {_given(scales)}; expected a list of numbers like [0, 0.17, 1]")
+        raise TypeError(f"{name}: got {_given(scales)}; "
+                        "expected a list of numbers like [0, 0.17, 1]")
     values = [check_scale(s, name=f"{name}[{i}]") for i, s in enumerate(np.ravel(list(scales)))]
     if not values:
         raise ValueError(f"{name}: got an empty list; expected at least one scale")

@@ -9,7 +9,6 @@ from ..validate import (
     check_device,
     check_positive_int,
     check_scale,
-    check_scales,
     check_variant,
 )
 

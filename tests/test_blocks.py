@@ -1,0 +1,107 @@
+"""The Keras block is faithful: parameter counts, shapes, names, the oracle, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import explainer
+from explainer.reference import block35_forward
+
+
+@pytest.mark.parametrize(("variant", "params", "cin", "mixed"),
+                         [("v1", 77_632, 256, 96), ("v2", 123_408, 320, 128)])
+def test_param_count_and_widths(variant, params, cin, mixed):
+    block = explainer.build_block35(variant)
+    assert block.count_params() == params
+    shapes = explainer.weight_shapes(variant)
+    conv = sum(int(np.prod(s)) for n, s in shapes.items() if "BatchNorm" not in n)
+    bn = sum(int(np.prod(s)) for n, s in shapes.items() if "BatchNorm" in n)
+    assert conv + bn == params
+    if variant == "v1":
+        assert (conv, bn) == (77_056, 576)
+    assert shapes["Conv2d_1x1/weights"] == (1, 1, mixed, cin)
+    # scale is a constant, not a weight: no variable carries it
+    assert not any("scale" in v.path for v in block.weights)
+
+
+def test_spatial_size_is_free(block_v1):
+    for h, w in [(35, 35), (8, 13), (1, 1)]:
+        x = explainer.sample_input("v1", batch=1, size=1) if h == 1 else np.zeros(
+            (1, h, w, 256), np.float32)
+        assert explainer.forward(block_v1, x).shape == (1, h, w, 256)
+
+
+@pytest.mark.parametrize("variant", ["v1", "v2"])
+@pytest.mark.parametrize("scale", [0.0, 0.17, 1.0])
+@pytest.mark.parametrize("activation", ["relu", None, "relu6"])
+def test_block_equals_numpy_oracle(variant, scale, activation):
+    block = explainer.build_block35(variant, scale=scale, activation=activation, seed=3)
+    # scaled up so that relu6 really clips somewhere at scale 1
+    x = explainer.sample_input(variant, batch=2, size=7, seed=4) * 4.0
+    got = explainer.forward(block, x)
+    want = block35_forward(x, explainer.block_weights(block), variant, scale, activation)
+    rel = np.abs(got - want).max() / np.abs(want).max()
+    assert rel < 1e-4
+    if activation == "relu6" and scale == 1.0:
+        assert want.max() == 6.0  # the clip is exercised, not vacuous
+
+
+def test_oracle_detects_a_swapped_beta_and_mean(x_v1, block_v1):
+    weights = explainer.block_weights(block_v1)
+    swapped = dict(weights)
+    s = "Branch_1/Conv2d_0b_3x3/BatchNorm"
+    swapped[f"{s}/beta"], swapped[f"{s}/moving_mean"] = weights[f"{s}/moving_mean"], weights[
+        f"{s}/beta"]
+    good = block35_forward(x_v1, weights, "v1")
+    bad = block35_forward(x_v1, swapped, "v1")
+    assert np.abs(good - bad).max() > 1e-3
+
+
+def test_weight_round_trip_is_exact(block_v2):
+    weights = explainer.block_weights(block_v2)
+    other = explainer.build_block35("v2", seed=99)
+    assert any(not np.array_equal(weights[k], v) for k, v in explainer.block_weights(other).items())
+    explainer.set_block_weights(other, weights)
+    back = explainer.block_weights(other)
+    assert back.keys() == weights.keys()
+    assert all(np.array_equal(back[k], weights[k]) for k in weights)
+    assert all(back[k].dtype == np.float32 for k in back)
+
+
+def test_bn_statistics_are_not_initial_values(block_v1):
+    w = explainer.block_weights(block_v1)
+    assert np.abs(w["Branch_0/Conv2d_1x1/BatchNorm/moving_mean"]).max() > 0.01
+    assert np.abs(w["Branch_0/Conv2d_1x1/BatchNorm/moving_variance"] - 1).max() > 0.01
+    assert np.abs(w["Conv2d_1x1/biases"]).max() > 0.01
+
+
+def test_same_seed_same_outputs_different_seed_differs(x_v1):
+    a = explainer.forward(explainer.build_block35("v1", seed=5), x_v1)
+    b = explainer.forward(explainer.build_block35("v1", seed=5), x_v1)
+    c = explainer.forward(explainer.build_block35("v1", seed=6), x_v1)
+    assert np.array_equal(a, b)
+    assert not np.allclose(a, c)
+    assert np.array_equal(explainer.sample_input(seed=2), explainer.sample_input(seed=2))
+
+
+def test_scale_is_a_constant_in_the_graph(block_v1):
+    assert block_v1.block35.scale == 0.17
+    assert block_v1.get_layer("scaled_up").scale == 0.17
+
+
+def test_device_auto_and_cpu(x_v1):
+    block = explainer.build_block35("v1", device="cpu")
+    assert block.block35.device == "/CPU:0"
+    tr = explainer.trace(block, x_v1)
+    assert all(r.device.endswith("CPU:0") for r in tr)
+
+
+def test_gpu_without_gpu_is_a_clear_error():
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this machine has a GPU; the error path cannot happen here")
+    with pytest.raises(ValueError, match=r"device: got 'gpu' but TensorFlow found no GPU "
+                                         r"\(found: \[.*CPU"):
+        explainer.build_block35("v1", device="gpu")
