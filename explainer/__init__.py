@@ -22,11 +22,12 @@ _EXPORTS = {
     "seeded_weights": "weights",
     "explain_block": "answer", "short_answer": "answer",
     # residual scaling
-    "scale_sweep": "scaling", "ScaleSweep": "scaling", "depth_profile": "scaling",
-    "DepthProfile": "scaling", "fold_scale": "scaling",
+    "scale_sweep": "scaling", "ScaleSweep": "scaling", "depth_profile": "depth",
+    "DepthProfile": "depth", "fold_scale": "folding",
+    "fold_cases": "folding", "FoldCase": "folding",
     # broadcasting and operator semantics
     "explain_broadcast": "broadcasting", "BroadcastExplanation": "broadcasting",
-    "parse_shape": "broadcasting", "scale_shape_catalogue": "broadcasting",
+    "parse_shape": "broadcasting", "scale_shape_catalogue": "scale_shapes",
     "dispatch": "semantics", "graph_ops": "semantics", "inplace_semantics": "semantics",
     "dtype_table": "semantics", "scale_gradient": "semantics",
 }
