@@ -46,8 +46,10 @@ def test_values_match_the_oracle_tensor_by_tensor(block_v2, x_v2):
 def test_statistics_equal_numpy(block_v1, x_v1):
     rec = explainer.trace(block_v1, x_v1)["up"]
     v = rec.value.astype(np.float64)
-    assert np.isclose(rec.mean, v.mean()) and np.isclose(rec.std, v.std())
-    assert np.isclose(rec.l2, np.linalg.norm(v.ravel()))
+    # TensorFlow reduces in float32; numpy here in float64
+    assert np.isclose(rec.mean, v.mean(), rtol=1e-5, atol=1e-6)
+    assert np.isclose(rec.std, v.std(), rtol=1e-5)
+    assert np.isclose(rec.l2, np.linalg.norm(v.ravel()), rtol=1e-5)
     assert (rec.min, rec.max) == (float(v.min()), float(v.max()))
 
 
