@@ -28,8 +28,13 @@ import tf_slim as slim
 
 from .blocks import CONVS, IN_CHANNELS, UP_SCOPE
 from .tracing import TRACE_NAMES
-from .validate import check_activation, check_block_input, check_positive_int, check_scale
-from .validate import check_variant
+from .validate import (
+    check_activation,
+    check_block_input,
+    check_positive_int,
+    check_scale,
+    check_variant,
+)
 from .weights import seeded_weights, weight_shapes
 
 # facenet src/models/inception_resnet_v1.py, TF 0.12 era (tf.concat took the axis first).
@@ -195,6 +200,7 @@ def facenet_arg_scope() -> Iterator[None]:
 
 
 ACTIVATION_FNS = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, None: None}
+CONVS_ALL = {IN_CHANNELS[v]: CONVS[v] for v in CONVS}  # input width -> the variant's convs
 
 
 @dataclass
@@ -227,8 +233,6 @@ def _named_tensors(graph, net, out) -> dict:
     found.update(up=up, scaled_up=net_sum.op.inputs[1], net_sum=net_sum, net_out=out)
     return {name: found[name] for name in TRACE_NAMES}
 
-
-CONVS_ALL = {IN_CHANNELS[v]: CONVS[v] for v in CONVS}
 
 
 def run_slim_block35(x, variant: str = "v1", scale: float = 0.17,
