@@ -1,0 +1,74 @@
+"""Exercises for every notebook, checked by running the package: ``check(name, answer)``.
+
+>>> from explainer.exercises import check, list_exercises
+>>> [e.name for e in list_exercises("03")]
+['scale_ratio', 'scale_ratio_double', 'scale_zero_identity']
+>>> check("scale_ratio_double", 2.0)      # doctest: +SKIP
+[scale_ratio_double] Right: two real forwards give ... = 2.0000: ...
+
+The true answer is computed when you check (a block is built and run, TensorFlow or numpy is
+asked), never looked up in a table; a wrong answer says why it is wrong and how to find the
+right one, and ``solution(name)`` shows the computed answer.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from . import broadcasting, porting, scaling, star, start, walkthrough  # noqa: F401 (register)
+from .core import REGISTRY, Exercise, Verdict
+
+__all__ = ["Exercise", "Verdict", "check", "get", "list_exercises", "notebooks", "solution"]
+
+
+def notebooks() -> list[str]:
+    """The notebooks that have exercises, in the path's order."""
+    return sorted({e.notebook for e in REGISTRY.values()})
+
+
+def get(name: object) -> Exercise:
+    """The exercise called ``name`` (a TypeError / ValueError that suggests names otherwise)."""
+    if not isinstance(name, str):
+        raise TypeError(f"name: got {name!r} ({type(name).__name__}); expected an exercise "
+                        "name (a string) such as 'scale_ratio'; see list_exercises()")
+    if name not in REGISTRY:
+        near = difflib.get_close_matches(name, list(REGISTRY), n=3)
+        hint = f"; did you mean {', '.join(map(repr, near))}?" if near else ""
+        raise ValueError(f"name: got {name!r}, which is not an exercise{hint} "
+                         f"Known: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[name]
+
+
+def list_exercises(notebook: object = None) -> list[Exercise]:
+    """All exercises, or those of one notebook: 3, "03", "03_residual_scaling" or its file name."""
+    if notebook is None:
+        return sorted(REGISTRY.values(), key=lambda e: e.notebook)
+    if isinstance(notebook, int) and not isinstance(notebook, bool):
+        key = f"{notebook:02d}_"
+    elif isinstance(notebook, str):
+        key = notebook.strip().removesuffix(".ipynb")
+    else:
+        raise TypeError(f"notebook: got {notebook!r} ({type(notebook).__name__}); expected None, "
+                        "a number such as 3, or a name such as '03_residual_scaling'")
+    found = [e for e in REGISTRY.values() if e.notebook == key or e.notebook.startswith(key)]
+    if not key or not found:
+        raise ValueError(f"notebook: got {notebook!r}; expected one of {notebooks()} "
+                         "(or its number)")
+    return found
+
+
+def check(name: str, answer: object) -> Verdict:
+    """Grade ``answer`` to exercise ``name``: right or wrong, and why.
+
+    The returned :class:`Verdict` is truthy when right and shows itself in a notebook
+    (``print(verdict)`` in a terminal). An answer of the wrong kind (text for a number, ...)
+    is a TypeError or ValueError that says what was expected.
+    """
+    ex = get(name)
+    correct, why = ex.grade(answer)
+    return Verdict(name=name, answer=answer, correct=bool(correct), why=why)
+
+
+def solution(name: str) -> str:
+    """The answer to exercise ``name``, computed now by running the package."""
+    return get(name).solve()

@@ -1,0 +1,177 @@
+"""explainer.exercises: every notebook has 2-3 exercises, graded by running the package."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import explainer
+from explainer import exercises
+from explainer.exercises import Verdict, check, list_exercises, solution
+
+NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
+PATH = ("00_start_here", "01_what_does_star_do", "02_block35_walkthrough",
+        "03_residual_scaling", "04_broadcasting", "05_porting")
+
+
+def _ratio_at(scale: float) -> float:
+    """Measured independently of the exercises module: a fresh block, a fresh trace."""
+    block = explainer.build_block35("v1", scale=scale, seed=0)
+    x = explainer.sample_input("v1", batch=1, size=35, seed=0)
+    return explainer.trace(block, x).residual_ratio
+
+
+# name -> an answer known to be right, and one known to be wrong
+KNOWN = {
+    "start_scale": (0.17, 1.0),
+    "start_star": ("b", "a"),
+    "start_ratio": (lambda: _ratio_at(0.17), lambda: _ratio_at(1.0)),
+    "star_graph_op": ("Mul", "MatMul"),
+    "star_gradient": (0.17, 1.0),
+    "star_inplace": (False, True),
+    "walk_mixed_channels": (96, 256),
+    "walk_up_shape": ((1, 35, 35, 256), (1, 35, 35, 96)),
+    "walk_scale_is_weight": (False, True),
+    "scale_ratio": (lambda: _ratio_at(0.30), lambda: _ratio_at(0.17)),
+    "scale_ratio_double": (2.0, 4.0),
+    "scale_zero_identity": (True, False),
+    "broadcast_per_channel": ((2, 35, 35, 256), (256,)),
+    "broadcast_per_sample": ((2, 1, 1, 1), (2,)),
+    "broadcast_python_dtype": ("float32", "float64"),
+    "port_nchw_shape": ((1, 256, 35, 35), (1, 35, 35, 256)),
+    "port_kernel_shape": ((256, 96, 1, 1), (1, 1, 96, 256)),
+    "port_bn_variables": (3, 4),
+}
+
+
+def _value(answer):
+    return answer() if callable(answer) else answer
+
+
+def test_every_notebook_of_the_path_has_two_or_three_exercises():
+    assert exercises.notebooks() == list(PATH)
+    for notebook in PATH:
+        assert 2 <= len(list_exercises(notebook)) <= 3, notebook
+
+
+def test_known_answers_cover_every_exercise():
+    assert set(KNOWN) == {e.name for e in list_exercises()}
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN))
+def test_right_answer_is_right_and_says_why(name):
+    verdict = check(name, _value(KNOWN[name][0]))
+    assert isinstance(verdict, Verdict)
+    assert verdict.correct and bool(verdict), verdict.why
+    assert len(verdict.why) > 20
+    assert str(verdict).startswith(f"[{name}] Right")
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN))
+def test_wrong_answer_is_wrong_and_says_why(name):
+    verdict = check(name, _value(KNOWN[name][1]))
+    assert not verdict.correct and not bool(verdict)
+    assert len(verdict.why) > 20
+    assert "Not yet" in str(verdict) and "Not yet" in verdict._repr_html_()
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN))
+def test_example_answer_has_the_right_type(name):
+    ex = exercises.get(name)
+    verdict = check(name, ast.literal_eval(ex.example))
+    assert isinstance(verdict.correct, bool)
+
+
+def test_answers_follow_the_block_not_a_table():
+    """The truth is measured: the ratio at 0.30 is 0.30/0.17 times the one at 0.17."""
+    at_017, at_030 = _ratio_at(0.17), _ratio_at(0.30)
+    assert at_030 == pytest.approx(at_017 * 0.30 / 0.17, rel=1e-5)
+    assert check("scale_ratio", at_030 * 1.001)
+    assert not check("scale_ratio", at_030 * 1.05)
+    assert f"{at_030:.4f}" in solution("scale_ratio")
+
+
+def test_known_mistakes_get_specific_reasons():
+    assert "scale 1" in check("start_ratio", _ratio_at(1.0)).why
+    assert "shortcut" in check("star_gradient", 1.0).why
+    assert "mixed" in check("walk_up_shape", (1, 35, 35, 96)).why
+    assert "squared norm" in check("scale_ratio_double", 4.0).why
+    assert "gamma" in check("port_bn_variables", 4).why
+    assert "NHWC" in check("port_nchw_shape", (1, 35, 35, 256)).why
+    refused = check("broadcast_per_sample", (2,)).why
+    assert "broadcast" in refused and "(2,)" in refused  # numpy's own message
+    assert "same numbers" in check("broadcast_per_sample", (1, 1, 1, 256)).why
+
+
+def test_solution_is_computed_text():
+    assert solution("walk_mixed_channels") == "96"
+    assert solution("star_graph_op") == "Mul"
+    assert solution("port_bn_variables").startswith("3: beta, moving_mean, moving_variance")
+
+
+@pytest.mark.parametrize("name, answer, error, words", [
+    ("scale_ratio", "0.1", TypeError, ["answer", "'0.1'", "number"]),
+    ("scale_ratio", float("nan"), ValueError, ["answer", "finite"]),
+    ("start_scale", True, TypeError, ["answer", "number"]),
+    ("walk_up_shape", 5, TypeError, ["answer", "shape"]),
+    ("walk_up_shape", (1, 35.0, 35, 256), TypeError, ["answer[1]", "whole number"]),
+    ("walk_up_shape", (1, -35, 35, 256), ValueError, ["answer[1]", ">= 0"]),
+    ("walk_mixed_channels", 96.0, TypeError, ["answer", "whole number"]),
+    ("star_inplace", "no", TypeError, ["answer", "True or False"]),
+    ("star_graph_op", "  ", ValueError, ["answer", "empty"]),
+    ("start_star", "e", ValueError, ["answer", "'a', 'b', 'c', 'd'"]),
+])
+def test_bad_answers_are_refused_clearly(name, answer, error, words):
+    with pytest.raises(error) as info:
+        check(name, answer)
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_unknown_names_are_refused_with_suggestions():
+    with pytest.raises(ValueError, match=r"name: got 'scale_raito'.*did you mean 'scale_ratio'"):
+        check("scale_raito", 0.1)
+    with pytest.raises(TypeError, match="name: got 3"):
+        check(3, 0.1)
+
+
+def test_list_exercises_accepts_numbers_and_names():
+    by_number = list_exercises(3)
+    assert [e.name for e in by_number] == ["scale_ratio", "scale_ratio_double",
+                                           "scale_zero_identity"]
+    for key in ("03", "03_residual_scaling", "03_residual_scaling.ipynb"):
+        assert list_exercises(key) == by_number
+    assert len(list_exercises()) == len(KNOWN)
+    with pytest.raises(ValueError, match="notebook: got 9"):
+        list_exercises(9)
+    with pytest.raises(TypeError, match="notebook: got 3.0"):
+        list_exercises(3.0)
+
+
+def test_verdict_html_is_escaped_and_not_colour_only():
+    html = Verdict("x", "<b>", False, "a < b")._repr_html_()
+    assert "a &lt; b" in html and "Not yet" in html
+    assert "Right" in Verdict("x", 1, True, "fine")._repr_html_()
+
+
+def _checked_names(path: Path) -> list[str]:
+    nb = nbformat.read(path, as_version=4)
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    return re.findall(r"exercises\.check\(\s*[\"'](\w+)[\"']", source)
+
+
+@pytest.mark.parametrize("notebook", PATH)
+def test_each_notebook_ends_with_its_exercises(notebook):
+    path = NOTEBOOKS / f"{notebook}.ipynb"
+    if not path.exists():
+        pytest.fail(f"{path.name} is missing: the path needs it")
+    names = _checked_names(path)
+    assert sorted(names) == sorted(e.name for e in list_exercises(notebook))
+    nb = nbformat.read(path, as_version=4)
+    assert "you will learn" in nb.cells[0].source.lower()
+    last_code = [c for c in nb.cells if c.cell_type == "code"][-1]
+    assert "exercises.check(" in last_code.source
