@@ -100,7 +100,7 @@ def as_shape(value: object, name: str = "shape", **dims: int) -> tuple[int, ...]
         try:
             return parse_shape(value, **dims)
         except ValueError as err:
-            raise ValueError(f"{name}: {err}") from None
+            raise ValueError(str(err).replace("shape:", f"{name}:", 1)) from None
     if isinstance(value, (bool, numbers.Integral)):
         raise TypeError(f"{name}: got the number {value!r}; write ({value},) for a shape or "
                         f"{float(value)!r} for a scalar value")

@@ -64,6 +64,13 @@ class CatalogueEntry:
         return "correct"
 
 
+def catalogue_shapes(N: int = 2, H: int = 35, W: int = 35,  # noqa: N803 - axis names
+                     C: int = 256) -> list[tuple[str, tuple[int, ...]]]:
+    """(label, scale shape) for each catalogue entry, at these sizes, without running anything."""
+    size = {"N": N, "H": H, "W": W, "C": C, "1": 1}
+    return [(label, tuple(size[n] for n in names)) for label, names, _, _ in _ENTRIES]
+
+
 def scale_shape_catalogue(N: int = 2, H: int = 35, W: int = 35,  # noqa: N803 - axis names
                           C: int = 256) -> list[CatalogueEntry]:
     """Every catalogued scale shape against ``up`` of shape (N, H, W, C), explained by running

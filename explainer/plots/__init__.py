@@ -4,3 +4,5 @@ One submodule per topic; their public functions are re-exported here.
 """
 
 from __future__ import annotations
+
+from .broadcast import broadcast_diagram, broadcast_diagram_png  # noqa: F401

@@ -4,3 +4,5 @@ One submodule per app; their public functions are re-exported here.
 """
 
 from __future__ import annotations
+
+from .broadcast import broadcast_playground  # noqa: F401

@@ -1,0 +1,97 @@
+"""The broadcasting diagram: one box per axis, right-aligned, coloured by the rule applied."""
+
+from __future__ import annotations
+
+import io
+
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Rectangle
+
+from ..broadcasting import (
+    RULE_EQUAL,
+    RULE_MISMATCH,
+    RULE_MISSING,
+    RULE_STRETCH,
+    BroadcastExplanation,
+)
+
+# Okabe-Ito colours (colour-blind safe), with the text colour that reads on each
+RULE_COLOURS = {RULE_EQUAL: ("#0072B2", "white"), RULE_STRETCH: ("#E69F00", "black"),
+                RULE_MISSING: ("#56B4E9", "black"), RULE_MISMATCH: ("#D55E00", "white")}
+
+
+def _box(ax, x: float, y: float, text: str, rule: str, missing: bool = False) -> None:
+    face, ink = RULE_COLOURS[rule]
+    if missing:
+        ax.add_patch(Rectangle((x + 0.06, y + 0.08), 0.88, 0.84, facecolor="white",
+                               edgecolor=face, linestyle="--", linewidth=1.6))
+        ink = "#444444"
+    else:
+        ax.add_patch(Rectangle((x + 0.06, y + 0.08), 0.88, 0.84, facecolor=face,
+                               edgecolor="black", linewidth=0.8))
+    size = 12 if len(text) <= 4 else max(6, 12 - (len(text) - 4) * 1.2)
+    ax.text(x + 0.5, y + 0.5, text, ha="center", va="center", fontsize=size, color=ink,
+            fontweight="bold" if not missing else "normal")
+
+
+def broadcast_diagram(explanation: BroadcastExplanation, dpi: int = 100) -> Figure:
+    """Rows a, b and result; one column per aligned axis, coloured by its rule.
+
+    A missing axis is a dashed box reading "(1)"; a size 1 that stretches reads "1→n"; the
+    result of a mismatched axis is a vermillion "✗".
+    """
+    if not isinstance(explanation, BroadcastExplanation):
+        raise TypeError(f"explanation: got {type(explanation).__name__}; expected the "
+                        "BroadcastExplanation that explain_broadcast() returns")
+    e = explanation
+    n = len(e.axes)
+    width = min(14.0, 2.2 + 1.0 * max(n, 1))
+    fig = Figure(figsize=(width, 3.0), dpi=dpi)
+    ax = fig.add_axes((0.0, 0.17, 1.0, 0.72))
+    left = 1.4
+    ax.set_xlim(0, left + max(n, 1) + 0.2)
+    ax.set_ylim(0, 3.4)
+    for i, x in enumerate(e.axes):
+        ax.text(left + i + 0.5, 3.15, f"axis {x.axis}", ha="center", va="center", fontsize=9,
+                color="#444444")
+    ax.axis("off")
+    rows = (("a", 2, lambda x: x.a, "a"), ("b", 1, lambda x: x.b, "b"))
+    for label, y, get, side in rows:
+        ax.text(left - 0.15, y + 0.5, label, ha="right", va="center", fontsize=12)
+        for i, x in enumerate(e.axes):
+            size = get(x)
+            if size is None:
+                _box(ax, left + i, y, "(1)", x.rule, missing=True)
+            elif x.rule == RULE_STRETCH and x.stretched == side:
+                _box(ax, left + i, y, f"1\u2192{x.result}", x.rule)
+            else:
+                _box(ax, left + i, y, str(size), x.rule)
+    ax.text(left - 0.15, 0.5, "result", ha="right", va="center", fontsize=12)
+    for i, x in enumerate(e.axes):
+        _box(ax, left + i, 0, "\u2717" if x.result is None else str(x.result), x.rule)
+    if n == 0:
+        ax.text(left + 0.5, 1.5, "both are scalars: result ()", ha="left", va="center",
+                fontsize=12)
+    outcome = (f"\u2192 {e.result_shape}" if e.compatible
+               else f"\u2192 error: axis {e.failing_axis} mismatches")
+    fig.suptitle(f"{e.a} * {e.b}  {outcome}", fontsize=12, y=0.97)
+    used = [r for r in RULE_COLOURS if any(x.rule == r for x in e.axes)] or [RULE_EQUAL]
+    fig.legend(handles=[Patch(facecolor=RULE_COLOURS[r][0], edgecolor="black", label=r)
+                        for r in used], loc="lower center", ncol=len(used), fontsize=10,
+               frameon=False)
+    return fig
+
+
+def figure_png(fig: Figure, dpi: int | None = None) -> bytes:
+    """Render a figure to PNG bytes with the Agg canvas (no pyplot, no display)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi or fig.dpi)
+    return buf.getvalue()
+
+
+def broadcast_diagram_png(explanation: BroadcastExplanation, dpi: int = 80) -> bytes:
+    """:func:`broadcast_diagram` as PNG bytes (for an ipywidgets ``Image``)."""
+    return figure_png(broadcast_diagram(explanation, dpi=dpi))
