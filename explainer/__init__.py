@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     # foundation
     "build_block35": "blocks", "sample_input": "blocks", "resolve_device": "blocks",
-    "Block35Spec": "blocks",
+    "Block35Spec": "blocks", "describe_block": "blocks", "branch_summary": "tracing",
     "trace": "tracing", "forward": "tracing", "Trace": "tracing", "TensorRecord": "tracing",
     "TRACE_NAMES": "tracing",
     "block_weights": "weights", "set_block_weights": "weights", "weight_shapes": "weights",

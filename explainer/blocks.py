@@ -208,3 +208,27 @@ def sample_input(variant: str = "v1", batch: int = 1, size: int = 35, seed: int 
     rng = np.random.default_rng([seed, 35])
     x = rng.standard_normal((batch, size, size, IN_CHANNELS[variant]), dtype=np.float32)
     return np.maximum(x, 0.0)
+
+
+def describe_block(variant: str = "v1", scale: float = 0.17,
+                   activation: str | None = "relu") -> str:
+    """The block diagram in words, generated from the same layer table the model is built from."""
+    variant = check_variant(variant)
+    activation = check_activation(activation)
+    convs = CONVS[variant]
+    cin = IN_CHANNELS[variant]
+    lines = [f"block35 {variant}: input `net` has {cin} channels (N, H, W, {cin})."]
+    for branch in ("Branch_0", "Branch_1", "Branch_2"):
+        steps = [f"{c.kernel}x{c.kernel} conv {c.filters} ({c.name})"
+                 for c in convs if c.scope.startswith(branch)]
+        lines.append(f"  {branch}: net -> " + " -> ".join(steps)
+                     + "; each conv: no bias -> BatchNorm -> ReLU, stride 1, SAME.")
+    mixed = Block35Spec(variant, 1.0, None, 0, "").mixed_channels
+    lines.append(f"  concat on channels -> `mixed` with {mixed} channels.")
+    lines.append(f"  `up` = 1x1 conv {mixed} -> {cin} with bias, no BatchNorm, no activation.")
+    clip = " clipped to [-6, 6]," if activation == "relu6" else ""
+    lines.append(f"  `net += scale * up` with scale = {check_scale(scale):g}:{clip} same shape "
+                 f"as `net`, element by element.")
+    lines.append(f"  then `net = {activation}(net)`." if activation else
+                 "  no activation after the add.")
+    return "\n".join(lines)

@@ -206,3 +206,17 @@ def trace(block, x) -> Trace:
     records = [TensorRecord(name, rows[name][0], rows[name][1], t, t.device)
                for name, t in zip(TRACE_NAMES, tensors, strict=True)]
     return Trace(spec, records)
+
+
+def branch_summary(tr: Trace) -> list[dict]:
+    """Per-branch rows of a trace: each tensor's shape along the path from `net` to `net_out`."""
+    rows = []
+    for branch, names in (("Branch_0", ["tower_conv"]),
+                          ("Branch_1", ["tower_conv1_0", "tower_conv1_1"]),
+                          ("Branch_2", ["tower_conv2_0", "tower_conv2_1", "tower_conv2_2"]),
+                          ("merge", ["mixed", "up", "scaled_up", "net_sum", "net_out"])):
+        path = names if branch == "merge" else ["net", *names]  # the merge starts at concat
+        rows.append({"branch": branch, "path": " -> ".join(path),
+                     "shapes": " -> ".join(str(tr[n].shape) for n in path),
+                     "out_channels": tr[names[-1]].shape[-1]})
+    return rows

@@ -105,3 +105,17 @@ def test_gpu_without_gpu_is_a_clear_error():
     with pytest.raises(ValueError, match=r"device: got 'gpu' but TensorFlow found no GPU "
                                          r"\(found: \[.*CPU"):
         explainer.build_block35("v1", device="gpu")
+
+
+@pytest.mark.parametrize("variant", ["v1", "v2"])
+def test_description_in_words_matches_the_built_model(variant):
+    text = explainer.describe_block(variant, scale=0.2, activation="relu6")
+    block = explainer.build_block35(variant)
+    mixed = block.get_layer("mixed").output.shape[-1]
+    assert f"`mixed` with {mixed} channels" in text
+    assert f"1x1 conv {mixed} -> {block.input.shape[-1]} with bias" in text
+    for conv in block.block35.convs:
+        layer = block.get_layer(conv.scope.replace("/", "__"))
+        assert f"{conv.kernel}x{conv.kernel} conv {layer.filters} ({conv.name})" in text
+    assert "scale = 0.2: clipped to [-6, 6]" in text and "relu6(net)" in text
+    assert "no activation" in explainer.describe_block(variant, activation=None)

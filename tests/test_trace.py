@@ -84,3 +84,12 @@ def test_public_names_are_never_hidden_by_submodules():
     for name in explainer._EXPORTS:
         assert not isinstance(getattr(explainer, name), type(explainer)), name
     assert callable(explainer.trace) and callable(explainer.forward)
+
+
+def test_branch_summary_shapes_follow_the_trace(block_v2, x_v2):
+    tr = explainer.trace(block_v2, x_v2)
+    rows = {r["branch"]: r for r in explainer.branch_summary(tr)}
+    assert rows["Branch_2"]["path"] == "net -> tower_conv2_0 -> tower_conv2_1 -> tower_conv2_2"
+    assert rows["Branch_2"]["shapes"].endswith("(2, 9, 9, 48) -> (2, 9, 9, 64)")
+    assert rows["merge"]["path"].startswith("mixed -> up")
+    assert [r["out_channels"] for r in rows.values()] == [32, 32, 64, 320]
