@@ -155,7 +155,7 @@ def keras_apps_block(model, index: int) -> KerasAppsBlock:
             raise ValueError(f"model: branch ending in {_op(branch_out).name} does not start "
                              "at the block input")
     found[f"{UP_SCOPE}/weights"], found[f"{UP_SCOPE}/biases"] = up.kernel, up.bias
-    layers[UP_SCOPE] = up.name
+    layers = {c.scope: layers[c.scope] for c in CONVS["v2"]} | {UP_SCOPE: up.name}
     layers["scale"] = f"{add.name} (CustomScaleLayer, scale={add.scale})"
     activation = getattr(ac.activation, "__name__", None)
     return KerasAppsBlock(index=index, scale=float(add.scale),
