@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lab demo bench classroom html lint clean
+.PHONY: install test lab demo bench classroom html lint readme clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,11 @@ $(STAMP): $(PY) pyproject.toml
 install: $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m ruff check explainer tests benchmarks
+	$(PY) -m ruff check explainer tests benchmarks tools
 	$(PY) -m pytest -ra
 
 lint: $(STAMP)
-	$(PY) -m ruff check explainer tests benchmarks
+	$(PY) -m ruff check explainer tests benchmarks tools
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
@@ -38,6 +38,9 @@ classroom: $(STAMP)
 
 html: $(STAMP)
 	$(PY) -m explainer.html build/html
+
+readme: $(STAMP)
+	$(PY) tools/update_readme.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
