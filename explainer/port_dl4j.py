@@ -185,7 +185,7 @@ DL4J_DIFFERENCES = (
      "same word, different meaning"),
     ("shortcut", "net (the tensor itself)",
      "ActivationLayer IDENTITY, then ElementWiseVertex(Op.Add)", "same result"),
-    ("relu6 clip", "tf-models v2 clips scale*up to [-6, 6] for relu6; facenet v1 does not",
+    ("relu6 clip", "v1 (facenet): none; v2 (tf-models): scale*up clipped to [-6, 6] for relu6",
      "no clip", "this fragment adds ShiftVertex / RELU6 / ShiftVertex for relu6"),
 )
 DL4J_DIFFERENCE_COLUMNS = ("aspect", "facenet block35", "DL4J zoo inceptionV1ResA", "consequence")
