@@ -29,6 +29,7 @@ MAX_RANK = 32
 MAX_DIM = 2**62
 _INT = re.compile(r"[0-9]+\Z")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_DIM = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([0-9]{1,18})\s*\Z")
 _EXAMPLES = "'(2, 35, 35, 256)', '[2,35,35,256]', '2x35x35x256', '()' or '(N, 256)' with N=2"
 
 
@@ -55,6 +56,20 @@ def _item(token: str, text: str, dims: dict[str, int]) -> int:
     what = "an empty size" if not token else f"{token!r}"
     raise ValueError(f"shape: got {text!r}: {what} is not a whole number >= 0 or a bound name; "
                      f"expected e.g. {_EXAMPLES}")
+
+
+def parse_dims(text: str) -> dict[str, int]:
+    """``"N=2, C=256"`` -> ``{"N": 2, "C": 256}`` (no eval); ValueError on anything else."""
+    if not isinstance(text, str):
+        raise TypeError(f"dims: got {type(text).__name__}; expected text like 'N=2, C=256'")
+    dims = {}
+    for part in filter(str.strip, text.split(",")):
+        m = _DIM.match(part)
+        if not m:
+            raise ValueError(f"dims: got {part.strip()!r}; expected NAME=whole number, e.g. "
+                             "'N=2, H=35, W=35, C=256'")
+        dims[m.group(1)] = int(m.group(2))
+    return dims
 
 
 def parse_shape(text: str, **dims: int) -> tuple[int, ...]:

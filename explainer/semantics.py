@@ -38,11 +38,11 @@ def _describe(value: object) -> str:
 def _label(value: object) -> str:
     """'float 0.17', 'numpy.float32 0.17', 'tf.Tensor float64 0.17', 'numpy 0-d float64 ...'."""
     if isinstance(value, tf.Tensor):
-        return f"tf.constant({value.numpy()!r}, dtype=tf.{value.dtype.name})"
+        return f"tf.constant({value.numpy()}, dtype=tf.{value.dtype.name})"
     if isinstance(value, np.ndarray):
-        return f"np.array({value.item()!r}, dtype=np.{value.dtype.name})  # 0-d array"
+        return f"np.{value!r}  # 0-d array"
     if isinstance(value, np.generic):
-        return f"np.{type(value).__name__}({value.item()!r})"
+        return repr(value)
     return f"{type(value).__name__} {value!r}"
 
 
@@ -74,6 +74,9 @@ class Dispatch:
             lines.append(f"  {i}. {step.call} -> {step.result}")
             if step.functions:
                 lines.append(f"     ran: {' -> '.join(step.functions)}")
+        if self.error and len(self.steps) == 1:
+            lines.append("     (an exception is not NotImplemented: Python does not go on to "
+                         "up.__rmul__)")
         end = (f"error: {self.error}" if self.error else
                f"{self.python_function} emits graph op {self.graph_op!r}, "
                f"result dtype {self.result_dtype}")

@@ -10,32 +10,17 @@ inputs), ``shape-dims`` (named sizes), ``broadcast-preset``, ``broadcast-explain
 from __future__ import annotations
 
 import html
-import re
 import time
 
 import ipywidgets as widgets
 
-from ..broadcasting import BroadcastExplanation, explain_broadcast
+from ..broadcasting import BroadcastExplanation, explain_broadcast, parse_dims
 from ..plots.broadcast import broadcast_diagram_png
 from ..scale_shapes import catalogue_shapes
 
-_DIM = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([0-9]{1,18})\s*\Z")
 UP = "(N, H, W, C)"
 DEFAULT_DIMS = "N=2, H=35, W=35, C=256"
 
-
-def parse_dims(text: str) -> dict[str, int]:
-    """``"N=2, C=256"`` -> ``{"N": 2, "C": 256}`` (no eval); ValueError on anything else."""
-    if not isinstance(text, str):
-        raise TypeError(f"dims: got {type(text).__name__}; expected text like {DEFAULT_DIMS!r}")
-    dims = {}
-    for part in filter(str.strip, text.split(",")):
-        m = _DIM.match(part)
-        if not m:
-            raise ValueError(f"dims: got {part.strip()!r}; expected NAME=whole number, e.g. "
-                             f"{DEFAULT_DIMS!r}")
-        dims[m.group(1)] = int(m.group(2))
-    return dims
 
 
 class BroadcastPlayground(widgets.VBox):
