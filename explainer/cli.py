@@ -1,7 +1,8 @@
 """``python -m explainer``: the answer in a terminal.
 
 Arguments are checked before TensorFlow is imported (it prints its own start-up lines), and a
-bad argument is one line on stderr with exit status 2. Each subcommand lives in
+bad argument is one line on stderr with exit status 2. TensorFlow's own start-up lines are
+silenced (set EXPLAINER_VERBOSE=1 to see them). Each subcommand lives in
 ``explainer/commands/<name>.py`` with ``add_arguments(parser)`` and ``run(args) -> int``;
 those modules import TensorFlow only inside ``run``.
 """
@@ -9,6 +10,7 @@ those modules import TensorFlow only inside ``run``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -43,10 +45,37 @@ def build_parser() -> OneLineParser:
     return parser
 
 
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence what C++ code writes to fd 2 (TensorFlow's start-up and CUDA probe lines).
+
+    Python exceptions still surface: they are printed after the descriptor is restored.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _load_tensorflow_quietly() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if os.environ.get("EXPLAINER_VERBOSE"):
+        return
+    with _quiet_native_stderr():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # the CUDA probe prints here, once
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    _load_tensorflow_quietly()
     module = COMMANDS[args.command][0] if args.command else "answer"
     mod = importlib.import_module(f".commands.{module}", __package__)
     try:
@@ -54,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError) as err:  # bad input found after parsing: one line, exit 2
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `python -m explainer | head`: the reader left; that is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -68,3 +68,15 @@ def test_help_lists_the_commands():
     assert out.returncode == 0
     for command in ("star", "broadcast", "scale", "port"):
         assert command in out.stdout
+
+
+def test_gpu_request_without_gpu_is_one_clean_line():
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("this machine has a GPU")
+    out = run_cli("--device", "gpu", "--size", "3")
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "python -m explainer: error: device: got 'gpu' but TensorFlow found no GPU "
+        "(found: ['/physical_device:CPU:0']); use device='cpu' or 'auto'"]
