@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .blocks import Block35Spec, block_spec
-from .sweepmath import active, apply_tail, direct_metrics, fast_metrics
+from .sweepmath import active, apply_tail, direct_metrics, fast_metrics, tail_statics
 from .validate import check_activation, check_block_input, check_scale, check_scales
 
 METRICS = ("residual_ratio", "output_change", "relu_flips", "net_out_mean", "net_out_std",
@@ -47,6 +47,7 @@ class ScaleSweep:
     up: np.ndarray = field(repr=False)  # times channel_scale when one was given
     activation: str | None = "relu"
     channel_scale: np.ndarray | None = field(default=None, repr=False)
+    _statics: dict = field(default_factory=dict, repr=False)
 
     names = METRICS
     descriptions = _DOC
@@ -81,8 +82,11 @@ class ScaleSweep:
     def at(self, scale: float) -> dict[str, float]:
         """Every metric at one scale (one direct pass over the cached tensors)."""
         scale = check_scale(scale)
-        return {k: float(v[0]) for k, v in
-                direct_metrics(self.net, self.up, np.array([scale]), self.activation).items()}
+        if not self._statics:  # what all scales share, computed on the first call
+            self._statics.update(tail_statics(self.net, self.up, self.activation))
+        values = direct_metrics(self.net, self.up, np.array([scale]), self.activation,
+                                self._statics)
+        return {k: float(v[0]) for k, v in values.items()}
 
     def to_dict(self) -> dict:
         """Plain Python values for JSON: the block, the scales and every metric."""

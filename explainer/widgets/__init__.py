@@ -6,3 +6,4 @@ One submodule per app; their public functions are re-exported here.
 from __future__ import annotations
 
 from .broadcast import broadcast_playground  # noqa: F401
+from .scaling import ScaleExplorer, scale_explorer  # noqa: F401
