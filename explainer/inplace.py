@@ -82,8 +82,12 @@ def _assign_add(var):
     return var
 
 
+def _torch_available() -> bool:
+    return importlib.util.find_spec("torch") is not None
+
+
 def _torch_cases() -> list[InplaceCase]:
-    if importlib.util.find_spec("torch") is None:
+    if not _torch_available():
         reason = "PyTorch is not installed (optional extra: pip install -e '.[torch]')"
         return [InplaceCase("torch", "net += 1", None, None, None, None, "", skipped=reason)]
     import torch
