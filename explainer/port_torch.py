@@ -12,7 +12,7 @@ variance = moving mean and variance, eps = 0.001. 3x3 'SAME' at stride 1 is padd
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 
 import numpy as np
 
@@ -25,7 +25,11 @@ TORCH_REASON = ("torch is not installed; install the optional extra: "
 
 def torch_missing() -> str | None:
     """None when torch can be imported, else the reason a torch port cannot run."""
-    return None if importlib.util.find_spec("torch") is not None else TORCH_REASON
+    try:
+        importlib.import_module("torch")
+    except ImportError as err:
+        return f"{TORCH_REASON} ({type(err).__name__}: {err})"
+    return None
 
 
 def _require_torch():
