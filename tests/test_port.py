@@ -1,0 +1,267 @@
+"""Ports between the original slim graph, our block, keras.applications, PyTorch and DL4J text,
+each proved by equal outputs on the same input (and shown to fail when weights are mixed up)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import explainer
+from explainer import legacy, port
+from explainer.blocks import CONVS, UP_SCOPE
+from explainer.port_dl4j import DL4J_DIFFERENCES, parse_dl4j
+from explainer.weights import seeded_weights, weight_shapes
+
+SLIM_TOL = 1e-5
+
+
+# ------------------------------------------------------------------ slim -> ours
+@pytest.mark.parametrize("variant", ["v1", "v2"])
+@pytest.mark.parametrize("activation", ["relu", "relu6", None])
+def test_slim_equals_ours_at_every_scale(variant, activation):
+    for scale in (0.0, 0.17, 1.0):
+        check = port.compare_slim(None, variant, scale, activation, seed=2)
+        assert list(check.max_abs_diff) == list(explainer.TRACE_NAMES)
+        print(f"slim {variant} {activation} scale {scale}: {check.net_out:.2e}")
+        assert max(check.max_abs_diff.values()) <= SLIM_TOL, str(check)
+        if variant == "v1" and activation == "relu6":  # the clip does not bite here: say so
+            assert check.notes and " at 0 of " in check.notes[0]
+
+
+def test_from_slim_holds_the_slim_variables_and_equals_the_seeded_block(x_v2):
+    run = legacy.run_slim_block35(x_v2, "v2", 0.17, "relu", seed=4)
+    ported = port.from_slim(run.variables, "v2", 0.17, "relu")
+    held = explainer.block_weights(ported)
+    assert all(np.array_equal(held[n], run.variables[n]) for n in weight_shapes("v2"))
+    seeded = explainer.build_block35("v2", 0.17, "relu", seed=4)
+    np.testing.assert_array_equal(explainer.forward(ported, x_v2),
+                                  explainer.forward(seeded, x_v2))
+    np.testing.assert_allclose(explainer.forward(ported, x_v2), run.net_out, atol=SLIM_TOL)
+
+
+def _swapped(variables: dict, pairs) -> dict:
+    out = dict(variables)
+    for a, b in pairs:
+        out[a], out[b] = variables[b], variables[a]
+    return out
+
+
+@pytest.mark.parametrize("mixup", ["beta <-> moving_mean", "Branch_1 0a <-> 0b statistics"])
+def test_a_port_that_mixes_up_batchnorm_variables_fails(x_v1, mixup):
+    run = legacy.run_slim_block35(x_v1, "v1", 0.17, "relu", seed=0)
+    if mixup == "beta <-> moving_mean":
+        pairs = [(f"{c.scope}/BatchNorm/beta", f"{c.scope}/BatchNorm/moving_mean")
+                 for c in CONVS["v1"]]
+    else:
+        pairs = [(f"Branch_1/Conv2d_0a_1x1/BatchNorm/{p}", f"Branch_1/Conv2d_0b_3x3/BatchNorm/{p}")
+                 for p in ("beta", "moving_mean", "moving_variance")]
+    wrong = explainer.forward(port.from_slim(_swapped(run.variables, pairs), "v1"), x_v1)
+    assert np.max(np.abs(wrong - run.net_out)) > 100 * SLIM_TOL
+
+
+def test_a_mean_variance_swap_is_refused(x_v1):
+    """Negative 'variances' (swapped-in means) are caught before any output is computed."""
+    weights = seeded_weights("v1", 0)
+    pairs = [(f"{c.scope}/BatchNorm/moving_mean", f"{c.scope}/BatchNorm/moving_variance")
+             for c in CONVS["v1"]]
+    with pytest.raises(ValueError, match="moving_variance.*variance"):
+        port.from_slim(_swapped(weights, pairs), "v1")
+
+
+def test_v1_relu6_differs_where_facenet_has_no_clip(x_v1):
+    big = 4.0 * x_v1
+    check = port.compare_slim(big, "v1", 20.0, "relu6")
+    assert check.max_abs_diff["up"] <= SLIM_TOL  # everything up to the clip agrees
+    assert check.max_abs_diff["scaled_up"] > 1.0  # ours clips, facenet's v1 does not
+    assert check.net_out > 1.0  # here net > 6 meets scale*up < -6, so even net_out differs
+    v2 = port.compare_slim(4.0 * explainer.sample_input("v2", 2, 9, 1), "v2", 20.0, "relu6")
+    assert v2.max_abs_diff["scaled_up"] <= 6.0 * SLIM_TOL  # tf-models' v2 clips like ours
+
+
+def test_from_slim_bad_input():
+    with pytest.raises(TypeError, match="variables: got list"):
+        port.from_slim([1], "v1")
+    weights = seeded_weights("v1")
+    del weights["Branch_2/Conv2d_0b_3x3/BatchNorm/beta"]
+    with pytest.raises(ValueError, match="Branch_2/Conv2d_0b_3x3/BatchNorm/beta"):
+        port.from_slim(weights, "v1")
+    with pytest.raises(ValueError, match="variant: got 'v9'"):
+        port.from_slim(seeded_weights("v1"), "v9")
+    with pytest.raises(ValueError, match="shape"):  # v1 weights into a v2 block
+        port.from_slim(seeded_weights("v1"), "v2")
+
+
+# ------------------------------------------------------- keras.applications -> ours
+@pytest.fixture(scope="session")
+def keras_apps():
+    """InceptionResNetV2 built once (weights=None: offline), with non-trivial BatchNorm
+    statistics and biases written straight into the Keras layers of block35_1 and block35_10."""
+    import keras
+
+    model = keras.applications.InceptionResNetV2(weights=None)
+    rng = np.random.default_rng(7)
+    for index in (1, 10):
+        sub = port.keras_apps_block(model, index).submodel()
+        for layer in sub.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                n = layer.beta.shape[0]
+                layer.beta.assign(rng.normal(0, 0.1, n))
+                layer.moving_mean.assign(rng.normal(0, 0.2, n))
+                layer.moving_variance.assign(rng.uniform(0.5, 2.0, n))
+        bias = model.get_layer(f"block35_{index}_conv").bias
+        bias.assign(rng.normal(0, 0.1, bias.shape))
+    return model
+
+
+@pytest.mark.parametrize("index", [1, 10])
+def test_keras_applications_block_equals_ours(keras_apps, index):
+    found = port.keras_apps_block(keras_apps, index)
+    assert found.scale == pytest.approx(0.17) and found.activation == "relu"
+    assert found.layer_names[UP_SCOPE] == f"block35_{index}_conv"  # not block35_1 for 10
+    assert "CustomScaleLayer" in found.layer_names["scale"]
+    x = explainer.sample_input("v2", batch=2, size=35, seed=index)
+    theirs = np.asarray(found.submodel()(x, training=False))
+    ours = explainer.forward(port.from_keras_applications(keras_apps, index), x)
+    print(f"keras apps block35_{index} vs ours: {np.max(np.abs(theirs - ours)):.2e}")
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    check = port.compare_keras_applications(keras_apps, index)
+    assert check.net_out <= 1e-5 and "copied exactly: True" in check.notes[0]
+
+
+def test_block35_1_and_block35_10_are_different_blocks(keras_apps):
+    one = explainer.block_weights(port.from_keras_applications(keras_apps, 1))
+    ten = explainer.block_weights(port.from_keras_applications(keras_apps, 10))
+    for name in weight_shapes("v2"):
+        assert not np.array_equal(one[name], ten[name]), name
+
+
+def test_to_keras_applications_round_trip(keras_apps):
+    weights = seeded_weights("v2", seed=11)
+    port.to_keras_applications(weights, keras_apps, 5)
+    back = explainer.block_weights(port.from_keras_applications(keras_apps, 5))
+    assert all(np.array_equal(back[n], weights[n]) for n in weights)
+    ours = explainer.build_block35("v2", 0.17, "relu", seed=11)
+    x = explainer.sample_input("v2", batch=1, size=35, seed=3)
+    theirs = np.asarray(port.keras_apps_block(keras_apps, 5).submodel()(x, training=False))
+    np.testing.assert_allclose(explainer.forward(ours, x), theirs, atol=1e-5)
+
+
+@pytest.mark.parametrize(("index", "error", "fragment"), [
+    (0, ValueError, "index: got 0"), (11, ValueError, "index: got 11"),
+    (True, TypeError, "index: got True"), ("1", TypeError, "index: got '1'"),
+])
+def test_keras_applications_bad_index(keras_apps, index, error, fragment):
+    with pytest.raises(error, match=fragment):
+        port.from_keras_applications(keras_apps, index)
+
+
+def test_keras_applications_wrong_model(block_v2):
+    with pytest.raises(ValueError, match="block35_1_mixed"):
+        port.from_keras_applications(block_v2, 1)
+
+
+# ------------------------------------------------------------------ ours -> torch
+@pytest.mark.parametrize(("variant", "scale", "activation"), [
+    ("v1", 0.17, "relu"), ("v2", 1.0, None), ("v2", 20.0, "relu6"), ("v1", 20.0, "relu6")])
+def test_torch_equals_ours(variant, scale, activation):
+    torch = pytest.importorskip("torch", reason="torch is an optional extra "
+                                "(pip install 'block35-explainer[torch]', torch==2.13.0 CPU)")
+    block = explainer.build_block35(variant, scale, activation, seed=5)
+    x = 4.0 * explainer.sample_input(variant, batch=2, size=9, seed=2)
+    module = port.to_torch(block)
+    assert isinstance(module, torch.nn.Module) and not module.training
+    ours, theirs = explainer.forward(block, x), port.torch_forward(module, x)
+    if activation == "relu6":  # the clip is exercised
+        assert np.max(np.abs(scale * explainer.trace(block, x)["up"].value)) > 6.0
+    tol = 1e-5 * max(1.0, float(np.max(np.abs(ours))))
+    print(f"torch {variant} {activation} scale {scale}: {np.max(np.abs(ours - theirs)):.2e}")
+    np.testing.assert_allclose(theirs, ours, atol=tol)
+
+
+def test_torch_weights_are_transposed_to_nchw(block_v1):
+    pytest.importorskip("torch", reason="torch is an optional extra")
+    module = port.to_torch(block_v1)
+    w = explainer.block_weights(block_v1)
+    kernel = module.branches["Branch_1__Conv2d_0b_3x3"][0].weight.detach().numpy()
+    assert kernel.shape == (32, 32, 3, 3)
+    np.testing.assert_array_equal(kernel, w["Branch_1/Conv2d_0b_3x3/weights"].transpose(3, 2, 0, 1))
+    bn = module.branches["Branch_0__Conv2d_1x1"][1]
+    np.testing.assert_array_equal(bn.bias.detach().numpy(), w["Branch_0/Conv2d_1x1/BatchNorm/beta"])
+    np.testing.assert_array_equal(bn.running_mean.numpy(),
+                                  w["Branch_0/Conv2d_1x1/BatchNorm/moving_mean"])
+    assert bn.eps == pytest.approx(0.001) and np.all(bn.weight.detach().numpy() == 1.0)
+
+
+def test_torch_port_with_swapped_statistics_fails(block_v1, x_v1):
+    torch = pytest.importorskip("torch", reason="torch is an optional extra")
+    module = port.to_torch(block_v1)
+    bn = module.branches["Branch_2__Conv2d_0a_1x1"][1]
+    with torch.no_grad():
+        beta, mean = bn.bias.clone(), bn.running_mean.clone()
+        bn.bias.copy_(mean)
+        bn.running_mean.copy_(beta)
+    diff = np.max(np.abs(port.torch_forward(module, x_v1) - explainer.forward(block_v1, x_v1)))
+    assert diff > 1e-3
+
+
+def test_torch_missing_is_a_clear_reason(monkeypatch, block_v1):
+    monkeypatch.setitem(__import__("sys").modules, "torch", None)
+    from explainer import port_torch
+
+    assert "pip install 'block35-explainer[torch]'" in port_torch.torch_missing()
+    with pytest.raises(ModuleNotFoundError, match="torch==2.13.0"):
+        port.to_torch(block_v1)
+
+
+def test_to_torch_bad_input():
+    with pytest.raises(TypeError, match="block: got str"):
+        port.to_torch("block")
+
+
+# ------------------------------------------------------------------ ours -> DL4J text
+def _keras_wiring(block) -> dict[str, tuple[str, ...]]:
+    """Our block's graph as {DL4J vertex name: input names}, read from the Keras layers."""
+    def dl4j(name: str) -> str:
+        return "input" if name == "net" else "Block35/" + name.replace("__", "/")
+    wiring = {}
+    for layer in block.layers[1:]:
+        inputs = layer.input if isinstance(layer.input, list) else [layer.input]
+        wiring[dl4j(layer.name)] = tuple(dl4j(t._keras_history.operation.name) for t in inputs)
+    return wiring
+
+
+@pytest.mark.parametrize(("variant", "activation"), [("v1", "relu"), ("v2", None),
+                                                     ("v1", "relu6")])
+def test_dl4j_fragment_has_every_vertex_wired_as_our_graph(variant, activation):
+    text = port.to_dl4j(variant, 0.17, activation)
+    vertices = parse_dl4j(text)
+    expected = _keras_wiring(explainer.build_block35(variant, 0.17, activation))
+    if activation == "relu6":  # one Keras layer clips; DL4J spells clip as shift/relu6/shift
+        clip = ("Block35/scaled_up/shift_up", "Block35/scaled_up/relu6", "Block35/scaled_up/clip")
+        assert [vertices[n][0] for n in clip] == ["ShiftVertex", "ActivationLayer", "ShiftVertex"]
+        assert vertices["Block35/net_sum"][1] == ("input", clip[-1])
+        vertices = {k: v for k, v in vertices.items() if k not in clip}
+        vertices["Block35/net_sum"] = ("ElementWiseVertex", ("input", "Block35/scaled_up"))
+    assert set(vertices) == set(expected)
+    for name, inputs in expected.items():
+        assert vertices[name][1] == inputs, name
+    kinds = {n: c for n, (c, _) in vertices.items()}
+    assert kinds["Block35/mixed"] == "MergeVertex" and kinds["Block35/scaled_up"] == "ScaleVertex"
+    assert kinds["Block35/net_sum"] == "ElementWiseVertex"
+    assert kinds["Block35/Branch_1/Conv2d_0b_3x3"] == "ConvolutionLayer"
+    assert kinds["Block35/Branch_1/Conv2d_0b_3x3/BatchNorm"] == "BatchNormalization"
+    assert kinds["Block35/net_out"] == "ActivationLayer"
+    assert "new ScaleVertex(0.17)" in text
+    assert "new ElementWiseVertex(ElementWiseVertex.Op.Add)" in text
+    assert text.count("ConvolutionMode.Same") == 7 and text.count("(") == text.count(")")
+    cin = 256 if variant == "v1" else 320
+    assert f".nIn({cin})" in text and f".nOut({cin})" in text
+
+
+def test_dl4j_text_follows_the_scale_and_differences_table():
+    assert "new ScaleVertex(0.1)" in port.to_dl4j("v2", 0.1)
+    table = " ".join(" ".join(row) for row in DL4J_DIFFERENCES)
+    for fact in ("192", "TANH", "3x3 ConvolutionLayer", "BatchNormalization", "activationScale"):
+        assert fact in table
+    with pytest.raises(ValueError, match="variant: got 'v5'"):
+        port.to_dl4j("v5")
