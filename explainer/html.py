@@ -90,6 +90,7 @@ def export(nb, nav: str = "") -> str:
 
     freeze_widgets(nb)
     exporter = HTMLExporter(template_name="lab", mathjax_url="", require_js_url="",
+                            mermaid_js_url="", mermaid_layout_elk_js_url="",
                             embed_images=True)
     body, _ = exporter.from_notebook_node(nb)
     body = EMPTY_SCRIPT.sub("", body)
