@@ -49,18 +49,21 @@ class FoldCase:
     max_abs_error: float
     relative_error: float
     note: str
-
-
-def _case(name: str, scale: float, folded, target, note: str) -> FoldCase:
-    folded = np.asarray(folded, dtype=np.float64)
-    target = np.asarray(target, dtype=np.float64)
-    rel = float(np.linalg.norm(folded - target) / np.linalg.norm(target))
-    return FoldCase(name, float(scale), rel < HOLDS_BELOW,
-                    float(np.max(np.abs(folded - target))), rel, note)
+    to_unscaled: float | None = None  # ||folded - unscaled|| / ||unscaled||, where it applies
 
 
 def _rel(a, b) -> float:
-    return float(np.linalg.norm(np.asarray(a, np.float64) - b) / np.linalg.norm(b))
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+def _case(name: str, scale: float, folded, target, note: str, unscaled=None) -> FoldCase:
+    folded = np.asarray(folded, dtype=np.float64)
+    target = np.asarray(target, dtype=np.float64)
+    rel = _rel(folded, target)
+    return FoldCase(name, float(scale), rel < HOLDS_BELOW,
+                    float(np.max(np.abs(folded - target))), rel, note,
+                    None if unscaled is None else _rel(folded, unscaled))
 
 
 def fold_cases(block, x) -> list[FoldCase]:
@@ -108,10 +111,12 @@ def fold_cases(block, x) -> list[FoldCase]:
         target = s * bn(tf.constant(up), training=training).numpy()
         folded = bn(tf.constant(up_folded), training=training).numpy()
         unscaled = bn(tf.constant(up), training=training).numpy()
+        note = ("BN(s*z) vs s*BN(z): batch statistics divide s back out (up to BN's "
+                "epsilon), so the folded output sits near the unscaled BN(z)" if training else
+                "BN(s*z) vs s*BN(z): fixed statistics subtract the unscaled mean and add the "
+                "unscaled beta, so the result is neither")
         cases.append(_case(f"fold into a projection followed by BatchNorm ({mode})", s,
-                           folded, target,
-                           f"BN(s*z) vs s*BN(z); BN(s*z) is {_rel(folded, unscaled):.1e} "
-                           "(relative) from the unscaled BN(z)"))
+                           folded, target, note, unscaled))
 
     ends = [f"{keras_name(c.scope)}__BatchNorm" for c in spec.convs if c.name in MIXED_FROM]
     pre_model = keras.Model(block.inputs, [block.get_layer(n).output for n in ends])

@@ -119,11 +119,14 @@ def fast_metrics(net: np.ndarray, up: np.ndarray, scales: np.ndarray,
     if activation not in ("relu", None):
         raise ValueError(f"activation: got {activation!r}; the exact form covers 'relu' and "
                          "None, use direct_metrics for relu6")
-    q, where = np.unique(np.asarray(scales, dtype=np.float64), return_inverse=True)
+    scales = np.asarray(scales, dtype=np.float64)
+    q, where = np.unique(scales, return_inverse=True)
+    ratio = np.abs(scales)  # residual ratio: exactly linear in the requested scale
+    q = q.astype(np.float32).astype(np.float64)  # the scale as the float32 Mul sees it
     n = net.astype(np.float64).ravel()
     u = up.astype(np.float64).ravel()
     size = n.size
-    norm_net, norm_up = float(np.sqrt(n @ n)), float(np.sqrt(u @ u))
+    norm_net, norm_up = _sumsq(net) ** 0.5, _sumsq(up) ** 0.5
     on0 = n > 0
     ones = np.ones_like(n)
     sums = {}
@@ -146,7 +149,9 @@ def fast_metrics(net: np.ndarray, up: np.ndarray, scales: np.ndarray,
         s2 = n @ n + 2 * q * (n @ u) + q * q * (u @ u)
     mean = s1 / size
     std = np.sqrt(np.maximum(s2 / size - mean * mean, 0.0))
-    per_q = {"residual_ratio": np.abs(q) * norm_up / norm_net, "output_change": change,
-             "relu_flips": flips, "net_out_mean": mean, "net_out_std": std,
+    per_q = {"output_change": change, "relu_flips": flips, "net_out_mean": mean,
+             "net_out_std": std,
              "net_out_max": _max_over_lines(net, up, q, floor=activation == "relu")}
-    return {k: np.asarray(v, dtype=np.float64)[where] for k, v in per_q.items()}
+    out = {"residual_ratio": ratio * norm_up / norm_net}
+    out.update({k: np.asarray(v, dtype=np.float64)[where] for k, v in per_q.items()})
+    return out
