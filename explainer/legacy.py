@@ -16,6 +16,7 @@ graph is being built and removes it afterwards.
 
 from __future__ import annotations
 
+import difflib
 import linecache
 import warnings
 from collections.abc import Iterator
@@ -166,6 +167,14 @@ def ops_tensor_shim() -> Iterator[bool]:
             del ops.Tensor
 
 
+def source_diff(variant: str) -> str:
+    """A unified diff: the original TF1 text -> the text that runs on TF 2.21."""
+    variant = check_variant(variant)
+    return "".join(difflib.unified_diff(
+        ORIGINALS[variant].splitlines(True), ported_source(variant).splitlines(True),
+        fromfile=f"{SOURCES[variant]} (TF1)", tofile="ported (TF 2.21 + tf_slim 1.1.0)"))
+
+
 def load_block35(variant: str, upto: int | None = None):
     """Compile and execute the (ported) snippet; returns its ``block35`` function.
 
@@ -292,28 +301,3 @@ def run_slim_block35(x, variant: str = "v1", scale: float = 0.17,
                    variables={n: held[n] for n in expected},
                    graph_names={n: t.name for n, t in tensors.items()},
                    source=ported_source(variant))
-
-
-def original_errors(variant: str) -> list[tuple[str, str]]:
-    """Run the snippet with 0, 1, 2 ... of its changes applied; the error each stage gives.
-
-    Returns ``[(change applied last, "ErrorType: message")]``; the final stage (every change
-    applied) runs and is reported as "runs". Shows that each listed change is needed.
-    """
-    variant = check_variant(variant)
-    stages = []
-    changes = changes_for(variant)
-    for upto in range(len(changes) + 1):
-        label = "original text" if upto == 0 else f"after: {changes[upto - 1].new}"
-        graph = tf.Graph()
-        try:
-            with graph.as_default(), ops_tensor_shim(), facenet_arg_scope(), \
-                    warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*layer.apply.*is deprecated")
-                fn = load_block35(variant, upto)
-                net = tf.compat.v1.placeholder(tf.float32, [None, 5, 5, IN_CHANNELS[variant]])
-                fn(net, scale=0.17)
-            stages.append((label, "runs"))
-        except Exception as err:  # noqa: BLE001 - the point is to show TF's own error
-            stages.append((label, f"{type(err).__name__}: {str(err).splitlines()[0]}"))
-    return stages

@@ -13,8 +13,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .blocks import CONVS, MIXED_FROM, UP_SCOPE, build_block35, sample_input
-from .port_dl4j import DL4J_DIFFERENCES, dl4j_vertices, parse_dl4j, to_dl4j  # noqa: F401 - re-exported
-from .port_torch import compare_torch, to_torch, torch_forward  # noqa: F401 - re-exported
+from .port_dl4j import (  # noqa: F401 - re-exported
+    DL4J_DIFFERENCES,
+    differences_text,
+    dl4j_vertices,
+    parse_dl4j,
+    to_dl4j,
+)
+from .port_torch import (  # noqa: F401 - re-exported
+    compare_torch,
+    to_torch,
+    torch_forward,
+    torch_missing,
+    torch_report,
+)
 from .tracing import TRACE_NAMES, forward, trace
 from .validate import check_activation, check_positive_int, check_scale, check_variant
 from .weights import BN_PARTS, block_weights, set_block_weights, weight_shapes
@@ -64,24 +76,43 @@ def from_slim(variables: dict, variant: str = "v1", scale: float = 0.17,
     return block
 
 
-def compare_slim(x=None, variant: str = "v1", scale: float = 0.17,
-                 activation: str | None = "relu", seed: int = 0) -> PortCheck:
-    """Run the original slim graph, port its variables with :func:`from_slim`, compare all
-    named tensors. Our block clips ``scale * up`` for relu6 in both variants; facenet's v1 slim
-    code does not, so for v1 + relu6 the difference is real wherever the clip bites."""
+def _slim_and_ours(x, variant, scale, activation, seed):
     from .legacy import run_slim_block35
 
     variant = check_variant(variant)
     x = sample_input(variant, batch=2, size=9, seed=1) if x is None else x
     run = run_slim_block35(x, variant, scale, activation, seed)
-    ours = trace(from_slim(run.variables, variant, scale, activation), x)
-    check = PortCheck(f"slim {variant} (original code)", "ours (Keras 3)",
+    return run, trace(from_slim(run.variables, variant, scale, activation), x)
+
+
+def compare_slim(x=None, variant: str = "v1", scale: float = 0.17,
+                 activation: str | None = "relu", seed: int = 0) -> PortCheck:
+    """Run the original slim graph, port its variables with :func:`from_slim`, compare all
+    named tensors. Our block clips ``scale * up`` for relu6 in both variants; facenet's v1 slim
+    code does not, so for v1 + relu6 the difference is real wherever the clip bites."""
+    run, ours = _slim_and_ours(x, variant, scale, activation, seed)
+    check = PortCheck(f"slim {run.variant} (original code)", "ours (Keras 3)",
                       {n: _max_abs(run.outputs[n], ours[n].value) for n in TRACE_NAMES})
-    if variant == "v1" and run.activation == "relu6":
+    if run.variant == "v1" and run.activation == "relu6":
         clipped = int(np.sum(np.abs(run.scale * run.outputs["up"]) > 6.0))
         check.notes.append(f"facenet v1 has no relu6 clip, ours has: |scale*up| > 6 at "
                            f"{clipped} of {run.outputs['up'].size} values")
     return check
+
+
+def slim_side_by_side(x=None, variant: str = "v1", scale: float = 0.17,
+                      activation: str | None = "relu", seed: int = 0) -> str:
+    """A table: each named tensor in the slim graph and in our block, their means, and the
+    max abs difference between them."""
+    run, ours = _slim_and_ours(x, variant, scale, activation, seed)
+    head = (f"{'tensor':<14}{'slim graph tensor':<40}{'ours (scope / op)':<24}"
+            f"{'slim mean':>11}{'ours mean':>11}{'max|diff|':>11}")
+    lines = [head, "-" * len(head)]
+    for name in TRACE_NAMES:
+        a, b = run.outputs[name], ours[name].value
+        lines.append(f"{name:<14}{run.graph_names[name]:<40}{ours[name].scope:<24}"
+                     f"{a.mean():>11.5f}{b.mean():>11.5f}{_max_abs(a, b):>11.2e}")
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------- keras.applications <-> ours
@@ -96,6 +127,11 @@ class KerasAppsBlock:
     layer_names: dict[str, str]  # slim scope -> Keras layer name (auto names for branches)
     block_input: object  # the KerasTensor the block reads
     block_output: object  # the KerasTensor it returns (block35_{index}_ac)
+
+    def __str__(self) -> str:
+        lines = [f"block35_{self.index}: scale {self.scale}, activation {self.activation}",
+                 "  slim scope               <- Keras layer(s)"]
+        return "\n".join(lines + [f"  {k:<24} <- {v}" for k, v in self.layer_names.items()])
 
     def submodel(self):
         """The one block as a Keras model (input -> ``block35_{index}_ac``)."""

@@ -189,3 +189,12 @@ DL4J_DIFFERENCES = (
      "no clip", "this fragment adds ShiftVertex / RELU6 / ShiftVertex for relu6"),
 )
 DL4J_DIFFERENCE_COLUMNS = ("aspect", "facenet block35", "DL4J zoo inceptionV1ResA", "consequence")
+
+
+def differences_text() -> str:
+    """:data:`DL4J_DIFFERENCES` as plain text, one paragraph per aspect."""
+    out = []
+    for aspect, facenet, zoo, consequence in DL4J_DIFFERENCES:
+        out += [aspect, f"  facenet:  {facenet}", f"  DL4J zoo: {zoo}",
+                f"  so:       {consequence}"]
+    return "\n".join(out)

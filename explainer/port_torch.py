@@ -138,3 +138,11 @@ def compare_torch(block, x=None):
     return PortCheck(f"ours ({spec.variant}, Keras 3)", f"PyTorch {torch.__version__}",
                      {"net_out": _max_abs(forward(block, x), torch_forward(module, x))},
                      ["kernels HWIO -> OIHW (3, 2, 0, 1); activations NHWC -> NCHW (0, 3, 1, 2)"])
+
+
+def torch_report(block, x=None) -> str:
+    """The torch module and its measured difference from ``block``, or why it cannot run."""
+    reason = torch_missing()
+    if reason:
+        return f"skipped: {reason}"
+    return f"{to_torch(block)}\n\n{compare_torch(block, x)}"

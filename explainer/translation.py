@@ -10,16 +10,17 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
 
-from .blocks import build_block35, sample_input
-from .legacy import ops_tensor_shim, run_slim_block35
+from .blocks import IN_CHANNELS, build_block35, sample_input
+from .legacy import changes_for, facenet_arg_scope, load_block35, ops_tensor_shim, run_slim_block35
 from .tracing import trace
-from .validate import check_positive_int
+from .validate import check_positive_int, check_variant
 
 
 @dataclass
@@ -196,3 +197,28 @@ def table_text(rows: list[TranslationRow]) -> str:
         out += [f"{i}. TF1:  {r.old}", f"   now:  {r.new}", f"   TF1 here -> {r.old_result}",
                 f"   now here -> {r.new_result}", f"   agree: {r.agree}   ({r.note})", ""]
     return "\n".join(out)
+
+
+def original_errors(variant: str) -> list[tuple[str, str]]:
+    """Run the snippet with 0, 1, 2 ... of its changes applied; the error each stage gives.
+
+    Returns ``[(change applied last, "ErrorType: message")]``; the final stage (every change
+    applied) runs and is reported as "runs". Shows that each listed change is needed.
+    """
+    variant = check_variant(variant)
+    stages = []
+    changes = changes_for(variant)
+    for upto in range(len(changes) + 1):
+        label = "original text" if upto == 0 else f"after: {changes[upto - 1].new}"
+        graph = tf.Graph()
+        try:
+            with graph.as_default(), ops_tensor_shim(), facenet_arg_scope(), \
+                    warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*layer.apply.*is deprecated")
+                fn = load_block35(variant, upto)
+                net = tf.compat.v1.placeholder(tf.float32, [None, 5, 5, IN_CHANNELS[variant]])
+                fn(net, scale=0.17)
+            stages.append((label, "runs"))
+        except Exception as err:  # noqa: BLE001 - the point is to show TF's own error
+            stages.append((label, f"{type(err).__name__}: {str(err).splitlines()[0]}"))
+    return stages

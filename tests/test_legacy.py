@@ -13,7 +13,7 @@ from tensorflow.python.framework import tensor as tensor_lib
 
 import explainer
 from explainer import legacy, reference
-from explainer.translation import translation_table
+from explainer.translation import original_errors, translation_table
 from explainer.weights import seeded_weights, weight_shapes
 
 
@@ -51,7 +51,7 @@ def test_ported_text_differs_from_the_original_only_by_the_listed_changes(varian
             "AttributeError: module 'tensorflow' has no attribute 'variable_scope'"]),
 ])
 def test_every_change_is_needed(variant, errors):
-    stages = legacy.original_errors(variant)
+    stages = original_errors(variant)
     assert [s[1] for s in stages][-1] == "runs"
     assert len(stages) == len(errors) + 1
     for (_, got), expected in zip(stages, errors, strict=False):
