@@ -27,6 +27,7 @@ RULES = (RULE_EQUAL, RULE_STRETCH, RULE_MISSING, RULE_MISMATCH)
 SMALL = 2**22  # largest array (elements) really allocated to run an operation
 MAX_RANK = 32
 MAX_DIM = 2**62
+MAX_ELEMENTS = 2**63 - 1  # numpy's intp and TensorFlow's int64 element counts
 _INT = re.compile(r"[0-9]+\Z")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _DIM = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([0-9]{1,18})\s*\Z")
@@ -44,8 +45,9 @@ def _check_dims(dims: dict) -> dict[str, int]:
 def _item(token: str, text: str, dims: dict[str, int]) -> int:
     token = token.strip()
     if _INT.match(token):
-        if len(token) > 19 or int(token) > MAX_DIM:
-            raise ValueError(f"shape: got {text!r}; the size {token} is larger than {MAX_DIM}")
+        if len(token.lstrip("0")) > 19 or int(token) > MAX_DIM:
+            raise ValueError(f"shape: got {text!r}; the size {token} is too large, expected at "
+                             f"most {MAX_DIM}")
         return int(token)
     if _NAME.match(token):
         if token not in dims:
@@ -127,7 +129,7 @@ def as_shape(value: object, name: str = "shape", **dims: int) -> tuple[int, ...]
             raise ValueError(f"{name}: got {value!r}; expected whole numbers >= 0, at most "
                              f"{MAX_RANK} of them")
         return tuple(int(d) for d in value)
-    shape = getattr(value, "shape", None)
+    shape = value if hasattr(value, "as_list") else getattr(value, "shape", None)  # TensorShape
     if shape is None:
         raise TypeError(f"{name}: got {type(value).__name__}; expected a shape tuple, shape "
                         "text, an array or a tensor")
@@ -268,25 +270,36 @@ def _stand_in(shape: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def _run_numpy(a, b) -> Outcome:
-    va = np.broadcast_to(np.float32(0), a)  # zero-stride views: no data of these shapes
-    vb = np.broadcast_to(np.float32(0), b)
+    try:  # arrays of a zero-size dtype underneath: no data, any size
+        shape, shape_error = np.broadcast_shapes(a, b), None
+    except ValueError as err:
+        shape, shape_error = None, err
     try:
-        shape = np.broadcast_shapes(a, b)
-    except ValueError:
+        va = np.broadcast_to(np.float32(0), a)  # zero-stride views: no data of these shapes
+        vb = np.broadcast_to(np.float32(0), b)
+    except ValueError:  # more elements than numpy can index, even in a view
+        how = "np.broadcast_shapes (numpy cannot index arrays this large, even as views)"
+        if shape is None:
+            return Outcome("numpy", False, None, _err(shape_error), how)
+        return Outcome("numpy", True, tuple(shape), None, how)
+    if shape is None:
         try:  # shapes are checked before any output is allocated, so this is safe
             va * vb  # noqa: B018 - run for its real error text
         except ValueError as err:
             return Outcome("numpy", False, None, _err(err), "a * b on zero-stride views")
-        raise
+        raise AssertionError(f"numpy multiplied {a} and {b} but broadcast_shapes refused")
     if math.prod(shape) <= SMALL:
         return Outcome("numpy", True, tuple((va * vb).shape), None,
                        "a * b on zero-stride views of these shapes")
     small = (np.broadcast_to(np.float32(0), _stand_in(a)) * np.broadcast_to(np.float32(0),
                                                                             _stand_in(b)))
-    return Outcome("numpy", True, tuple(np.broadcast(va, vb).shape), None,
-                   f"np.broadcast of zero-stride views (the product would hold "
-                   f"{math.prod(shape):.3g} elements); stand-ins {_stand_in(a)} * "
-                   f"{_stand_in(b)} -> {small.shape}")
+    try:
+        shape, how = np.broadcast(va, vb).shape, "np.broadcast of zero-stride views"
+    except ValueError:  # the result is too large to index
+        how = "np.broadcast_shapes (the result is too large for numpy to index)"
+    return Outcome("numpy", True, tuple(shape), None,
+                   f"{how} (the product would hold {math.prod(shape):.3g} elements); "
+                   f"stand-ins {_stand_in(a)} * {_stand_in(b)} -> {small.shape}")
 
 
 def _run_tf(a, b, rule_ok: bool) -> Outcome:
@@ -321,5 +334,10 @@ def explain_broadcast(a: object, b: object, **dims: int) -> BroadcastExplanation
     axes = _rule(sa, sb)
     failing = tuple(x.axis for x in axes if x.rule == RULE_MISMATCH)
     result = None if failing else tuple(x.result for x in axes)
+    for name, shape in (("a", sa), ("b", sb), ("a * b", result or ())):
+        span = math.prod(max(d, 1) for d in shape)  # zero sizes aside, as numpy counts
+        if span > MAX_ELEMENTS:
+            raise ValueError(f"{name}: shape {shape} spans {span:.3g} elements; numpy and "
+                             f"TensorFlow index at most {MAX_ELEMENTS} (2**63 - 1)")
     return BroadcastExplanation(sa, sb, axes, result, failing, _run_numpy(sa, sb),
                                 _run_tf(sa, sb, not failing))
