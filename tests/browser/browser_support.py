@@ -1,0 +1,158 @@
+"""Servers and a browser for the browser tests: JupyterLab and Voilà on free loopback ports.
+
+Each server runs in its own process group with throw-away Jupyter config, runtime, data and
+settings folders, serves a *copy* of the notebooks (so JupyterLab's autosave can never write
+outputs into the repository), and is always stopped, kernels included, when its context ends.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+# The notebooks the servers serve; BROWSER_TEST_NOTEBOOKS points the tests at another folder.
+NOTEBOOKS = Path(os.environ.get("BROWSER_TEST_NOTEBOOKS") or ROOT / "notebooks")
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots of failed browser tests (git-ignored)
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+START_TIMEOUT_S = 90.0  # a cold start imports a lot on 2 shared cores; usually 2-5 s
+STOP_TIMEOUT_S = 15.0
+
+
+@dataclass
+class Server:
+    """A running Jupyter server: its base URL, token (may be empty) and log file."""
+
+    url: str
+    token: str
+    log: Path
+    process: subprocess.Popen
+
+    def log_tail(self, chars: int = 3000) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return text[-chars:]
+
+
+def free_port() -> int:
+    """A TCP port that was free on 127.0.0.1 a moment ago (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def copy_notebooks(source: Path, target: Path) -> Path:
+    """Copy the ``*.ipynb`` files of ``source`` into ``target`` and return ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in sorted(source.glob("*.ipynb")):
+        shutil.copy2(path, target / path.name)
+    return target
+
+
+def server_env(scratch: Path) -> dict[str, str]:
+    """The environment for a server: throw-away Jupyter folders, quiet TensorFlow.
+
+    ``MPLBACKEND`` is removed so that kernels use matplotlib's inline backend, as for a learner.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
+                     ("JUPYTER_DATA_DIR", "data"), ("JUPYTERLAB_SETTINGS_DIR", "settings"),
+                     ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"), ("IPYTHONDIR", "ipython")):
+        folder = scratch / sub
+        folder.mkdir(parents=True, exist_ok=True)
+        env[var] = str(folder)
+    # no "get Jupyter news?" toast over the page (and no request for it)
+    news = scratch / "settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True, exist_ok=True)
+    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _wait_ready(server: Server, probe: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited with status {server.process.returncode} before "
+                               f"it was ready; log:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(probe, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"server not ready after {START_TIMEOUT_S:.0f} s at {probe}; "
+                       f"log:\n{server.log_tail()}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop the server's own process group (the server and the kernels it started)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            pass
+    try:  # kernels left behind by a server that died or ignored SIGTERM
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=STOP_TIMEOUT_S)
+
+
+@contextmanager
+def _serve(argv: list[str], scratch: Path, url: str, token: str, probe: str,
+           cwd: Path) -> Iterator[Server]:
+    log = scratch / "server.log"
+    with open(log, "wb") as sink:
+        process = subprocess.Popen(argv, cwd=cwd, env=server_env(scratch), stdout=sink,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=True)
+    server = Server(url=url, token=token, log=log, process=process)
+    try:
+        _wait_ready(server, probe)
+        yield server
+    finally:
+        _stop(process)
+
+
+@contextmanager
+def jupyterlab(root: Path, scratch: Path) -> Iterator[Server]:
+    """JupyterLab serving ``root`` on a free port of 127.0.0.1, with a random token."""
+    port, token = free_port(), os.urandom(12).hex()
+    argv = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+            f"--port={port}", f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
+            "--LabApp.news_url=", "--LabApp.check_for_updates_class="
+            "jupyterlab.NeverCheckForUpdate"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.append("--allow-root")
+    url = f"http://127.0.0.1:{port}"
+    with _serve(argv, scratch, url, token, f"{url}/api/status?token={token}", root) as server:
+        yield server
+
+
+@contextmanager
+def voila(root: Path, scratch: Path) -> Iterator[Server]:
+    """Voilà serving the notebooks of ``root`` as apps on a free port of 127.0.0.1."""
+    port = free_port()
+    argv = [sys.executable, "-m", "voila", str(root), "--no-browser", f"--port={port}",
+            "--Voila.ip=127.0.0.1", "--Voila.port_retries=0"]
+    url = f"http://127.0.0.1:{port}"
+    with _serve(argv, scratch, url, "", f"{url}/", root) as server:
+        yield server

@@ -1,0 +1,128 @@
+"""Fixtures for the browser tests: Chromium through Playwright, JupyterLab, Voilà, screenshots.
+
+House rule: without Chromium (or Playwright) these tests skip with the reason, except under CI
+(``CI=true``), where a missing browser is a failure. A failing test saves a full-page
+screenshot to ``test-artifacts/<test name>.png``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser_support import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    NOTEBOOKS,
+    copy_notebooks,
+    jupyterlab,
+    voila,
+)
+
+ACTION_TIMEOUT_MS = 60_000  # every Playwright wait is bounded by this unless it says otherwise
+
+
+def _on_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def _missing_browser() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as err:
+        return f"the playwright Python package is not importable ({err})"
+    if not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
+        return (f"Debian's Chromium is not installed at {CHROMIUM} "
+                "(apt-get install chromium; never `playwright install`)")
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    ours = [item for item in items if here in Path(str(item.fspath)).parents]
+    for item in ours:
+        item.add_marker(pytest.mark.browser)
+    reason = _missing_browser()
+    if reason and not _on_ci():
+        for item in ours:
+            item.add_marker(pytest.mark.skip(reason=f"browser tests need Chromium: {reason}"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (a failure under CI when it is missing)."""
+    reason = _missing_browser()
+    if reason:
+        pytest.fail(f"CI=true but the browser tests cannot run: {reason}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _loopback_only(route) -> None:
+    url = route.request.url
+    if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "file:")):
+        route.continue_()
+    else:  # CDN fonts, news, update checks: the classroom may be offline
+        route.abort()
+
+
+@pytest.fixture
+def page(browser, request) -> Iterator:
+    """A fresh page at projector size that may only talk to loopback; screenshot on failure."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900},
+                                  device_scale_factor=1)
+    context.route("**/*", _loopback_only)
+    pg = context.new_page()
+    pg.set_default_timeout(ACTION_TIMEOUT_MS)
+    console: list[str] = []
+    pg.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
+    pg.console_messages = console
+    try:
+        yield pg
+    finally:
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+            try:
+                pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+                (ARTIFACTS / f"{name}.console.txt").write_text("\n".join(console))
+            except Exception as err:  # the page may be gone; the test's own error matters more
+                print(f"screenshot failed: {err}")
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def served_notebooks(tmp_path_factory) -> Path:
+    """A copy of notebooks/ that the servers serve (autosave never touches the repository)."""
+    return copy_notebooks(NOTEBOOKS, tmp_path_factory.mktemp("served-notebooks"))
+
+
+@pytest.fixture(scope="session")
+def lab_server(served_notebooks, tmp_path_factory):
+    with jupyterlab(served_notebooks, tmp_path_factory.mktemp("lab")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def voila_server(served_notebooks, tmp_path_factory):
+    with voila(served_notebooks, tmp_path_factory.mktemp("voila")) as server:
+        yield server
