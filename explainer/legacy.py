@@ -198,9 +198,16 @@ def facenet_arg_scope() -> Iterator[None]:
         "updates_collections": None,  # in-place updates: the path that runs on TF 2.21
         "variables_collections": [tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES],
     }
+    logger = tf.get_logger()  # weight_decay 0.0: tf-slim logs "Scale of 0 disables regularizer"
+    level = logger.level
+    logger.setLevel("WARNING")
+    try:
+        regularizer = slim.l2_regularizer(0.0)  # facenet's default weight_decay
+    finally:
+        logger.setLevel(level)
     with slim.arg_scope([slim.conv2d],
                         weights_initializer=tf.compat.v1.truncated_normal_initializer(stddev=0.1),
-                        weights_regularizer=slim.l2_regularizer(0.0),
+                        weights_regularizer=regularizer,
                         normalizer_fn=slim.batch_norm, normalizer_params=batch_norm_params):
         with slim.arg_scope([slim.batch_norm, slim.dropout], is_training=False):
             with slim.arg_scope([slim.conv2d, slim.max_pool2d, slim.avg_pool2d],

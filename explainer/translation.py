@@ -222,3 +222,8 @@ def original_errors(variant: str) -> list[tuple[str, str]]:
         except Exception as err:  # noqa: BLE001 - the point is to show TF's own error
             stages.append((label, f"{type(err).__name__}: {str(err).splitlines()[0]}"))
     return stages
+
+
+def stages_text(variant: str) -> str:
+    """:func:`original_errors` as text: one line per stage, what ran and what it raised."""
+    return "\n".join(f"{stage:<66} -> {outcome}" for stage, outcome in original_errors(variant))
