@@ -153,3 +153,28 @@ def test_bad_input_names_the_argument(x_v1, kwargs, error, fragment):
     args = {"x": x_v1, **kwargs}
     with pytest.raises(error, match=fragment.replace("(", r"\(")):
         legacy.run_slim_block35(**args)
+
+
+def test_translation_table_rows_are_executed():
+    rows = translation_table(seed=0)
+    by_old = {r.old: r for r in rows}
+    # the recorded error is the one TF 2.21 raises right now
+    a = tf.ones([1, 2, 2, 3])
+    with pytest.raises(ValueError) as err:
+        tf.concat(3, [a, a])
+    concat = by_old["tf.concat(3, [a, a])"]
+    assert concat.old_result == f"ValueError: {str(err.value).splitlines()[0]}"
+    assert concat.new_result == "(1, 2, 2, 6)" and not concat.agree
+    for old in ("tf.variable_scope('Branch_0')", "tf.GraphKeys.TRAINABLE_VARIABLES",
+                "tf.Session()", "tf.placeholder(tf.float32, [None, 35, 35, 256])"):
+        name = old.split("(")[0].split(".")[1]
+        assert by_old[old].old_result == \
+            f"AttributeError: module 'tensorflow' has no attribute '{name}'"
+        assert "Error" not in by_old[old].new_result and not by_old[old].agree
+    assert by_old["tf.variable_scope('Branch_0')"].new_result == "Branch_0/w:0"
+    numeric = [r for r in rows if "max |diff|" in r.new_result]
+    assert len(numeric) == 6
+    clip_rows = [r for r in numeric if "relu6" in r.old]
+    assert [r.agree for r in clip_rows] == [False, True]  # facenet v1 has no clip; v2 clips
+    assert all(r.agree for r in numeric if r not in clip_rows)
+    assert "net_out" in clip_rows[0].new_result and "bites at" in clip_rows[0].note
