@@ -128,15 +128,18 @@ def _text_input(snap: Snapshot, state: dict, depth: int) -> str:
 
 
 def _textarea(snap: Snapshot, state: dict, depth: int) -> str:
-    return f'<pre class="{_classes(state, "static-textarea")}">{_text(state.get("value"))}</pre>'
+    style = "font-family:'DejaVu Sans Mono',monospace;white-space:pre;overflow-x:auto"
+    return (f'<pre class="{_classes(state, "static-textarea")}" style="{style}">'
+            f'{_text(state.get("value"))}</pre>')
 
 
 def _choice(snap: Snapshot, state: dict, depth: int) -> str:
     labels, index = state.get("_options_labels", []), state.get("index")
-    chosen = labels[index] if isinstance(index, int) and 0 <= index < len(labels) else ""
+    chosen = labels[index] if isinstance(index, int) and 0 <= index < len(labels) else "-"
+    options = ", ".join(map(str, labels))
+    more = f" <small>(of {_text(options)})</small>" if len(options) <= 80 else ""
     return (f'<div class="{_classes(state, "static-choice")}">{_text(state.get("description"))}'
-            f" <b>{_text(chosen)}</b> <small>(of {_text(', '.join(map(str, labels)))})</small>"
-            "</div>")
+            f" <b>{_text(chosen)}</b>{more}</div>")
 
 
 def _checkbox(snap: Snapshot, state: dict, depth: int) -> str:

@@ -2,7 +2,8 @@
 
 House rule: without Chromium (or Playwright) these tests skip with the reason, except under CI
 (``CI=true``), where a missing browser is a failure. A failing test saves a full-page
-screenshot to ``test-artifacts/<test name>.png``.
+screenshot to ``test-artifacts/<test name>.png`` (every test does with
+``BROWSER_TEST_SCREENSHOTS=all``, to look at the pages).
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ def page(browser, request) -> Iterator:
         yield pg
     finally:
         report = getattr(request.node, "report_call", None)
-        if report is not None and report.failed:
+        failed = report is not None and report.failed
+        if failed or os.environ.get("BROWSER_TEST_SCREENSHOTS") == "all":
             ARTIFACTS.mkdir(exist_ok=True)
             name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
             try:

@@ -1,0 +1,65 @@
+"""The static site (``python -m explainer.html``) in Chromium, with the network cut off: the
+index links to every notebook, and each page shows its figures as decoded images."""
+
+from __future__ import annotations
+
+import pytest
+from browser_support import NOTEBOOKS
+
+from explainer import html as site
+
+PAGES = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
+MIN_FIGURE_WIDTH_PX = 150  # a figure, not an icon, at a 1366 px wide window
+
+
+@pytest.fixture(scope="module")
+def static_site(tmp_path_factory):
+    """Every notebook executed and exported once (this is most of these tests' time)."""
+    outdir = tmp_path_factory.mktemp("html")
+    return outdir, {p.notebook.stem: p for p in site.build(outdir, NOTEBOOKS)}
+
+
+def _offline(page) -> list[str]:
+    """Record every request that is not to a local file or a data URI."""
+    remote: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(("file:", "data:"))
+            else remote.append(r.url))
+    return remote
+
+
+def test_index_links_to_every_notebook(page, static_site):
+    outdir, pages = static_site
+    assert PAGES, f"no notebooks in {NOTEBOOKS}"
+    remote = _offline(page)
+    page.goto((outdir / "index.html").as_uri())
+    links = page.locator("a.notebook-link")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert hrefs == [f"{name}.html" for name in PAGES]
+    for i, name in enumerate(PAGES):  # each link opens its page
+        page.locator("a.notebook-link").nth(i).click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith(f"/{name}.html")
+        assert page.title() and page.locator(".jp-Notebook").count() == 1
+        page.go_back()
+    assert remote == []
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_shows_its_figures(page, static_site, name):
+    outdir, pages = static_site
+    remote = _offline(page)
+    page.goto((outdir / f"{name}.html").as_uri())
+    page.wait_for_load_state("load")
+    images = page.evaluate("""() => Array.from(document.images).map(i => ({
+        ok: i.complete && i.naturalWidth > 0, width: i.getBoundingClientRect().width,
+        data: i.src.startsWith('data:image/')}))""")
+    assert len(images) == pages[name].figures
+    assert len(images) >= 1, f"{name}: the page shows no figure"
+    assert all(i["data"] for i in images), "every figure is embedded in the page"
+    assert all(i["ok"] for i in images), f"{name}: some figures do not decode: {images}"
+    narrow = [i["width"] for i in images if i["width"] < MIN_FIGURE_WIDTH_PX]
+    assert not narrow, f"{name}: figures drawn narrower than {MIN_FIGURE_WIDTH_PX} px: {narrow}"
+    body = page.inner_text("body")
+    assert "Traceback" not in body
+    assert "interactive only" not in body  # every widget was frozen into static HTML
+    assert remote == []
