@@ -79,28 +79,38 @@ def direct_metrics(net: np.ndarray, up: np.ndarray, scales: np.ndarray,
     return out
 
 
-def _on_sums(n, u, q, weights):
-    """For each sorted scale q_j: the sums of ``weights`` over the units on at q_j.
+def _suffix(counts: np.ndarray, m: int) -> np.ndarray:
+    """``out[j] = counts[j + 1:].sum()`` for j < m, summed from the end (no subtraction)."""
+    return np.cumsum(counts[::-1])[::-1][1:m + 1]
 
-    ``weights`` is (K, units); the result is (K, len(q)). A unit with up > 0 is on for
-    q > t, one with up < 0 for q < t, one with up == 0 always (n > 0) or never.
+
+def _on_off_sums(n, u, q, weights):
+    """For each sorted scale q_j: the sums of ``weights`` over the units on at q_j, and over
+    the units off there, each (K, len(q)) for ``weights`` (K, units).
+
+    A unit with up > 0 is on for q > t (t = -net / up), one with up < 0 for q < t, one with
+    up == 0 always (net > 0) or never. Both sums are accumulated directly, never as a total
+    minus a part, so an empty set sums to exactly 0.
     """
     m = len(q)
     pos, neg = u > 0, u < 0
-    result = np.zeros((len(weights), m))
+    on, off = np.zeros((len(weights), m)), np.zeros((len(weights), m))
     if pos.any():
         b = np.searchsorted(q, -n[pos] / u[pos], side="right")  # on for j >= b
         for k, w in enumerate(weights):
-            result[k] += np.cumsum(np.bincount(b, weights=w[pos], minlength=m + 1))[:m]
+            counts = np.bincount(b, weights=w[pos], minlength=m + 1)
+            on[k] += np.cumsum(counts)[:m]
+            off[k] += _suffix(counts, m)
     if neg.any():
         a = np.searchsorted(q, -n[neg] / u[neg], side="left")  # on for j < a
         for k, w in enumerate(weights):
             counts = np.bincount(a, weights=w[neg], minlength=m + 1)
-            result[k] += counts.sum() - np.cumsum(counts)[:m]
-    always = (u == 0) & (n > 0)
-    if always.any():
-        result += weights[:, always].sum(axis=1)[:, None]
-    return result
+            on[k] += _suffix(counts, m)
+            off[k] += np.cumsum(counts)[:m]
+    flat = u == 0
+    on += weights[:, flat & (n > 0)].sum(axis=1)[:, None]
+    off += weights[:, flat & (n <= 0)].sum(axis=1)[:, None]
+    return on, off
 
 
 def _max_over_lines(net32, up32, q, floor):
@@ -133,14 +143,13 @@ def fast_metrics(net: np.ndarray, up: np.ndarray, scales: np.ndarray,
     for group, mask in (("on0", on0), ("off0", ~on0)):
         nm, um = n[mask], u[mask]
         w = np.stack([ones[mask], nm, um, nm * nm, nm * um, um * um])
-        sums[group] = _on_sums(nm, um, q, w)
-    c1, n1, u1, nn1, nu1, uu1 = sums["on0"]
-    c2, n2, u2, nn2, nu2, uu2 = sums["off0"]
-    count_on0 = float(np.count_nonzero(on0))
-    flips = (count_on0 - c1 + c2) / size
+        sums[group] = _on_off_sums(nm, um, q, w)
+    (c1, n1, u1, nn1, nu1, uu1), (c1_off, _, _, nn1_off, _, _) = sums["on0"]
+    (c2, n2, u2, nn2, nu2, uu2), _ = sums["off0"]
+    flips = (c1_off + c2) / size  # on at 0 and now off, plus off at 0 and now on
     if activation == "relu":
         nn_on0 = float(n[on0] @ n[on0])  # ||relu(net)||^2
-        change2 = q * q * uu1 + (nn2 + 2 * q * nu2 + q * q * uu2) + (nn_on0 - nn1)
+        change2 = q * q * uu1 + (nn2 + 2 * q * nu2 + q * q * uu2) + nn1_off
         change = np.sqrt(np.maximum(change2, 0.0)) / np.sqrt(nn_on0) if nn_on0 else q * np.nan
         s1, s2 = n1 + n2 + q * (u1 + u2), nn1 + nn2 + 2 * q * (nu1 + nu2) + q * q * (uu1 + uu2)
     else:

@@ -66,7 +66,9 @@ def check_scales(scales: object, name: str = "scales") -> np.ndarray:
     if isinstance(scales, (str, bytes)) or not isinstance(scales, (Iterable, np.ndarray)):
         raise TypeError(f"{name}: got {_given(scales)}; "
                         "expected a list of numbers like [0, 0.17, 1]")
-    values = [check_scale(s, name=f"{name}[{i}]") for i, s in enumerate(np.ravel(list(scales)))]
+    # iterate the items themselves: np.ravel of a mixed list would turn 0.1 into '0.1'
+    items = np.ravel(scales).tolist() if isinstance(scales, np.ndarray) else list(scales)
+    values = [check_scale(s, name=f"{name}[{i}]") for i, s in enumerate(items)]
     if not values:
         raise ValueError(f"{name}: got an empty list; expected at least one scale")
     return np.asarray(values, dtype=np.float64)
