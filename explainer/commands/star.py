@@ -59,9 +59,6 @@ def _to_json(f: dict) -> dict:
 
 
 def run(args) -> int:
-    from .broadcast import start_tensorflow_quietly
-
-    start_tensorflow_quietly()
     from ..semantics import format_dtype_table
 
     f = _findings(args.scale)

@@ -1,0 +1,98 @@
+"""`python -m explainer star` and `python -m explainer broadcast A B`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "explainer", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_broadcast_compatible():
+    out = run_cli("broadcast", "(2,35,35,256)", "(256,)")
+    assert out.returncode == 0, out.stderr
+    assert "=> result shape (2, 35, 35, 256)" in out.stdout
+    assert "missing counts as 1" in out.stdout and "agree: yes" in out.stdout
+    assert out.stderr == ""  # TensorFlow's start-up lines are kept off stderr
+
+
+def test_broadcast_incompatible_prints_the_real_errors_and_exits_2():
+    out = run_cli("broadcast", "(2,35,35,256)", "(2,)")
+    assert out.returncode == 2
+    with pytest.raises(ValueError) as np_err:
+        np.ones((2, 35, 35, 256), np.float32) * np.ones(2, np.float32)
+    with pytest.raises(tf.errors.InvalidArgumentError) as tf_err:
+        tf.zeros((2, 35, 35, 256)) * tf.zeros(2)
+    assert str(np_err.value).strip() in out.stdout
+    assert "Incompatible shapes: [2,35,35,256] vs. [2]" in str(tf_err.value)
+    assert "Incompatible shapes: [2,35,35,256] vs. [2]" in out.stdout
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert "error:" in lines[0] and "axis 3" in lines[0] and "256 vs 2" in lines[0]
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["(2,3", "(3,)"], "argument a: got '(2,3'; brackets do not match"),
+    (["(2,3)", "abc"], "b: got 'abc'; the name 'abc' is not bound"),
+    (["(N,3)", "(3,)", "--dims", "N=x"], "dims: got 'N=x'"),
+    (["(2,3)"], "the following arguments are required: b"),
+])
+def test_broadcast_malformed_is_one_line_before_tensorflow(args, fragment):
+    out = run_cli("broadcast", *args)
+    assert out.returncode == 2 and out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert fragment in lines[0]
+
+
+def test_broadcast_json_and_named_dims():
+    out = run_cli("broadcast", "(N,H,W,C)", "(N,1,1,1)", "--dims", "N=4,H=5,W=5,C=8", "--json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["result_shape"] == [4, 5, 5, 8] and doc["agrees"] and doc["failing_axis"] is None
+    assert [a["rule"] for a in doc["axes"]] == ["equal", "1 stretches", "1 stretches",
+                                                "1 stretches"]
+    bad = run_cli("broadcast", "(4,5)", "(3,)", "--json")
+    assert bad.returncode == 2 and json.loads(bad.stdout)["failing_axis"] == 1
+
+
+def test_star_text():
+    out = run_cli("star")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "float.__mul__(scale, up) -> NotImplemented" in text
+    assert "EagerTensor.__rmul__(up, scale)" in text
+    assert "tf.math.multiply emits graph op 'Mul'" in text
+    assert "computation: Mul -> AddV2 -> Relu" in text
+    assert "scaled_up" in text and "ConcatV2" in text
+    try:
+        v = tf.Variable([1.0, 2.0])
+        v += 1.0
+    except RuntimeError as err:
+        assert str(err) in text
+    try:
+        tf.constant(0.17, tf.float64) * tf.ones((2, 3))
+    except tf.errors.InvalidArgumentError as err:
+        assert str(err) in text
+    assert "rebound the name to a new object" in text
+
+
+def test_star_json_and_bad_scale():
+    out = run_cli("star", "--json", "--scale", "0.5")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["dispatch"]["Python float"]["graph_op"] == "Mul"
+    assert doc["dispatch"]["Python float"]["steps"][0]["result"] == "NotImplemented"
+    assert doc["tail_compute_ops"] == ["Mul", "AddV2", "Relu"]
+    assert doc["gradient"]["d_up_values_on"] == [0.5]
+    assert doc["dispatch"]["TF float64 constant"]["error"].startswith("InvalidArgumentError")
+    bad = run_cli("star", "--scale", "abc")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
