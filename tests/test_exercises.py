@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 import explainer
@@ -23,6 +24,20 @@ def _ratio_at(scale: float) -> float:
     block = explainer.build_block35("v1", scale=scale, seed=0)
     x = explainer.sample_input("v1", batch=1, size=35, seed=0)
     return explainer.trace(block, x).residual_ratio
+
+
+def _swap_difference() -> float:
+    """Independently: the slim graph with swapped BatchNorm beta / moving_mean vs the port."""
+    from explainer import legacy, port
+
+    x = explainer.sample_input("v1", batch=2, size=9, seed=1)
+    run = legacy.run_slim_block35(x, "v1", 0.17, "relu", seed=0)
+    v = dict(run.variables)
+    for name in [k for k in v if k.endswith("BatchNorm/beta")]:
+        mean = name.replace("BatchNorm/beta", "BatchNorm/moving_mean")
+        v[name], v[mean] = v[mean], v[name]
+    ours = explainer.forward(port.from_slim(v, "v1", 0.17, "relu"), x)
+    return float(np.abs(ours - run.net_out).max())
 
 
 # name -> an answer known to be right, and one known to be wrong
@@ -42,9 +57,9 @@ KNOWN = {
     "broadcast_per_channel": ((2, 35, 35, 256), (256,)),
     "broadcast_per_sample": ((2, 1, 1, 1), (2,)),
     "broadcast_python_dtype": ("float32", "float64"),
-    "port_nchw_shape": ((1, 256, 35, 35), (1, 35, 35, 256)),
+    "port_swap_bn": (lambda: _swap_difference(), 0.0),
+    "port_v2_changes": (2, 3),
     "port_kernel_shape": ((256, 96, 1, 1), (1, 1, 96, 256)),
-    "port_bn_variables": (3, 4),
 }
 
 
@@ -100,8 +115,9 @@ def test_known_mistakes_get_specific_reasons():
     assert "shortcut" in check("star_gradient", 1.0).why
     assert "mixed" in check("walk_up_shape", (1, 35, 35, 96)).why
     assert "squared norm" in check("scale_ratio_double", 4.0).why
-    assert "gamma" in check("port_bn_variables", 4).why
-    assert "NHWC" in check("port_nchw_shape", (1, 35, 35, 256)).why
+    assert "zero" in check("port_swap_bn", 0.0).why
+    assert "v1 needs" in check("port_v2_changes", 3).why
+    assert "slim / Keras layout" in check("port_kernel_shape", (1, 1, 96, 256)).why
     refused = check("broadcast_per_sample", (2,)).why
     assert "broadcast" in refused and "(2,)" in refused  # numpy's own message
     assert "same numbers" in check("broadcast_per_sample", (1, 1, 1, 256)).why
@@ -110,7 +126,8 @@ def test_known_mistakes_get_specific_reasons():
 def test_solution_is_computed_text():
     assert solution("walk_mixed_channels") == "96"
     assert solution("star_graph_op") == "Mul"
-    assert solution("port_bn_variables").startswith("3: beta, moving_mean, moving_variance")
+    assert solution("port_kernel_shape") == "(256, 96, 1, 1)"
+    assert float(solution("port_swap_bn")) > 1e-3  # the swap is caught
 
 
 @pytest.mark.parametrize("name, answer, error, words", [

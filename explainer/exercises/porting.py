@@ -1,14 +1,13 @@
-"""Exercises of ``05_porting``: NCHW shapes, the projection kernel's layout, BatchNorm variables."""
+"""Exercises of ``05_porting``: a swapped BatchNorm port, the v2 text's changes, torch layout."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from . import facts
-from .core import exercise, read_int, read_shape
+from .core import close, exercise, read_int, read_number, read_shape
 
 NOTEBOOK = "05_porting"
-NHWC_TO_NCHW = (0, 3, 1, 2)
 HWIO_TO_OIHW = (3, 2, 0, 1)  # Keras / slim conv kernel layout -> torch.nn.Conv2d.weight
 
 
@@ -18,25 +17,73 @@ def _weights() -> dict[str, np.ndarray]:
     return block_weights(facts.block("v1", 0.17))
 
 
-def _bn_variables(scope: str = "Branch_0/Conv2d_1x1") -> list[str]:
-    prefix = f"{scope}/BatchNorm/"
-    return sorted(k.removeprefix(prefix) for k in _weights() if k.startswith(prefix))
+def _swap_difference() -> tuple[float, float]:
+    """(max |net_out| difference slim vs port with beta and moving_mean swapped, and without)."""
+    from ..blocks import sample_input
+    from ..legacy import run_slim_block35
+    from ..port import from_slim
+    from ..tracing import forward
+
+    x = sample_input("v1", batch=2, size=9, seed=1)  # compare_slim's default input
+    run = run_slim_block35(x, "v1", 0.17, "relu", seed=0)
+    swapped = dict(run.variables)
+    for name in run.variables:
+        if name.endswith("/BatchNorm/beta"):
+            mean = name.removesuffix("beta") + "moving_mean"
+            swapped[name], swapped[mean] = run.variables[mean], run.variables[name]
+    diffs = [float(np.max(np.abs(forward(from_slim(v, "v1", 0.17, "relu"), x) - run.net_out)))
+             for v in (swapped, run.variables)]
+    return diffs[0], diffs[1]
 
 
-@exercise("port_nchw_shape", NOTEBOOK,
-          "PyTorch lays activations out as NCHW. What is the PyTorch shape of `up` for our "
-          "input of shape (1, 35, 35, 256)?", "a shape tuple", "(1, 35, 35, 256)",
-          solve=lambda: str(np.transpose(facts.traced()["up"].value, NHWC_TO_NCHW).shape))
-def port_nchw_shape(answer: object) -> tuple[bool, str]:
-    value = read_shape(answer, "(1, 256, 35, 35)")
-    nhwc = facts.traced("v1", 0.17)["up"].value
-    truth = np.transpose(nhwc, NHWC_TO_NCHW).shape
-    if value == truth:
-        return True, (f"{nhwc.shape} in NHWC is {truth} in NCHW: channels move in front of "
-                      "height and width (transpose(0, 3, 1, 2)).")
-    if value == nhwc.shape:
-        return False, f"{value} is the TensorFlow (NHWC) shape; PyTorch puts C second."
-    return False, f"{value} is not it. N stays first; where does C go in N, C, H, W?"
+def _changes_needed(variant: str) -> tuple[int, list[tuple[str, str]]]:
+    """How many text changes the original needs before it runs (counted by running it)."""
+    from ..translation import original_errors
+
+    stages = original_errors(variant)
+    runs = [i for i, (_, outcome) in enumerate(stages) if outcome == "runs"]
+    return (runs[0] if runs else -1), stages
+
+
+@exercise("port_swap_bn", NOTEBOOK,
+          "Swap `beta` and `moving_mean` of every BatchNorm in `run.variables` before "
+          "`port.from_slim` (v1, scale 0.17, relu, compare_slim's default input): what is the "
+          "max abs difference of net_out between the slim graph and the port?",
+          "a number", "1e-6", solve=lambda: f"{_swap_difference()[0]:.4f}")
+def port_swap_bn(answer: object) -> tuple[bool, str]:
+    value = read_number(answer, "0.1")
+    swapped, faithful = _swap_difference()
+    if close(value, swapped, rel=0.02):
+        return True, (f"max |diff| = {swapped:.4f} with the swap, {faithful:.1e} without: far "
+                      "above the 1e-5 a correct port reaches. With the initial statistics "
+                      "(beta = moving_mean = 0) the swap exchanges two zeros and changes "
+                      "nothing, so only non-trivial statistics can catch it.")
+    if value <= 1e-5:
+        return False, (f"{value:g} is what a correct port gives ({faithful:.1e}). Did the swap "
+                       "happen? With all-zero beta and moving_mean it would change nothing; "
+                       "the seeded statistics are not zero.")
+    return False, (f"{value:g} is not it. Run legacy.run_slim_block35, swap the two arrays for "
+                   "each BatchNorm, port.from_slim, and compare net_out.")
+
+
+@exercise("port_v2_changes", NOTEBOOK,
+          "How many changes to its text does tf-models' v2 block35 need before it runs on "
+          "TF 2.21 (see translation.original_errors('v2'))?", "a whole number", "5",
+          solve=lambda: str(_changes_needed("v2")[0]))
+def port_v2_changes(answer: object) -> tuple[bool, str]:
+    value = read_int(answer, "5")
+    needed, stages = _changes_needed("v2")
+    v1 = _changes_needed("v1")[0]
+    first = stages[0][1]
+    if value == needed:
+        return True, (f"{needed} (v1 needs {v1}). The original v2 text first fails with "
+                      f"{first}; it already writes tf.concat(axis=3, values=...), the TF 1.0 "
+                      "argument order, so the concat change facenet's v1 needs is not there.")
+    if value == v1:
+        return False, (f"{value} is what facenet's v1 needs. Which of its changes does the v2 "
+                       "text, written later, already have?")
+    return False, (f"{value} is not it. Count the stages of translation.original_errors('v2') "
+                   "before the one that runs.")
 
 
 @exercise("port_kernel_shape", NOTEBOOK,
@@ -57,20 +104,3 @@ def port_kernel_shape(answer: object) -> tuple[bool, str]:
         return False, (f"{value} has the right sizes in the wrong order; torch's Conv2d weight "
                        "is (out_channels, in_channels, kernel_h, kernel_w).")
     return False, f"{value} is not it. Start from {kernel.shape} = (H, W, in, out)."
-
-
-@exercise("port_bn_variables", NOTEBOOK,
-          "How many BatchNorm variables does slim store for one branch convolution, e.g. "
-          "Branch_0/Conv2d_1x1/BatchNorm/... ?", "a whole number", "2",
-          solve=lambda: f"{len(_bn_variables())}: {', '.join(_bn_variables())}")
-def port_bn_variables(answer: object) -> tuple[bool, str]:
-    value = read_int(answer, "2")
-    names = _bn_variables()
-    if value == len(names):
-        return True, (f"{len(names)}: {', '.join(names)}. slim's batch_norm has scale=False by "
-                      "default, so there is no gamma: a port must use gamma = 1.")
-    if value == len(names) + 1:
-        return False, (f"{value} counts a gamma. Look at the variable names in "
-                       "explainer.block_weights(block): is there a gamma?")
-    return False, (f"{value} is not it. List the names under Branch_0/Conv2d_1x1/BatchNorm/ in "
-                   "explainer.block_weights(block).")
