@@ -4,13 +4,13 @@ Nothing here is typed in from memory: :func:`dispatch` calls ``type(scale).__mul
 ``type(up).__rmul__`` itself and watches (with ``sys.setprofile``) which TensorFlow functions
 run; :func:`graph_ops` reads the ops out of a traced ``tf.function``; :func:`scale_gradient`
 asks ``tf.GradientTape``; :func:`dtype_table` records results or the real error texts.
-The in-place (``+=``) findings live in :mod:`explainer.inplace` and are re-exported here.
+Graph ops (:mod:`explainer.graph`), dtypes (:mod:`explainer.dtypes`) and the in-place
+(``+=``) findings (:mod:`explainer.inplace`) live in their own modules, re-exported here.
 """
 
 from __future__ import annotations
 
 import inspect
-import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,11 +18,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
+from .dtypes import (  # noqa: F401  (re-exported)
+    DtypeRow,
+    dtype_table,
+    format_dtype_table,
+    scale_examples,
+)
+from .graph import PLUMBING_OPS, GraphOps, block_ops, graph_ops, last_line_ops  # noqa: F401
 from .inplace import InplaceCase, inplace_semantics  # noqa: F401  (re-exported)
 from .validate import check_positive_int, check_scale
-
-# Ops that name, feed or read data without computing on it.
-PLUMBING_OPS = frozenset({"Placeholder", "Identity", "NoOp", "Const", "ReadVariableOp"})
 
 
 def _describe(value: object) -> str:
@@ -163,74 +167,21 @@ def dispatch(scale: object, up: object = None) -> Dispatch:
                     matches_operator=_same_outcome(outcome, actual))
 
 
-def scale_examples(value: float = 0.17) -> dict[str, object]:
-    """The scale objects the lessons compare, by label (Python, numpy and TF kinds)."""
-    return {"Python float": float(value), "Python int": 2,
-            "numpy float64": np.float64(value), "numpy float32": np.float32(value),
-            "numpy 0-d float64 array": np.array(value), "numpy 0-d float32 array":
-            np.array(value, dtype=np.float32), "TF float64 constant": tf.constant(value,
-                                                                                   tf.float64),
-            "TF float32 constant": tf.constant(value, tf.float32),
-            "TF int32 constant": tf.constant(2, tf.int32)}
+def dispatch_table(value: float = 0.17) -> dict[str, Dispatch]:
+    """:func:`dispatch` for every kind of scale in :func:`scale_examples`, by label."""
+    return {label: dispatch(s) for label, s in scale_examples(value).items()}
 
 
-@dataclass
-class GraphOps:
-    """The ops of a traced ``tf.function`` graph, in graph order, as (name, type) pairs."""
-
-    ops: tuple[tuple[str, str], ...]
-
-    @property
-    def types(self) -> tuple[str, ...]:
-        return tuple(t for _, t in self.ops)
-
-    @property
-    def compute_types(self) -> tuple[str, ...]:
-        """Op types without the plumbing (Placeholder, Identity, NoOp, Const, ReadVariableOp)."""
-        return tuple(t for _, t in self.ops if t not in PLUMBING_OPS)
-
-    @property
-    def plumbing_types(self) -> tuple[str, ...]:
-        return tuple(t for _, t in self.ops if t in PLUMBING_OPS)
-
-    def by_layer(self) -> list[tuple[str, tuple[str, ...]]]:
-        """Compute op types grouped by the layer (name scope) that emitted them, in order.
-
-        A Keras model's ops are named ``model/layer_1/op``; the layer is ``layer``.
-        """
-        groups: list[tuple[str, list[str]]] = []
-        for name, op_type in self.ops:
-            if op_type in PLUMBING_OPS:
-                continue
-            parts = name.split("/")
-            layer = re.sub(r"_\d+$", "", parts[1] if len(parts) > 2 else
-                           parts[0] if len(parts) == 2 else "")
-            if not groups or groups[-1][0] != layer:
-                groups.append((layer, []))
-            groups[-1][1].append(op_type)
-        return [(layer, tuple(types)) for layer, types in groups]
-
-    def __str__(self) -> str:
-        return " -> ".join(self.compute_types)
-
-
-def graph_ops(fn: Callable, *example_args) -> GraphOps:
-    """Trace ``fn`` (a Python function, ``tf.function`` or Keras model) on ``example_args``
-    (arrays, tensors or ``tf.TensorSpec``) and return its graph's ops in order."""
-    if not callable(fn):
-        raise TypeError(f"fn: got {type(fn).__name__}; expected a function of tensors")
-    if not example_args:
-        raise ValueError("example_args: got none; expected at least one example input")
-    if hasattr(fn, "get_concrete_function"):
-        traced = fn
-    elif hasattr(fn, "layers") and hasattr(fn, "inputs"):  # a Keras model
-        traced = tf.function(lambda *t: fn(*t, training=False))
-    else:
-        traced = tf.function(fn)
-    specs = [a if isinstance(a, tf.TensorSpec) else tf.TensorSpec.from_tensor(
-        tf.convert_to_tensor(a)) for a in example_args]
-    graph = traced.get_concrete_function(*specs).graph
-    return GraphOps(tuple((op.name, op.type) for op in graph.get_operations()))
+def format_dispatch_table(table: dict[str, Dispatch]) -> str:
+    """One line per scale kind: the calls Python made and what came out."""
+    lines = []
+    for label, d in table.items():
+        calls = " -> ".join(f"{s.call.split('(')[0]}: {s.result.split(':')[0].split(' ')[0]}"
+                            for s in d.steps)
+        end = d.error.split(":")[0] if d.error else f"{d.python_function} / {d.graph_op} / " \
+                                                     f"{d.result_dtype}"
+        lines.append(f"{label:<26}{calls:<64} => {end}")
+    return "\n".join(lines)
 
 
 @dataclass
@@ -289,52 +240,7 @@ def scale_gradient(scale: float = 0.17, variant: str = "v1", batch: int = 1, siz
         tail_matches_block=bool(np.allclose(net_out.numpy(), tr["net_out"].value, atol=1e-5)))
 
 
-@dataclass
-class DtypeRow:
-    """One scale kind times a float32 ``up``, in TensorFlow and in numpy."""
-
-    scale: str
-    tf_result: str  # result dtype, or the real error text
-    numpy_result: str
-    tf_ok: bool
-
-
-def _dtype_or_error(fn: Callable) -> tuple[str, bool]:
-    try:
-        dtype = fn().dtype
-    except Exception as err:  # noqa: BLE001 - the error text is the finding
-        return f"{type(err).__name__}: {err}", False
-    return getattr(dtype, "name", str(dtype)), True
-
-
-def dtype_table(value: float = 0.17) -> list[DtypeRow]:
-    """Result dtype (or the real error) of ``scale * up`` for each kind of scale, with ``up`` a
-    float32 ``tf.Tensor`` and, for comparison, a float32 numpy array."""
-    check_scale(value, "value")
-    up_tf = tf.ones((2, 3), tf.float32)
-    up_np = np.ones((2, 3), np.float32)
-    rows = []
-    for label, scale in scale_examples(value).items():
-        tf_text, ok = _dtype_or_error(lambda s=scale: s * up_tf)
-        np_scale = scale.numpy() if isinstance(scale, tf.Tensor) else scale
-        np_text, _ = _dtype_or_error(lambda s=np_scale: s * up_np)
-        if isinstance(scale, tf.Tensor):
-            np_text += " (as .numpy())"
-        rows.append(DtypeRow(label, tf_text, np_text, ok))
-    return rows
-
-
-def format_dtype_table(rows: list[DtypeRow]) -> str:
-    """The dtype table as aligned text; an error's full text goes on the line below its row."""
-    lines = [f"{'scale':<26}{'* tf float32 up':<30}* numpy float32 up"]
-    for r in rows:
-        shown = r.tf_result if r.tf_ok else r.tf_result.split(":", 1)[0] + " (below)"
-        lines.append(f"{r.scale:<26}{shown:<30}{r.numpy_result}")
-        if not r.tf_ok:
-            lines.append(f"    {r.tf_result}")
-    return "\n".join(lines)
-
-
 __all__ = ["PLUMBING_OPS", "Dispatch", "DtypeRow", "GraphOps", "InplaceCase", "ScaleGradient",
-           "Step", "dispatch", "dtype_table", "format_dtype_table", "graph_ops",
-           "inplace_semantics", "scale_examples", "scale_gradient"]
+           "Step", "block_ops", "dispatch", "dispatch_table", "dtype_table",
+           "format_dispatch_table", "format_dtype_table", "graph_ops", "inplace_semantics",
+           "last_line_ops", "scale_examples", "scale_gradient"]

@@ -18,26 +18,18 @@ def add_arguments(parser) -> None:
 
 
 def _findings(scale: float) -> dict:
-    import tensorflow as tf
-
-    from ..blocks import build_block35
     from ..semantics import (
-        dispatch,
+        block_ops,
+        dispatch_table,
         dtype_table,
-        graph_ops,
         inplace_semantics,
-        scale_examples,
+        last_line_ops,
         scale_gradient,
     )
 
-    spec = tf.TensorSpec([1, 35, 35, 256], tf.float32)
-    tail = graph_ops(lambda net, up: tf.nn.relu(net + scale * up), spec, spec)
-    block = graph_ops(build_block35("v1", scale=scale), spec)
-    return {
-        "dispatch": {label: dispatch(s) for label, s in scale_examples(scale).items()},
-        "tail": tail, "block": block, "gradient": scale_gradient(scale),
-        "inplace": inplace_semantics(), "dtypes": dtype_table(scale),
-    }
+    return {"dispatch": dispatch_table(scale), "tail": last_line_ops(scale),
+            "block": block_ops("v1", scale=scale), "gradient": scale_gradient(scale),
+            "inplace": inplace_semantics(), "dtypes": dtype_table(scale)}
 
 
 def _to_json(f: dict) -> dict:
