@@ -198,7 +198,7 @@ def test_tables_and_helpers_used_by_the_notebook_and_cli():
     assert list(table) == list(semantics.scale_examples(0.3))
     text = semantics.format_dispatch_table(table)
     assert "float.__mul__: NotImplemented -> EagerTensor.__rmul__" in text
-    assert text.count("InvalidArgumentError") == sum(d.error is not None for d in table.values())
+    assert text.count("=> InvalidArgumentError") == sum(d.error is not None for d in table.values())
     assert semantics.last_line_ops(0.3).compute_types == ("Mul", "AddV2", "Relu")
     v2 = semantics.block_ops("v2", size=5)
     assert v2.by_layer()[-3:] == [("scaled_up", ("Mul",)), ("net_sum", ("AddV2",)),
