@@ -24,7 +24,7 @@ _EXPORTS = {
     # residual scaling
     "scale_sweep": "scaling", "ScaleSweep": "scaling", "depth_profile": "depth",
     "DepthProfile": "depth", "fold_scale": "folding",
-    "fold_cases": "folding", "FoldCase": "folding",
+    "fold_cases": "folding", "FoldCase": "folding", "fold_table": "folding",
     # broadcasting and operator semantics
     "explain_broadcast": "broadcasting", "BroadcastExplanation": "broadcasting",
     "parse_shape": "broadcasting", "scale_shape_catalogue": "scale_shapes",

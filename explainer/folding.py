@@ -129,3 +129,14 @@ def fold_cases(block, x) -> list[FoldCase]:
                            "the branches' ReLU", t, folded, target,
                            "relu(t*a) = t*relu(a) only for t >= 0"))
     return cases
+
+
+def fold_table(cases: list[FoldCase]) -> str:
+    """The cases of :func:`fold_cases` as a text table."""
+    head = f"{'case':<62}{'scale':>7}{'holds':>7}{'rel. error':>12}{'to unscaled':>13}"
+    lines = [head, "-" * len(head)]
+    for c in cases:
+        unscaled = "" if c.to_unscaled is None else f"{c.to_unscaled:.2e}"
+        lines.append(f"{c.name:<62}{c.scale:>7.2f}{'yes' if c.holds else 'NO':>7}"
+                     f"{c.relative_error:>12.2e}{unscaled:>13}")
+    return "\n".join(lines)
