@@ -22,7 +22,6 @@ from pathlib import Path
 # TensorFlow's C++ start-up lines (oneDNN, CUDA) go to the build's stderr, not onto the page
 KERNEL_QUIET = "--IPKernelApp.capture_fd_output=False"
 PACKAGE_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-IMG = re.compile(r'<img\b[^>]*\bsrc="data:image/')
 EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>')
 PAGE_CSS = """<style>
 /* projector-friendly: larger text, wide figures that still fit the page */
@@ -42,7 +41,7 @@ class Page:
     html: Path
     title: str
     seconds: float  # execution time of the notebook
-    figures: int  # embedded <img> elements (plots and frozen widget images)
+    figures: int  # images the executed notebook shows (plots, Image widgets)
 
 
 def default_notebooks() -> Path:
@@ -147,6 +146,8 @@ def build(outdir: Path, notebooks: Path | None = None, only: list[str] | None = 
     """
     import nbformat
 
+    from .static_widgets import count_figures
+
     notebooks = Path(notebooks) if notebooks is not None else default_notebooks()
     if not notebooks.is_dir():
         raise ValueError(f"notebooks: got {str(notebooks)!r}; expected a folder of .ipynb files")
@@ -169,11 +170,11 @@ def build(outdir: Path, notebooks: Path | None = None, only: list[str] | None = 
         start = time.perf_counter()
         nb = execute(path, timeout=timeout)
         seconds = time.perf_counter() - start
+        figures = count_figures(nb)
         page_html = export(nb, nav=_nav(titles, i))
         target = outdir / titles[i][0]
         target.write_text(page_html, encoding="utf-8")
-        pages.append(Page(path, target, titles[i][1], round(seconds, 2),
-                          len(IMG.findall(page_html))))
+        pages.append(Page(path, target, titles[i][1], round(seconds, 2), figures))
     (outdir / "index.html").write_text(index_page(pages), encoding="utf-8")
     return pages
 

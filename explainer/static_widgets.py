@@ -171,6 +171,40 @@ _RENDERERS: dict[str, Callable[[Snapshot, dict, int], str]] = {
 }
 
 
+IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
+
+
+def _widget_images(models: dict[str, dict], model_id: str, depth: int = 0) -> int:
+    model = models.get(model_id)
+    if model is None or depth > 32:
+        return 0
+    state = model.get("state", {})
+    if model.get("model_name") == "ImageModel":
+        return int(any(b.get("path") == ["value"] and b.get("data")
+                       for b in model.get("buffers", [])))
+    children = [c.removeprefix("IPY_MODEL_") for c in state.get("children", [])]
+    count = sum(_widget_images(models, c, depth + 1) for c in children)
+    return count + _output_images(models, state.get("outputs", []), depth + 1)
+
+
+def _output_images(models: dict[str, dict], outputs: list, depth: int = 0) -> int:
+    count = 0
+    for out in outputs:
+        data = out.get("data", {})
+        if any(m in data for m in IMAGE_MIMES):
+            count += 1
+        elif WIDGET_VIEW in data:
+            count += _widget_images(models, data[WIDGET_VIEW].get("model_id", ""), depth)
+    return count
+
+
+def count_figures(nb) -> int:
+    """Images an executed notebook shows: image outputs, and non-empty Image widgets inside
+    its widget views (counted from the stored state, before :func:`freeze_widgets`)."""
+    models = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    return sum(_output_images(models, cell.get("outputs", [])) for cell in nb.cells)
+
+
 def freeze_widgets(nb) -> int:
     """Replace every widget view output of ``nb`` by its static HTML snapshot, in place.
 

@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from explainer import html as site
-from explainer.static_widgets import WIDGET_VIEW, freeze_widgets
+from explainer.static_widgets import WIDGET_VIEW, count_figures, freeze_widgets
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -67,6 +67,7 @@ def test_execute_stores_widget_state_with_the_image_buffer(widget_notebook):
 
 def test_freeze_turns_the_widget_tree_into_static_html(widget_notebook):
     nb = nbformat.from_dict(widget_notebook)  # a copy: the fixture is shared
+    assert count_figures(nb) == 1  # the Image widget, inside a VBox and an HBox
     assert freeze_widgets(nb) == 1
     assert "widgets" not in nb.metadata
     data = nb.cells[1].outputs[-1]["data"]
