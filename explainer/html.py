@@ -24,7 +24,8 @@ KERNEL_QUIET = "--IPKernelApp.capture_fd_output=False"
 PACKAGE_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>')
 PAGE_CSS = """<style>
-/* projector-friendly: larger text, wide figures that still fit the page */
+/* projector-friendly: larger text and code, wide figures that still fit the page */
+:root { --jp-code-font-size: 15px; --jp-content-font-size1: 17px; }
 body { font-size: 17px; }
 .jp-RenderedHTMLCommon { font-size: 17px; line-height: 1.5; }
 .jp-RenderedImage img, .static-figure { max-width: 100%; height: auto; }
