@@ -250,7 +250,6 @@ def _named_tensors(graph, net, out) -> dict:
     return {name: found[name] for name in TRACE_NAMES}
 
 
-
 def run_slim_block35(x, variant: str = "v1", scale: float = 0.17,
                      activation: str | None = "relu", seed: int = 0,
                      weights: dict | None = None) -> SlimRun:
@@ -278,6 +277,15 @@ def run_slim_block35(x, variant: str = "v1", scale: float = 0.17,
     elif not isinstance(weights, dict):
         raise TypeError(f"weights: got {type(weights).__name__}; expected a dict of slim "
                         "variable names to arrays, or None for the seeded weights")
+    expected = weight_shapes(variant)
+    missing, extra = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
+    if missing or extra:
+        raise ValueError(f"weights: missing {missing}, unexpected {extra}; expected exactly "
+                         f"the names of weight_shapes({variant!r})")
+    for name, shape in expected.items():
+        if np.shape(weights[name]) != shape:
+            raise ValueError(f"weights[{name!r}]: got shape {np.shape(weights[name])}; "
+                             f"expected {shape}")
     block35 = load_block35(variant)
     graph = tf.Graph()
     with graph.as_default(), ops_tensor_shim(), facenet_arg_scope(), warnings.catch_warnings():
@@ -288,13 +296,9 @@ def run_slim_block35(x, variant: str = "v1", scale: float = 0.17,
         tensors = _named_tensors(graph, net, out)
         variables = {v.name[len("Block35/"):-len(":0")]: v
                      for v in tf.compat.v1.global_variables()}
-        expected = weight_shapes(variant)
         if set(variables) != set(expected):
             raise RuntimeError(f"slim graph variables {sorted(variables)} are not the expected "
                                f"{sorted(expected)}")
-        missing = sorted(set(expected) - set(weights))
-        if missing:
-            raise ValueError(f"weights: missing {missing}; expected the names of weight_shapes()")
         feeds = {name: tf.compat.v1.placeholder(tf.float32, expected[name]) for name in expected}
         assigns = [tf.compat.v1.assign(variables[n], feeds[n]) for n in expected]
         init = tf.compat.v1.global_variables_initializer()

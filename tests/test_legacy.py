@@ -178,3 +178,10 @@ def test_translation_table_rows_are_executed():
     assert [r.agree for r in clip_rows] == [False, True]  # facenet v1 has no clip; v2 clips
     assert all(r.agree for r in numeric if r not in clip_rows)
     assert "net_out" in clip_rows[0].new_result and "bites at" in clip_rows[0].note
+
+
+def test_misshapen_weights_name_the_variable(x_v1):
+    weights = seeded_weights("v1", 0)
+    weights["Conv2d_1x1/biases"] = np.zeros(320, np.float32)
+    with pytest.raises(ValueError, match=r"weights\['Conv2d_1x1/biases'\]: got shape \(320,\)"):
+        legacy.run_slim_block35(x_v1, "v1", weights=weights)
