@@ -30,6 +30,9 @@ _EXPORTS = {
     "parse_shape": "broadcasting", "scale_shape_catalogue": "scale_shapes",
     "dispatch": "semantics", "graph_ops": "semantics", "inplace_semantics": "semantics",
     "dtype_table": "semantics", "scale_gradient": "semantics",
+    "dispatch_table": "semantics", "format_dispatch_table": "semantics",
+    "format_dtype_table": "semantics", "last_line_ops": "semantics", "block_ops": "semantics",
+    "format_catalogue": "scale_shapes",
     # legacy and porting
     "run_slim_block35": "legacy", "SlimRun": "legacy", "translation_table": "translation",
     "from_slim": "port", "from_keras_applications": "port", "to_torch": "port", "to_dl4j": "port",

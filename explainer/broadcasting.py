@@ -5,18 +5,29 @@ is missing and counts as 1, or they mismatch and the operation fails. :func:`exp
 applies that rule and checks it against numpy and TensorFlow, without ever allocating arrays
 bigger than :data:`SMALL` elements (a user may type ``(100000, 100000, 64)``): big operands
 are zero-stride views (``numpy.broadcast_to``) and TensorFlow's own ``BroadcastArgs`` kernel
-computes the shape. This module needs TensorFlow only inside :func:`explain_broadcast`, so
-:func:`parse_shape` can check command-line input before TensorFlow loads.
+computes the shape. Shape text is parsed by :mod:`explainer.shapes` (re-exported here);
+TensorFlow is imported only inside :func:`explain_broadcast`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-import numbers
+import os
 import re
+import sys
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
+from .shapes import (  # noqa: F401  (re-exported)
+    MAX_DIM,
+    MAX_ELEMENTS,
+    MAX_RANK,
+    as_shape,
+    parse_dims,
+    parse_shape,
+)
 
 RULE_EQUAL = "equal"
 RULE_STRETCH = "1 stretches"
@@ -25,119 +36,6 @@ RULE_MISMATCH = "mismatch"
 RULES = (RULE_EQUAL, RULE_STRETCH, RULE_MISSING, RULE_MISMATCH)
 
 SMALL = 2**22  # largest array (elements) really allocated to run an operation
-MAX_RANK = 32
-MAX_DIM = 2**62
-MAX_ELEMENTS = 2**63 - 1  # numpy's intp and TensorFlow's int64 element counts
-_INT = re.compile(r"[0-9]+\Z")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_DIM = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([0-9]{1,18})\s*\Z")
-_EXAMPLES = "'(2, 35, 35, 256)', '[2,35,35,256]', '2x35x35x256', '()' or '(N, 256)' with N=2"
-
-
-def _check_dims(dims: dict) -> dict[str, int]:
-    for key, value in dims.items():
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-            raise ValueError(f"{key}: got {value!r}; expected a whole number >= 0 for the "
-                             f"dimension named {key}")
-    return {k: int(v) for k, v in dims.items()}
-
-
-def _item(token: str, text: str, dims: dict[str, int]) -> int:
-    token = token.strip()
-    if _INT.match(token):
-        if len(token.lstrip("0")) > 19 or int(token) > MAX_DIM:
-            raise ValueError(f"shape: got {text!r}; the size {token} is too large, expected at "
-                             f"most {MAX_DIM}")
-        return int(token)
-    if _NAME.match(token):
-        if token not in dims:
-            bound = f" (bound: {', '.join(sorted(dims))})" if dims else ""
-            raise ValueError(f"shape: got {text!r}; the name {token!r} is not bound{bound}; "
-                             f"bind it, e.g. {token}=2")
-        return dims[token]
-    what = "an empty size" if not token else f"{token!r}"
-    raise ValueError(f"shape: got {text!r}: {what} is not a whole number >= 0 or a bound name; "
-                     f"expected e.g. {_EXAMPLES}")
-
-
-def parse_dims(text: str) -> dict[str, int]:
-    """``"N=2, C=256"`` -> ``{"N": 2, "C": 256}`` (no eval); ValueError on anything else."""
-    if not isinstance(text, str):
-        raise TypeError(f"dims: got {type(text).__name__}; expected text like 'N=2, C=256'")
-    dims = {}
-    for part in filter(str.strip, text.split(",")):
-        m = _DIM.match(part)
-        if not m:
-            raise ValueError(f"dims: got {part.strip()!r}; expected NAME=whole number, e.g. "
-                             "'N=2, H=35, W=35, C=256'")
-        dims[m.group(1)] = int(m.group(2))
-    return dims
-
-
-def parse_shape(text: str, **dims: int) -> tuple[int, ...]:
-    """Parse shape text into a tuple of ints, without ``eval``.
-
-    Accepts ``(2, 35, 35, 256)``, ``[2,35,35,256]``, ``2x35x35x256``, ``(256,)``, ``256``,
-    ``()`` and names bound by the caller: ``parse_shape("(N, 256)", N=2)``. Anything else is a
-    ``ValueError`` that quotes the text and says what is expected.
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"shape: got {type(text).__name__}; expected shape text such as "
-                        f"{_EXAMPLES}")
-    dims = _check_dims(dims)
-    s = text.strip()
-    if not s:
-        raise ValueError(f"shape: got an empty text; expected e.g. {_EXAMPLES}")
-    if s[0] in "([":
-        close = ")" if s[0] == "(" else "]"
-        if s[-1] != close or any(c in s[1:-1] for c in "()[]"):
-            raise ValueError(f"shape: got {text!r}; brackets do not match, expected e.g. "
-                             f"{_EXAMPLES}")
-        s = s[1:-1].strip()
-        if not s:
-            return ()
-    if "," in s:
-        tokens = s.split(",")
-        if tokens[-1].strip() == "" and len(tokens) > 1:  # one trailing comma, as in (256,)
-            tokens = tokens[:-1]
-    else:
-        pieces = re.split(r"\s*[x\u00d7]\s*", s)
-        usable = all(_INT.match(p) or p in dims for p in pieces)
-        tokens = pieces if usable else [s]
-    shape = tuple(_item(t, text, dims) for t in tokens)
-    if len(shape) > MAX_RANK:
-        raise ValueError(f"shape: got {len(shape)} dimensions in {text!r}; at most {MAX_RANK}")
-    return shape
-
-
-def as_shape(value: object, name: str = "shape", **dims: int) -> tuple[int, ...]:
-    """A shape from a tuple/list of ints, shape text, an array or tensor, or a Python float
-    (a scalar value: shape ``()``)."""
-    if isinstance(value, str):
-        try:
-            return parse_shape(value, **dims)
-        except ValueError as err:
-            raise ValueError(str(err).replace("shape:", f"{name}:", 1)) from None
-    if isinstance(value, (bool, numbers.Integral)):
-        raise TypeError(f"{name}: got the number {value!r}; write ({value},) for a shape or "
-                        f"{float(value)!r} for a scalar value")
-    if isinstance(value, float):
-        return ()
-    if isinstance(value, (tuple, list)):
-        if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) and 0 <= d
-                   <= MAX_DIM for d in value) or len(value) > MAX_RANK:
-            raise ValueError(f"{name}: got {value!r}; expected whole numbers >= 0, at most "
-                             f"{MAX_RANK} of them")
-        return tuple(int(d) for d in value)
-    shape = value if hasattr(value, "as_list") else getattr(value, "shape", None)  # TensorShape
-    if shape is None:
-        raise TypeError(f"{name}: got {type(value).__name__}; expected a shape tuple, shape "
-                        "text, an array or a tensor")
-    dims_ = list(shape.as_list() if hasattr(shape, "as_list") else shape)
-    if any(d is None for d in dims_):
-        raise ValueError(f"{name}: got a tensor of partly unknown shape {dims_}; expected a "
-                         "fully known shape")
-    return tuple(int(d) for d in dims_)
 
 
 @dataclass(frozen=True)
@@ -302,13 +200,34 @@ def _run_numpy(a, b) -> Outcome:
                    f"stand-ins {_stand_in(a)} * {_stand_in(b)} -> {small.shape}")
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Point file descriptor 2 at /dev/null: a failing eager op makes TensorFlow's C++ runtime
+    log a 'Local rendezvous is aborting' warning there, which would clutter notebooks. The
+    error itself is still raised and recorded."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _run_tf(a, b, rule_ok: bool) -> Outcome:
     import tensorflow as tf
 
     small_inputs = math.prod(a) <= SMALL and math.prod(b) <= SMALL
     if small_inputs and (not rule_ok or math.prod(np.broadcast_shapes(a, b)) <= SMALL):
         try:
-            out = tf.zeros(a) * tf.zeros(b)
+            if rule_ok:
+                out = tf.zeros(a) * tf.zeros(b)
+            else:
+                ta, tb = tf.zeros(a), tf.zeros(b)
+                with _native_stderr_silenced():
+                    out = ta * tb
         except (tf.errors.InvalidArgumentError, ValueError) as err:
             return Outcome("tensorflow", False, None, _err(err), "tf.zeros(a) * tf.zeros(b)")
         return Outcome("tensorflow", True, tuple(out.shape), None, "tf.zeros(a) * tf.zeros(b)")

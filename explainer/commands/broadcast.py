@@ -18,7 +18,7 @@ _NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def shape_text(text: str) -> str:
     """argparse type: the text must parse as a shape (any names allowed until --dims binds
     them); returned unchanged."""
-    from ..broadcasting import parse_shape
+    from ..shapes import parse_shape
 
     try:
         parse_shape(text, **{name: 1 for name in _NAMES.findall(text)})
