@@ -16,7 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +31,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-quic"]
 START_TIMEOUT_S = 90.0  # a cold start imports a lot on 2 shared cores; usually 2-5 s
 STOP_TIMEOUT_S = 15.0
+START_ATTEMPTS = 3
 
 
 @dataclass
@@ -100,59 +101,101 @@ def _wait_ready(server: Server, probe: str) -> None:
                        f"log:\n{server.log_tail()}")
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """Stop the server's own process group (the server and the kernels it started)."""
+def processes_mentioning(text: str) -> list[int]:
+    """Live processes whose command line contains ``text`` (Linux /proc)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text in cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                found.append(int(cmdline.parent.name))
+        except OSError:  # the process ended while we looked
+            pass
+    return found
+
+
+def _stop(process: subprocess.Popen, scratch: Path) -> None:
+    """Stop the server's process group, then any kernel it left behind.
+
+    jupyter_client starts kernels in sessions of their own; a server that gets SIGTERM shuts
+    them down, but one that must be killed cannot, so kernels whose connection file is in
+    this server's throw-away runtime folder are killed by their process id.
+    """
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             pass
-    try:  # kernels left behind by a server that died or ignored SIGTERM
+    try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     process.wait(timeout=STOP_TIMEOUT_S)
+    for pid in processes_mentioning(str(scratch / "runtime")):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _start(argv_for: Callable[[int], list[str]], scratch: Path, token: str,
+           probe_path: str, cwd: Path) -> Server:
+    """Start a server on a free port and wait until it answers; a port taken between
+    :func:`free_port` and the server's bind (a race with other processes) gets a new port."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    for attempt in range(START_ATTEMPTS):
+        port = free_port()
+        log = scratch / f"server-{attempt}.log"
+        with open(log, "wb") as sink:
+            process = subprocess.Popen(argv_for(port), cwd=cwd, env=server_env(scratch),
+                                       stdout=sink, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        server = Server(url=url, token=token, log=log, process=process)
+        try:
+            _wait_ready(server, url + probe_path)
+            return server
+        except RuntimeError:
+            _stop(process, scratch)
+            if "already in use" not in server.log_tail() or attempt + 1 == START_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 @contextmanager
-def _serve(argv: list[str], scratch: Path, url: str, token: str, probe: str,
+def _serve(argv_for: Callable[[int], list[str]], scratch: Path, token: str, probe_path: str,
            cwd: Path) -> Iterator[Server]:
-    log = scratch / "server.log"
-    with open(log, "wb") as sink:
-        process = subprocess.Popen(argv, cwd=cwd, env=server_env(scratch), stdout=sink,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True)
-    server = Server(url=url, token=token, log=log, process=process)
+    server = _start(argv_for, scratch, token, probe_path, cwd)
     try:
-        _wait_ready(server, probe)
         yield server
     finally:
-        _stop(process)
+        _stop(server.process, scratch)
 
 
 @contextmanager
 def jupyterlab(root: Path, scratch: Path) -> Iterator[Server]:
     """JupyterLab serving ``root`` on a free port of 127.0.0.1, with a random token."""
-    port, token = free_port(), os.urandom(12).hex()
-    argv = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
-            f"--port={port}", f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
-            "--LabApp.news_url=", "--LabApp.check_for_updates_class="
-            "jupyterlab.NeverCheckForUpdate"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        argv.append("--allow-root")
-    url = f"http://127.0.0.1:{port}"
-    with _serve(argv, scratch, url, token, f"{url}/api/status?token={token}", root) as server:
+    token = os.urandom(12).hex()
+    root_flag = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+
+    def argv_for(port: int) -> list[str]:
+        return [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+                f"--port={port}", f"--IdentityProvider.token={token}",
+                f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
+                "--LabApp.news_url=", "--LabApp.check_for_updates_class="
+                "jupyterlab.NeverCheckForUpdate", *root_flag]
+
+    with _serve(argv_for, scratch, token, f"/api/status?token={token}", root) as server:
         yield server
 
 
 @contextmanager
 def voila(root: Path, scratch: Path) -> Iterator[Server]:
     """Voilà serving the notebooks of ``root`` as apps on a free port of 127.0.0.1."""
-    port = free_port()
-    argv = [sys.executable, "-m", "voila", str(root), "--no-browser", f"--port={port}",
-            "--Voila.ip=127.0.0.1", "--Voila.port_retries=0"]
-    url = f"http://127.0.0.1:{port}"
-    with _serve(argv, scratch, url, "", f"{url}/", root) as server:
+
+    def argv_for(port: int) -> list[str]:
+        return [sys.executable, "-m", "voila", str(root), "--no-browser", f"--port={port}",
+                "--Voila.ip=127.0.0.1", "--Voila.port_retries=0"]
+
+    with _serve(argv_for, scratch, "", "/", root) as server:
         yield server
