@@ -83,6 +83,6 @@ def broadcast_python_dtype(answer: object) -> tuple[bool, str]:
                       "it is converted to the tensor's dtype.")
     if text == "float64":
         return False, ("a Python float is 64-bit in Python, but TensorFlow converts it to the "
-                       "other operand's dtype. (np.float64(0.17) or a float64 tensor would "
-                       "behave differently: see the dtype table.)")
+                       "other operand's dtype. (A float64 TF tensor, by contrast, is refused: "
+                       "see the dtype table.)")
     return False, f"{text!r} is not it. Run `(0.17 * up).dtype` on a float32 tensor."

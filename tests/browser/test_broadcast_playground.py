@@ -32,6 +32,7 @@ def test_incompatible_shapes_explain_and_show_the_error_without_traceback(page, 
     for box, text in ((shape_a, SHAPE_A), (shape_b, SHAPE_B)):
         box.fill(text)
         box.press("Enter")  # the Text widgets commit on Enter (continuous_update=False)
+    result.scroll_into_view_if_needed()  # so that a screenshot shows the widget's answer
     expect(result).to_have_value(str(expected), timeout=UPDATE_TIMEOUT_MS)
     for line in (expected.numpy.message, expected.tensorflow.message):
         expect(error).to_contain_text(line.strip(), timeout=UPDATE_TIMEOUT_MS)
