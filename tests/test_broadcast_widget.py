@@ -50,6 +50,7 @@ def test_diagram_png_and_bad_input():
 
 def test_playground_classes_and_initial_state():
     p = broadcast_playground()
+    assert p.preset.index == 0 and p.preset.label == "type your own"
     classes = {c for w in (p.shape_a, p.shape_b, p.result, p.error) for c in w._dom_classes}
     assert {"shape-a", "shape-b", "broadcast-result", "broadcast-error"} <= classes
     assert "broadcast-diagram" in p.image._dom_classes
@@ -102,3 +103,8 @@ def test_presets_button_and_refresh():
     p.button.click()
     assert p.explanation.result_shape == (3, 4)
     assert p.refresh().result_shape == (3, 4) and p.update().result_shape == (3, 4)
+    diagram = bytes(p.image.value)
+    p.shape_b.value = "(3, 9)"
+    assert bytes(p.image.value) != diagram and p.explanation.result_shape is None
+    p.shape_b.value = "(1, 4)"
+    assert bytes(p.image.value) == diagram  # the same pair draws the same picture

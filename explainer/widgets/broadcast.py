@@ -30,9 +30,10 @@ class BroadcastPlayground(widgets.VBox):
         self.explanation: BroadcastExplanation | None = None
         self.last_update_ms: float | None = None
         self._holding = False
+        self._png_cache: dict[tuple, bytes] = {}  # (a, b) -> diagram: revisits are instant
         presets = [("type your own", None)] + [
             (f"{label}: {UP} * {shape}", shape) for label, shape in catalogue_shapes()]
-        self.preset = widgets.Dropdown(options=presets, value=None, description="catalogue",
+        self.preset = widgets.Dropdown(options=presets, index=0, description="catalogue",
                                        layout=widgets.Layout(width="520px"))
         self.shape_a = widgets.Text(value=a, description="a", continuous_update=False)
         self.shape_b = widgets.Text(value=b, description="b", continuous_update=False)
@@ -95,7 +96,12 @@ class BroadcastPlayground(widgets.VBox):
             self._show_error("Unexpected error:", [f"{type(err).__name__}: {err}"])
             return None
         try:
-            self.image.value = broadcast_diagram_png(e)
+            key = (e.a, e.b)
+            if key not in self._png_cache:
+                if len(self._png_cache) >= 64:
+                    self._png_cache.pop(next(iter(self._png_cache)))
+                self._png_cache[key] = broadcast_diagram_png(e)
+            self.image.value = self._png_cache[key]
         except Exception as err:  # noqa: BLE001 - keep the text even if drawing fails
             self.image.value = b""
             self._show_error("Could not draw the diagram:", [f"{type(err).__name__}: {err}"])
