@@ -104,7 +104,7 @@ def test_presets_button_and_refresh():
     assert p.explanation.result_shape == (3, 4)
     assert p.refresh().result_shape == (3, 4) and p.update().result_shape == (3, 4)
     diagram = bytes(p.image.value)
-    p.shape_b.value = "(3, 9)"
+    p.shape_b.value = "(2, 9)"
     assert bytes(p.image.value) != diagram and p.explanation.result_shape is None
     p.shape_b.value = "(1, 4)"
     assert bytes(p.image.value) == diagram  # the same pair draws the same picture
