@@ -80,37 +80,61 @@ def direct_metrics(net: np.ndarray, up: np.ndarray, scales: np.ndarray,
 
 
 def _suffix(counts: np.ndarray, m: int) -> np.ndarray:
-    """``out[j] = counts[j + 1:].sum()`` for j < m, summed from the end (no subtraction)."""
-    return np.cumsum(counts[::-1])[::-1][1:m + 1]
+    """``out[..., j] = counts[..., j + 1:].sum()`` for j < m, summed from the end."""
+    return np.cumsum(counts[..., ::-1], axis=-1)[..., ::-1][..., 1:m + 1]
+
+
+# unit groups: (on at scale 0?, how its state depends on the scale)
+_GROUPS = (("on0", "flat"), ("on0", "pos"), ("on0", "neg"),
+           ("off0", "flat"), ("off0", "pos"), ("off0", "neg"))
 
 
 def _on_off_sums(n, u, q, weights):
-    """For each sorted scale q_j: the sums of ``weights`` over the units on at q_j, and over
-    the units off there, each (K, len(q)) for ``weights`` (K, units).
+    """For each sorted scale q_j, the count and the sums of each of ``weights`` over the units
+    on at q_j and over those off, separately for the units on and off at scale 0:
+    ``{("on0" | "off0", "on" | "off"): array (1 + K, len(q))}``, row 0 the count.
 
     A unit with up > 0 is on for q > t (t = -net / up), one with up < 0 for q < t, one with
-    up == 0 always (net > 0) or never. Both sums are accumulated directly, never as a total
-    minus a part, so an empty set sums to exactly 0.
+    up == 0 always (net > 0) or never. Every unit falls in one (group, gap between scales)
+    bin, so one ``bincount`` per weight sums them all; the on and off sums are cumulative sums
+    from either end, never a total minus a part, so an empty set sums to exactly 0.
     """
     m = len(q)
-    pos, neg = u > 0, u < 0
-    on, off = np.zeros((len(weights), m)), np.zeros((len(weights), m))
-    if pos.any():
-        b = np.searchsorted(q, -n[pos] / u[pos], side="right")  # on for j >= b
-        for k, w in enumerate(weights):
-            counts = np.bincount(b, weights=w[pos], minlength=m + 1)
-            on[k] += np.cumsum(counts)[:m]
-            off[k] += _suffix(counts, m)
-    if neg.any():
-        a = np.searchsorted(q, -n[neg] / u[neg], side="left")  # on for j < a
-        for k, w in enumerate(weights):
-            counts = np.bincount(a, weights=w[neg], minlength=m + 1)
-            on[k] += _suffix(counts, m)
-            off[k] += np.cumsum(counts)[:m]
-    flat = u == 0
-    on += weights[:, flat & (n > 0)].sum(axis=1)[:, None]
-    off += weights[:, flat & (n <= 0)].sum(axis=1)[:, None]
-    return on, off
+    on0, pos, neg = n > 0, u > 0, u < 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = -n / u
+    # gap = number of q_j < t (neg units are on for j < gap); only the thresholds inside the
+    # scale range need a binary search, the others are 0 or m
+    gap = (t > q[-1]).astype(np.int64)
+    gap *= m
+    inside = (t > q[0]) & (t <= q[-1])
+    gap[inside] = np.searchsorted(q, t[inside], side="left")
+    tie = q[np.minimum(gap, m - 1)] == t
+    tie &= pos
+    gap += tie  # pos units: first q_j > t, on for j >= gap
+    gap *= pos | neg  # flat units: bin 0
+    group = neg.astype(np.int64)
+    group += group  # 2 for neg
+    group += pos
+    group += 3 * ~on0
+    group *= m + 1
+    group += gap  # the bin key
+    size = len(_GROUPS) * (m + 1)
+    counts = np.stack([np.bincount(group, minlength=size)]
+                      + [np.bincount(group, weights=w, minlength=size) for w in weights])
+    counts = counts.reshape(len(weights) + 1, len(_GROUPS), m + 1)
+    out = {(g, state): np.zeros((len(weights) + 1, m)) for g in ("on0", "off0")
+           for state in ("on", "off")}
+    for k, (g, kind) in enumerate(_GROUPS):
+        c = counts[:, k, :]
+        if kind == "flat":
+            total = c.sum(axis=1)[:, None] * np.ones(m)
+            out[(g, "on" if g == "on0" else "off")] += total
+        else:
+            lower, upper = np.cumsum(c, axis=1)[:, :m], _suffix(c, m)
+            out[(g, "on")] += lower if kind == "pos" else upper
+            out[(g, "off")] += upper if kind == "pos" else lower
+    return out
 
 
 def _max_over_lines(net32, up32, q, floor):
@@ -137,25 +161,21 @@ def fast_metrics(net: np.ndarray, up: np.ndarray, scales: np.ndarray,
     u = up.astype(np.float64).ravel()
     size = n.size
     norm_net, norm_up = _sumsq(net) ** 0.5, _sumsq(up) ** 0.5
-    on0 = n > 0
-    ones = np.ones_like(n)
-    sums = {}
-    for group, mask in (("on0", on0), ("off0", ~on0)):
-        nm, um = n[mask], u[mask]
-        w = np.stack([ones[mask], nm, um, nm * nm, nm * um, um * um])
-        sums[group] = _on_off_sums(nm, um, q, w)
-    (c1, n1, u1, nn1, nu1, uu1), (c1_off, _, _, nn1_off, _, _) = sums["on0"]
-    (c2, n2, u2, nn2, nu2, uu2), _ = sums["off0"]
+    sums = _on_off_sums(n, u, q, (n, u, n * n, n * u, u * u))
+    c1, n1, u1, nn1, nu1, uu1 = sums[("on0", "on")]
+    c1_off, _, _, nn1_off, _, _ = sums[("on0", "off")]
+    c2, n2, u2, nn2, nu2, uu2 = sums[("off0", "on")]
     flips = (c1_off + c2) / size  # on at 0 and now off, plus off at 0 and now on
     if activation == "relu":
-        nn_on0 = float(n[on0] @ n[on0])  # ||relu(net)||^2
+        nn_on0 = _sumsq(np.maximum(n, 0.0))  # ||relu(net)||^2
         change2 = q * q * uu1 + (nn2 + 2 * q * nu2 + q * q * uu2) + nn1_off
         change = np.sqrt(np.maximum(change2, 0.0)) / np.sqrt(nn_on0) if nn_on0 else q * np.nan
         s1, s2 = n1 + n2 + q * (u1 + u2), nn1 + nn2 + 2 * q * (nu1 + nu2) + q * q * (uu1 + uu2)
     else:
         change = np.abs(q) * norm_up / norm_net
         s1 = n.sum() + q * u.sum()
-        s2 = n @ n + 2 * q * (n @ u) + q * q * (u @ u)
+        nu = float(np.einsum("i,i->", n, u))
+        s2 = norm_net ** 2 + 2 * q * nu + q * q * norm_up ** 2
     mean = s1 / size
     std = np.sqrt(np.maximum(s2 / size - mean * mean, 0.0))
     per_q = {"output_change": change, "relu_flips": flips, "net_out_mean": mean,
