@@ -56,7 +56,7 @@ KNOWN = {
     "scale_zero_identity": (True, False),
     "broadcast_per_channel": ((2, 35, 35, 256), (256,)),
     "broadcast_per_sample": ((2, 1, 1, 1), (2,)),
-    "broadcast_python_dtype": ("float32", "float64"),
+    "broadcast_silent_mistake": (False, True),
     "port_swap_bn": (lambda: _swap_difference(), 0.0),
     "port_v2_changes": (2, 3),
     "port_kernel_shape": ((256, 96, 1, 1), (1, 1, 96, 256)),
@@ -121,6 +121,7 @@ def test_known_mistakes_get_specific_reasons():
     refused = check("broadcast_per_sample", (2,)).why
     assert "broadcast" in refused and "(2,)" in refused  # numpy's own message
     assert "same numbers" in check("broadcast_per_sample", (1, 1, 1, 256)).why
+    assert "Right-align" in check("broadcast_silent_mistake", True).why
 
 
 def test_solution_is_computed_text():

@@ -1,14 +1,15 @@
-"""Exercises of ``04_broadcasting``: a per-channel scale, a per-sample scale, the result dtype."""
+"""Exercises of ``04_broadcasting``: a per-channel scale, a per-sample scale, a silent mistake."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .core import exercise, read_shape, read_text
+from .core import exercise, read_bool, read_shape
 
 NOTEBOOK = "04_broadcasting"
 UP_SHAPE = (2, 35, 35, 256)
 PER_CHANNEL = (256,)
+BIG_BATCH = (256, 35, 35, 256)  # N happens to equal C
 
 
 def _result_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[tuple[int, ...] | None, str]:
@@ -23,12 +24,6 @@ def _result_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[tuple[int, ..
     if by_tf != by_numpy:
         raise RuntimeError(f"numpy says {by_numpy} and TensorFlow {by_tf} for {a} and {b}")
     return by_numpy, ""
-
-
-def _python_scalar_dtype() -> str:
-    import tensorflow as tf
-
-    return (0.17 * tf.ones((2, 2), tf.float32)).dtype.name
 
 
 @exercise("broadcast_per_channel", NOTEBOOK,
@@ -72,17 +67,20 @@ def broadcast_per_sample(answer: object) -> tuple[bool, str]:
                    "H, W or C), so it is not one number per image.")
 
 
-@exercise("broadcast_python_dtype", NOTEBOOK,
-          "`up` is a float32 tensor. What is the dtype of `0.17 * up`? (a string such as "
-          "'float64')", "a dtype name (string)", "'float64'", solve=_python_scalar_dtype)
-def broadcast_python_dtype(answer: object) -> tuple[bool, str]:
-    text = read_text(answer, "'float32'").lower().removeprefix("tf.").removeprefix("np.")
-    truth = _python_scalar_dtype()
-    if text == truth:
-        return True, (f"TensorFlow gives {truth}: a Python float has no dtype of its own, so "
-                      "it is converted to the tensor's dtype.")
-    if text == "float64":
-        return False, ("a Python float is 64-bit in Python, but TensorFlow converts it to the "
-                       "other operand's dtype. (A float64 TF tensor, by contrast, is refused: "
-                       "see the dtype table.)")
-    return False, f"{text!r} is not it. Run `(0.17 * up).dtype` on a float32 tensor."
+@exercise("broadcast_silent_mistake", NOTEBOOK,
+          f"With a batch of {BIG_BATCH[0]} images, `up` has shape {BIG_BATCH}. Does a per-sample "
+          f"scale wrongly shaped (N,) = ({BIG_BATCH[0]},) raise an error? (True or False)",
+          "True or False", "True",
+          solve=lambda: str(_result_shape(BIG_BATCH, (BIG_BATCH[0],))[0] is None))
+def broadcast_silent_mistake(answer: object) -> tuple[bool, str]:
+    value = read_bool(answer)
+    result, error = _result_shape(BIG_BATCH, (BIG_BATCH[0],))
+    raises = result is None
+    if value == raises:
+        if raises:
+            return True, f"numpy and TensorFlow refuse it: {error}"
+        return True, (f"it broadcasts to {result} without complaint: ({BIG_BATCH[0]},) is "
+                      f"right-aligned with C, which is also {BIG_BATCH[-1]}, so it scales "
+                      "channels, not images. Only (N, 1, 1, 1) puts the scale on N.")
+    return False, ("measured otherwise. Right-align the two shapes: which axis of up does "
+                   f"({BIG_BATCH[0]},) meet, and what size does that axis have?")
