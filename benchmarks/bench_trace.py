@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import os
 import sys
+from functools import partial
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(__file__))
 
-import explainer  # noqa: E402
 from _timing import median_ms  # noqa: E402
+
+import explainer  # noqa: E402
+
+
+def _trace_table(block, x) -> str:
+    return str(explainer.trace(block, x))
 
 
 def main() -> None:
@@ -26,10 +32,10 @@ def main() -> None:
         for batch in (1, 32):
             x = explainer.sample_input(variant, batch=batch, size=35)
             repeat = 50 if batch == 1 else 15
-            plain = median_ms(lambda: explainer.forward(block, x), repeat)
-            keras_pob = median_ms(lambda: block.predict_on_batch(x), repeat)
-            traced = median_ms(lambda: explainer.trace(block, x), repeat)
-            full = median_ms(lambda: str(explainer.trace(block, x)), max(5, repeat // 3))
+            plain = median_ms(partial(explainer.forward, block, x), repeat)
+            keras_pob = median_ms(partial(block.predict_on_batch, x), repeat)
+            traced = median_ms(partial(explainer.trace, block, x), repeat)
+            full = median_ms(partial(_trace_table, block, x), max(5, repeat // 3))
             print(f"{variant:<8}{batch:>6}{plain:>10.2f}{keras_pob:>18.2f}{traced:>10.2f}"
                   f"{traced / plain:>7.2f}{full:>16.2f}{full / plain:>7.2f}")
 

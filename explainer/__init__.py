@@ -37,7 +37,9 @@ _EXPORTS = {
     "run_slim_block35": "legacy", "SlimRun": "legacy", "translation_table": "translation",
     "from_slim": "port", "from_keras_applications": "port", "to_torch": "port", "to_dl4j": "port",
 }
-_SUBMODULES = ("reference", "legacy", "port", "plots", "widgets", "exercises", "validate")
+# submodules a user reaches as `explainer.<name>` without importing them first
+_SUBMODULES = ("reference", "semantics", "broadcasting", "scaling", "legacy", "translation",
+               "port", "port_torch", "port_dl4j", "plots", "widgets", "exercises", "validate")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES)
 

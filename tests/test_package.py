@@ -29,3 +29,8 @@ def test_unknown_attribute_is_an_attribute_error():
         assert "no_such_thing" in str(err)
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_listed_submodules_are_reachable_as_attributes():
+    for name in explainer._SUBMODULES:
+        assert isinstance(getattr(explainer, name), type(sys)), name
