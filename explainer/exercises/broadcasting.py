@@ -69,7 +69,7 @@ def broadcast_per_sample(answer: object) -> tuple[bool, str]:
 
 @exercise("broadcast_silent_mistake", NOTEBOOK,
           f"With a batch of {BIG_BATCH[0]} images, `up` has shape {BIG_BATCH}. Does a per-sample "
-          f"scale wrongly shaped (N,) = ({BIG_BATCH[0]},) raise an error? (True or False)",
+          f"scale wrongly shaped (N,) = ({BIG_BATCH[0]},) raise an error?",
           "True or False", "True",
           solve=lambda: str(_result_shape(BIG_BATCH, (BIG_BATCH[0],))[0] is None))
 def broadcast_silent_mistake(answer: object) -> tuple[bool, str]:

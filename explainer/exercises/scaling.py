@@ -61,7 +61,7 @@ def _scale_zero() -> tuple[bool, float, float]:
 
 @exercise("scale_zero_identity", NOTEBOOK,
           "At scale 0 (ReLU block, the notebook's input), is the block's output exactly equal "
-          "to its input? (True or False)", "True or False", "False",
+          "to its input?", "True or False", "False",
           solve=lambda: str(_scale_zero()[0]))
 def scale_zero_identity(answer: object) -> tuple[bool, str]:
     value = read_bool(answer)

@@ -93,7 +93,7 @@ def star_gradient(answer: object) -> tuple[bool, str]:
 
 @exercise("star_inplace", NOTEBOOK,
           "With TensorFlow tensors, after `alias = net` and then `net += scale * up`, has the "
-          "tensor that `alias` names changed? (True or False)",
+          "tensor that `alias` names changed?",
           "True or False", "True", solve=lambda: str(_alias_after_plus_equals()[0]))
 def star_inplace(answer: object) -> tuple[bool, str]:
     value = read_bool(answer)

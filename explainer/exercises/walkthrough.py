@@ -59,7 +59,7 @@ def walk_up_shape(answer: object) -> tuple[bool, str]:
 
 
 @exercise("walk_scale_is_weight", NOTEBOOK,
-          "Is `scale` one of the block's weights (would training change it)? (True or False)",
+          "Is `scale` one of the block's weights (would training change it)?",
           "True or False", "True", solve=lambda: str(_scale_in_weights()[0]))
 def walk_scale_is_weight(answer: object) -> tuple[bool, str]:
     value = read_bool(answer)
