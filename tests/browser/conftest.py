@@ -48,10 +48,6 @@ def pytest_collection_modifyitems(config, items):
     ours = [item for item in items if here in Path(str(item.fspath)).parents]
     for item in ours:
         item.add_marker(pytest.mark.browser)
-    reason = _missing_browser()
-    if reason and not _on_ci():
-        for item in ours:
-            item.add_marker(pytest.mark.skip(reason=f"browser tests need Chromium: {reason}"))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -63,10 +59,12 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(scope="session")
 def browser():
-    """One headless Chromium for the session (a failure under CI when it is missing)."""
+    """One headless Chromium for the session: a skip where it is missing, a failure on CI."""
     reason = _missing_browser()
-    if reason:
+    if reason and _on_ci():
         pytest.fail(f"CI=true but the browser tests cannot run: {reason}")
+    if reason:
+        pytest.skip(f"browser tests need Chromium: {reason}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
