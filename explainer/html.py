@@ -43,6 +43,7 @@ class Page:
     title: str
     seconds: float  # execution time of the notebook
     figures: int  # images the executed notebook shows (plots, Image widgets)
+    learn: tuple[str, ...] = ()  # the "You will learn" bullets of its first cell
 
 
 def default_notebooks() -> Path:
@@ -59,6 +60,32 @@ def title_of(nb, fallback: str) -> str:
                 if line.startswith("#"):
                     return line.lstrip("#").strip().replace("`", "")
     return fallback
+
+
+def learning_goals(nb) -> tuple[str, ...]:
+    """The bullet points under "You will learn" in the notebook's first Markdown cell."""
+    cells = [c for c in nb.cells if c.cell_type == "markdown"][:1]
+    lines = cells[0].source.splitlines() if cells else []
+    start = next((i for i, ln in enumerate(lines) if "you will learn" in ln.lower()), None)
+    if start is None:
+        return ()
+    goals: list[str] = []
+    for line in lines[start + 1:]:
+        stripped = line.strip()
+        if stripped.startswith(("- ", "* ")):
+            goals.append(stripped[2:].strip())
+        elif goals and stripped and line.startswith(" "):  # a bullet wrapped onto this line
+            goals[-1] += " " + stripped
+        elif goals:  # the list has ended
+            break
+    return tuple(goals)
+
+
+def _inline(text: str) -> str:
+    """Markdown `code` and **bold** as HTML, everything else escaped."""
+    out = html.escape(text)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    return re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", out)
 
 
 def execute(path: Path, timeout: int = 180):
@@ -109,10 +136,16 @@ def _nav(pages: list[tuple[str, str]], i: int) -> str:
 
 def index_page(pages: list[Page]) -> str:
     """The index: one link per notebook, in the path's order, with its figure count."""
+    def goals(page: Page) -> str:
+        if not page.learn:
+            return ""
+        return "<ul>" + "".join(f"<li>{_inline(g)}</li>" for g in page.learn) + "</ul>"
+
     items = "\n".join(
         f'<li><a class="notebook-link" href="{html.escape(p.html.name)}">'
         f"{html.escape(p.title)}</a> <small>({html.escape(p.notebook.name)}, "
-        f"{p.figures} figure{'s' if p.figures != 1 else ''})</small></li>" for p in pages)
+        f"{p.figures} figure{'s' if p.figures != 1 else ''})</small>{goals(p)}</li>"
+        for p in pages)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -120,7 +153,8 @@ def index_page(pages: list[Page]) -> str:
 <style>
 body {{ font: 20px/1.5 "DejaVu Sans", sans-serif; max-width: 60em; margin: 2em auto;
        padding: 0 1em; color: #111; }}
-a {{ color: #0072B2; }} li {{ margin: 0.6em 0; }} small {{ color: #555; }}
+a {{ color: #0072B2; }} ol > li {{ margin: 1em 0; }} small {{ color: #555; }}
+ul {{ font-size: 17px; margin: 0.3em 0; }} ul li {{ margin: 0.15em 0; }}
 code {{ background: #f2f2f2; padding: 0 0.2em; }}
 </style></head>
 <body>
@@ -175,7 +209,8 @@ def build(outdir: Path, notebooks: Path | None = None, only: list[str] | None = 
         page_html = export(nb, nav=_nav(titles, i))
         target = outdir / titles[i][0]
         target.write_text(page_html, encoding="utf-8")
-        pages.append(Page(path, target, titles[i][1], round(seconds, 2), figures))
+        pages.append(Page(path, target, titles[i][1], round(seconds, 2), figures,
+                          learning_goals(nb)))
     (outdir / "index.html").write_text(index_page(pages), encoding="utf-8")
     return pages
 

@@ -10,6 +10,7 @@ import base64
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -111,6 +112,20 @@ def test_build_writes_pages_and_an_index(tmp_path):
     assert 'href="00_a.html"' in second and 'href="index.html"' in second
     first = pages[0].html.read_text()
     assert "hello" in first and 'href="01_b.html"' in first
+
+
+def test_learning_goals_come_from_the_first_cell():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(
+        "# T\n\n**You will learn**\n\n- one `thing`;\n- a long\n  wrapped thing.\n\nText."),
+        nbformat.v4.new_markdown_cell("- not this")]
+    assert site.learning_goals(nb) == ("one `thing`;", "a long wrapped thing.")
+    nb.cells[0].source = "# T\n\nNo goals here.\n- a list that is not one"
+    assert site.learning_goals(nb) == ()
+    page = site.Page(Path("n.ipynb"), Path("n.html"), "T <1>", 1.0, 2, ("use `x` & **y**",))
+    index = site.index_page([page])
+    assert "<li>use <code>x</code> &amp; <b>y</b></li>" in index
+    assert "T &lt;1&gt;" in index and "2 figures" in index
 
 
 def test_build_only_and_bad_arguments(tmp_path):
