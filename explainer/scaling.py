@@ -9,6 +9,7 @@ exact piecewise form of the tail (:mod:`explainer.sweepmath`) instead of one pas
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -131,6 +132,30 @@ def _check_channel_scale(channel_scale, channels: int) -> np.ndarray | None:
     return vec.astype(np.float32)
 
 
+_UP_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _up_function(block, spec: Block35Spec):
+    """``x -> up`` of ``block`` as numpy: the block's own layers up to ``Conv2d_1x1``, traced
+    once per block (the branches run; nothing after the projection does)."""
+    if block not in _UP_FUNCTIONS:
+        import keras
+        import tensorflow as tf
+
+        from .blocks import UP_SCOPE, keras_name
+
+        model = keras.Model(block.inputs, block.get_layer(keras_name(UP_SCOPE)).output)
+        signature = [tf.TensorSpec([None, None, None, spec.in_channels], tf.float32)]
+        fn = tf.function(lambda t: model(t, training=False), input_signature=signature)
+
+        def run(x: np.ndarray) -> np.ndarray:
+            with tf.device(spec.device):
+                return fn(tf.constant(x)).numpy()
+
+        _UP_FUNCTIONS[block] = run
+    return _UP_FUNCTIONS[block]
+
+
 def scale_sweep(block, x, scales, *, channel_scale=None, activation: str | None = "block"
                 ) -> ScaleSweep:
     """Run ``block`` once on ``x`` and compute the metrics at every scale in ``scales``.
@@ -152,10 +177,7 @@ def scale_sweep(block, x, scales, *, channel_scale=None, activation: str | None 
     act = spec.activation if activation == "block" else check_activation(activation)
     x = check_block_input(x, spec.in_channels)
     lam = _check_channel_scale(channel_scale, spec.in_channels)
-    from .tracing import trace  # TensorFlow loads here, after the arguments are checked
-
-    tr = trace(block, x)
-    net, up = tr["net"].value, tr["up"].value
+    net, up = x, _up_function(block, spec)(x)  # TensorFlow loads here, after the checks
     if lam is not None:
         up = up * lam
     if not np.any(net):

@@ -103,22 +103,21 @@ def _on_off_sums(n, u, q, weights):
     on0, pos, neg = n > 0, u > 0, u < 0
     with np.errstate(divide="ignore", invalid="ignore"):
         t = -n / u
-    # gap = number of q_j < t (neg units are on for j < gap); only the thresholds inside the
-    # scale range need a binary search, the others are 0 or m
+    # gap: pos units are on for j >= gap (first q_j > t), neg units for j < gap (first
+    # q_j >= t). Only thresholds inside (q_0, q_last] need a binary search: below, gap is 0
+    # (or 1 for a pos unit exactly at q_0: q is unique); above, m.
     gap = (t > q[-1]).astype(np.int64)
     gap *= m
+    gap += pos & (t == q[0])
     inside = (t > q[0]) & (t <= q[-1])
-    gap[inside] = np.searchsorted(q, t[inside], side="left")
-    tie = q[np.minimum(gap, m - 1)] == t
-    tie &= pos
-    gap += tie  # pos units: first q_j > t, on for j >= gap
+    t_in, pos_in = t[inside], pos[inside]
+    left = np.searchsorted(q, t_in, side="left")
+    gap[inside] = left + (pos_in & (q[np.minimum(left, m - 1)] == t_in))
     gap *= pos | neg  # flat units: bin 0
-    group = neg.astype(np.int64)
-    group += group  # 2 for neg
-    group += pos
-    group += 3 * ~on0
+    code = pos.view(np.uint8) + 2 * neg.view(np.uint8) + 3 * (~on0).view(np.uint8)
+    group = code.astype(np.int64)
     group *= m + 1
-    group += gap  # the bin key
+    group += gap  # the bin key: (group, gap)
     size = len(_GROUPS) * (m + 1)
     counts = np.stack([np.bincount(group, minlength=size)]
                       + [np.bincount(group, weights=w, minlength=size) for w in weights])
@@ -154,19 +153,20 @@ def fast_metrics(net: np.ndarray, up: np.ndarray, scales: np.ndarray,
         raise ValueError(f"activation: got {activation!r}; the exact form covers 'relu' and "
                          "None, use direct_metrics for relu6")
     scales = np.asarray(scales, dtype=np.float64)
-    q, where = np.unique(scales, return_inverse=True)
     ratio = np.abs(scales)  # residual ratio: exactly linear in the requested scale
-    q = q.astype(np.float32).astype(np.float64)  # the scale as the float32 Mul sees it
+    # the scale as the float32 Mul sees it, sorted and unique
+    q, where = np.unique(scales.astype(np.float32).astype(np.float64), return_inverse=True)
     n = net.astype(np.float64).ravel()
     u = up.astype(np.float64).ravel()
     size = n.size
     norm_net, norm_up = _sumsq(net) ** 0.5, _sumsq(up) ** 0.5
-    sums = _on_off_sums(n, u, q, (n, u, n * n, n * u, u * u))
-    c1, n1, u1, nn1, nu1, uu1 = sums[("on0", "on")]
-    c1_off, _, _, nn1_off, _, _ = sums[("on0", "off")]
-    c2, n2, u2, nn2, nu2, uu2 = sums[("off0", "on")]
-    flips = (c1_off + c2) / size  # on at 0 and now off, plus off at 0 and now on
+    weights = (n, u, n * n, n * u, u * u) if activation == "relu" else ()
+    sums = _on_off_sums(n, u, q, weights)
+    flips = (sums[("on0", "off")][0] + sums[("off0", "on")][0]) / size  # on <-> off
     if activation == "relu":
+        c1, n1, u1, nn1, nu1, uu1 = sums[("on0", "on")]
+        nn1_off = sums[("on0", "off")][3]
+        c2, n2, u2, nn2, nu2, uu2 = sums[("off0", "on")]
         nn_on0 = _sumsq(np.maximum(n, 0.0))  # ||relu(net)||^2
         change2 = q * q * uu1 + (nn2 + 2 * q * nu2 + q * q * uu2) + nn1_off
         change = np.sqrt(np.maximum(change2, 0.0)) / np.sqrt(nn_on0) if nn_on0 else q * np.nan
