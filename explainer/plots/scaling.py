@@ -47,20 +47,23 @@ def mark_choices(ax, labels: bool = True) -> None:
     """Shade the paper's 0.1–0.3 band and draw the real nets' scales as thin lines."""
     ax.axvspan(*PAPER_BAND, color=OKABE_ITO["yellow"], alpha=0.25, lw=0,
                label="Szegedy et al. 2016: 0.1–0.3")
-    for value, name in REAL_CHOICES:
-        ax.axvline(value, color=OKABE_ITO["grey"], lw=1, ls=(0, (2, 2)))
+    summary = "real nets: " + ", ".join(f"{v:.2f} {n}" for v, n in REAL_CHOICES)
+    for i, (value, name) in enumerate(REAL_CHOICES):
+        ax.axvline(value, color=OKABE_ITO["grey"], lw=1, ls=(0, (2, 2)),
+                   label=summary if i == 0 and not labels else None)
         if labels:
             ax.text(value, 0.99, f" {value:.2f} {name}", transform=ax.get_xaxis_transform(),
                     ha="center", va="top", rotation=90, fontsize=9.5, color="#444444",
                     bbox={"fc": "white", "ec": "none", "alpha": 0.7, "pad": 1})
 
 
-def draw_sweep(ax, sweep, scale: float | None = None) -> dict:
-    """The three curves (in %) against scale, with the real choices marked; returns the
-    moving parts: ``{"line": vertical line, "dots": {metric: marker}}`` at ``scale``."""
+def draw_sweep(ax, sweep, scale: float | None = None, choice_labels: bool = True) -> dict:
+    """The three curves (in %) against scale, with the real choices marked (labelled on the
+    lines, or with ``choice_labels=False`` in the legend); returns the moving parts:
+    ``{"line": vertical line, "dots": {metric: marker}}`` at ``scale``."""
     order = np.argsort(sweep.scales)
     xs = sweep.scales[order]
-    mark_choices(ax)
+    mark_choices(ax, labels=choice_labels)
     dots = {}
     for key, label, colour, style in CURVES:
         ax.plot(xs, 100 * sweep[key][order], color=colour, ls=style, lw=2.2, label=label)
@@ -69,7 +72,8 @@ def draw_sweep(ax, sweep, scale: float | None = None) -> dict:
     ax.set_xlabel("residual scale s (dimensionless)")
     ax.set_ylabel("percent (%)")
     ax.set_xlim(xs[0], xs[-1])
-    ax.set_ylim(bottom=0)
+    top = max(float(np.nanmax(100 * sweep[key])) for key, *_ in CURVES)
+    ax.set_ylim(0, 1.45 * top if top > 0 else 1.0)  # room for the legend above the curves
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     _style(ax)
     parts = {"line": line, "dots": dots}

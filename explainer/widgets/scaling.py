@@ -44,7 +44,7 @@ class ScaleFrame:
         ax_curve = fig.add_subplot(grid[0, :])
         hist_axes = [fig.add_subplot(grid[1, i]) for i in range(3)]
         scale = sweep.spec.scale
-        self.curve = draw_sweep(ax_curve, sweep)
+        self.curve = draw_sweep(ax_curve, sweep, choice_labels=False)
         ax_curve.legend(loc="upper left", frameon=False, ncol=2, fontsize=10)
         ax_curve.set_title(f"block35 {sweep.spec.variant}: what the scale does "
                            f"(input {tuple(sweep.net.shape)})")
