@@ -11,15 +11,13 @@ TensorFlow is imported only inside :func:`explain_broadcast`.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import re
-import sys
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .quiet import native_stderr_silenced
 from .shapes import (  # noqa: F401  (re-exported)
     MAX_DIM,
     MAX_ELEMENTS,
@@ -200,22 +198,6 @@ def _run_numpy(a, b) -> Outcome:
                    f"stand-ins {_stand_in(a)} * {_stand_in(b)} -> {small.shape}")
 
 
-@contextlib.contextmanager
-def _native_stderr_silenced():
-    """Point file descriptor 2 at /dev/null: a failing eager op makes TensorFlow's C++ runtime
-    log a 'Local rendezvous is aborting' warning there, which would clutter notebooks. The
-    error itself is still raised and recorded."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def _run_tf(a, b, rule_ok: bool) -> Outcome:
     import tensorflow as tf
 
@@ -226,7 +208,7 @@ def _run_tf(a, b, rule_ok: bool) -> Outcome:
                 out = tf.zeros(a) * tf.zeros(b)
             else:
                 ta, tb = tf.zeros(a), tf.zeros(b)
-                with _native_stderr_silenced():
+                with native_stderr_silenced():
                     out = ta * tb
         except (tf.errors.InvalidArgumentError, ValueError) as err:
             return Outcome("tensorflow", False, None, _err(err), "tf.zeros(a) * tf.zeros(b)")

@@ -10,10 +10,11 @@ those modules import TensorFlow only inside ``run``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import os
 import sys
+
+from .quiet import native_stderr_silenced
 
 # name -> (module under explainer.commands, one-line help)
 COMMANDS = {
@@ -45,28 +46,11 @@ def build_parser() -> OneLineParser:
     return parser
 
 
-@contextlib.contextmanager
-def _quiet_native_stderr():
-    """Silence what C++ code writes to fd 2 (TensorFlow's start-up and CUDA probe lines).
-
-    Python exceptions still surface: they are printed after the descriptor is restored.
-    """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def _load_tensorflow_quietly() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if os.environ.get("EXPLAINER_VERBOSE"):
         return
-    with _quiet_native_stderr():
+    with native_stderr_silenced():
         import tensorflow as tf
 
         tf.config.list_physical_devices()  # the CUDA probe prints here, once

@@ -1,0 +1,28 @@
+"""Silence what native (C++) code writes to file descriptor 2.
+
+TensorFlow's runtime logs start-up lines, CUDA probes and, when an eager op fails, a "Local
+rendezvous is aborting" warning straight to fd 2, past Python's ``sys.stderr``. Where those
+lines would only clutter a terminal or a notebook, this points fd 2 at /dev/null for a moment.
+Python exceptions still surface: they are raised and printed after fd 2 is restored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Within the block, anything written to fd 2 is discarded; fd 2 is restored after."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
