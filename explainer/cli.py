@@ -21,7 +21,8 @@ COMMANDS = {
     "star": ("star", "what `*` and `+=` do: dispatch, graph ops, in-place, dtypes"),
     "broadcast": ("broadcast", "explain broadcasting of two shapes, e.g. '(2,35,35,256)' '(256,)'"),
     "scale": ("scale", "sweep the residual scale and print ratio / output change / ReLU flips"),
-    "port": ("port", "port block35 to torch, dl4j or keras.applications and measure it"),
+    "port": ("port", "port block35 to torch, dl4j or keras.applications, or run the slim "
+                     "original; prints measured differences"),
 }
 
 
