@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check explainer tests benchmarks tools
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 demo: $(STAMP)
 	$(PY) -m explainer

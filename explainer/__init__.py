@@ -45,6 +45,10 @@ __all__ = sorted(_EXPORTS) + list(_SUBMODULES)
 
 
 def __getattr__(name: str):
+    if name in _EXPORTS or name in _SUBMODULES:
+        from .quiet import load_tensorflow_quietly
+
+        load_tensorflow_quietly()  # most modules import TensorFlow; keep its start-up lines out
     if name in _EXPORTS:
         value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
         globals()[name] = value

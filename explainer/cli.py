@@ -14,7 +14,7 @@ import importlib
 import os
 import sys
 
-from .quiet import native_stderr_silenced
+from .quiet import load_tensorflow_quietly
 
 # name -> (module under explainer.commands, one-line help)
 COMMANDS = {
@@ -47,20 +47,10 @@ def build_parser() -> OneLineParser:
     return parser
 
 
-def _load_tensorflow_quietly() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if os.environ.get("EXPLAINER_VERBOSE"):
-        return
-    with native_stderr_silenced():
-        import tensorflow as tf
-
-        tf.config.list_physical_devices()  # the CUDA probe prints here, once
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _load_tensorflow_quietly()
+    load_tensorflow_quietly()
     module = COMMANDS[args.command][0] if args.command else "answer"
     mod = importlib.import_module(f".commands.{module}", __package__)
     try:

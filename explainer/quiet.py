@@ -26,3 +26,21 @@ def native_stderr_silenced() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def load_tensorflow_quietly() -> None:
+    """Import TensorFlow and probe its devices once, without its native start-up lines.
+
+    Those lines (oneDNN notice, "Could not find cuda drivers", a cuInit error) would show as
+    a red stderr box under a notebook's first cell and scare a learner. Set
+    ``EXPLAINER_VERBOSE=1`` to see them.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if os.environ.get("EXPLAINER_VERBOSE"):
+        return
+    with native_stderr_silenced():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # the CUDA probe logs here, once per process
