@@ -17,11 +17,14 @@ import ipywidgets as widgets
 from ..broadcasting import BroadcastExplanation, explain_broadcast, parse_dims
 from ..plots.broadcast import broadcast_diagram_png
 from ..scale_shapes import catalogue_shapes
+from .images import show_png
 
 UP = "(N, H, W, C)"
 DEFAULT_DIMS = "N=2, H=35, W=35, C=256"
 
 
+
+DIAGRAM_DPI = 120  # drawn at 1.5x its on-screen size: sharp on projectors
 
 class BroadcastPlayground(widgets.VBox):
     """An ipywidgets VBox; call :meth:`update` (or :meth:`refresh`) to recompute."""
@@ -100,8 +103,8 @@ class BroadcastPlayground(widgets.VBox):
             if key not in self._png_cache:
                 if len(self._png_cache) >= 64:
                     self._png_cache.pop(next(iter(self._png_cache)))
-                self._png_cache[key] = broadcast_diagram_png(e)
-            self.image.value = self._png_cache[key]
+                self._png_cache[key] = broadcast_diagram_png(e, dpi=DIAGRAM_DPI)
+            show_png(self.image, self._png_cache[key], density=DIAGRAM_DPI / 80)
         except Exception as err:  # noqa: BLE001 - keep the text even if drawing fails
             self.image.value = b""
             self._show_error("Could not draw the diagram:", [f"{type(err).__name__}: {err}"])

@@ -30,6 +30,7 @@ from ..plots.scaling import (
     new_figure,
 )
 from ..validate import check_scale
+from .images import show_png
 
 SLIDER_SCALES = np.round(np.arange(101) * 0.01, 2)  # the slider's positions, 0.00 .. 1.00
 
@@ -37,7 +38,7 @@ SLIDER_SCALES = np.round(np.arange(101) * 0.01, 2)  # the slider's positions, 0.
 class ScaleFrame:
     """The explorer's figure: drawn once, then only its moving artists are redrawn."""
 
-    def __init__(self, sweep, dpi: int = 64):
+    def __init__(self, sweep, dpi: int = 80):
         self.sweep = sweep
         fig = new_figure(12, 6.6, dpi=dpi)
         grid = fig.add_gridspec(2, 3, height_ratios=(1.15, 1))
@@ -191,7 +192,7 @@ class ScaleExplorer(widgets.VBox):
                 f"output change {values['output_change']:.4f} · ReLU flips "
                 f"{values['relu_flips']:.4f} · net_out mean {values['net_out_mean']:.4f}, "
                 f"std {values['net_out_std']:.4f}, max {values['net_out_max']:.4f}")
-            self.image.value = frame.render(value, values)
+            show_png(self.image, frame.render(value, values))
             self.error.value = ""
             if abs(self.slider.value - value) > 1e-12:
                 self.slider.value = value
