@@ -49,15 +49,15 @@ def check_device(device: object) -> str:
     return check_choice("device", device, DEVICES)  # type: ignore[return-value]
 
 
-def check_scale(scale: object, name: str = "scale") -> float:
+def check_scale(scale: object, name: str = "scale", example: str = "0.17") -> float:
     """A finite real number (Python or numpy scalar, or a 0-d array); returns a Python float."""
     if isinstance(scale, np.ndarray) and scale.ndim == 0:
         scale = scale.item()
     if isinstance(scale, bool) or not isinstance(scale, numbers.Real):
-        raise TypeError(f"{name}: got {_given(scale)}; expected a real number such as 0.17")
+        raise TypeError(f"{name}: got {_given(scale)}; expected a real number such as {example}")
     value = float(scale)
     if not math.isfinite(value):
-        raise ValueError(f"{name}: got {value!r}; expected a finite number such as 0.17")
+        raise ValueError(f"{name}: got {value!r}; expected a finite number such as {example}")
     return value
 
 

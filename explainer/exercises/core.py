@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import html
 import math
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..validate import check_scale
 
 Grader = Callable[[object], "tuple[bool, str]"]
 
@@ -82,15 +83,8 @@ def _given(value: object) -> str:
 
 
 def read_number(answer: object, example: str = "0.1") -> float:
-    """A real number (int, float, numpy scalar or 0-d array), else a TypeError."""
-    if isinstance(answer, np.ndarray) and answer.ndim == 0:
-        answer = answer.item()
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
-        raise TypeError(f"answer: got {_given(answer)}; expected a number such as {example}")
-    value = float(answer)
-    if not math.isfinite(value):
-        raise ValueError(f"answer: got {value!r}; expected a finite number such as {example}")
-    return value
+    """A finite real number (int, float, numpy scalar or 0-d array), else a clear error."""
+    return check_scale(answer, name="answer", example=example)
 
 
 def read_int(answer: object, example: str = "3") -> int:
