@@ -46,12 +46,31 @@ def scopes_and_code(spec: Block35Spec) -> dict[str, tuple[str, str]]:
     return rows
 
 
-@tf.function(input_signature=[tf.TensorSpec(None, tf.float32)])
 def _summary(t: tf.Tensor) -> tf.Tensor:
     """[mean, std, l2, min, max] of a whole tensor, reduced by TensorFlow (multi-threaded)."""
     mean = tf.reduce_mean(t)
     return tf.stack([mean, tf.sqrt(tf.reduce_mean(tf.square(t - mean))),
                      tf.sqrt(tf.reduce_sum(tf.square(t))), tf.reduce_min(t), tf.reduce_max(t)])
+
+
+@tf.function(input_signature=[[tf.TensorSpec(None, tf.float32)] * len(TRACE_NAMES)])
+def _summaries(tensors: list[tf.Tensor]) -> tf.Tensor:
+    """The summaries of all the trace's tensors in one graph call, shape (12, 5)."""
+    return tf.stack([_summary(t) for t in tensors])
+
+
+class _TraceStats:
+    """Statistics of every record of one trace, computed together on the first request
+    (one graph call instead of twelve: the call overhead, not the arithmetic, dominates)."""
+
+    def __init__(self, tensors: list[tf.Tensor]):
+        self._tensors = tensors
+        self._rows: np.ndarray | None = None
+
+    def row(self, index: int) -> list[float]:
+        if self._rows is None:
+            self._rows = _summaries(self._tensors).numpy().astype(np.float64)
+        return [float(v) for v in self._rows[index]]
 
 
 @dataclass
@@ -68,6 +87,8 @@ class TensorRecord:
     code: str
     tensor: tf.Tensor = field(repr=False)
     device: str
+    _shared: _TraceStats | None = field(default=None, repr=False, compare=False)
+    _index: int = field(default=0, repr=False, compare=False)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -84,7 +105,9 @@ class TensorRecord:
 
     @cached_property
     def _stats(self) -> list[float]:
-        return [float(v) for v in _summary(self.tensor).numpy()]
+        if self._shared is None:  # a record made on its own, outside trace()
+            return [float(v) for v in _summary(self.tensor).numpy()]
+        return self._shared.row(self._index)
 
     @property
     def mean(self) -> float:
@@ -203,8 +226,9 @@ def trace(block, x) -> Trace:
         outputs = _compiled(block, spec, "trace")(net)
     rows = scopes_and_code(spec)
     tensors = [net, *outputs]
-    records = [TensorRecord(name, rows[name][0], rows[name][1], t, t.device)
-               for name, t in zip(TRACE_NAMES, tensors, strict=True)]
+    stats = _TraceStats(tensors)
+    records = [TensorRecord(name, rows[name][0], rows[name][1], t, t.device, stats, i)
+               for i, (name, t) in enumerate(zip(TRACE_NAMES, tensors, strict=True))]
     return Trace(spec, records)
 
 

@@ -93,3 +93,12 @@ def test_branch_summary_shapes_follow_the_trace(block_v2, x_v2):
     assert rows["Branch_2"]["shapes"].endswith("(2, 9, 9, 48) -> (2, 9, 9, 64)")
     assert rows["merge"]["path"].startswith("mixed -> up")
     assert [r["out_channels"] for r in rows.values()] == [32, 32, 64, 320]
+
+
+def test_a_record_made_on_its_own_has_statistics_too():
+    import tensorflow as tf
+
+    rec = explainer.TensorRecord("up", "Conv2d_1x1", "up = ...", tf.constant([[3.0, -4.0]]),
+                                 "CPU:0")
+    assert (rec.mean, rec.l2, rec.min, rec.max) == (-0.5, 5.0, -4.0, 3.0)
+    assert np.isclose(rec.std, 3.5)
