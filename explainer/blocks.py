@@ -88,8 +88,13 @@ class Block35Spec:
 
     @property
     def mixed_channels(self) -> int:
-        widths = {c.name: c.filters for c in self.convs}
-        return sum(widths[n] for n in MIXED_FROM)
+        return mixed_channels(self.variant)
+
+
+def mixed_channels(variant: str) -> int:
+    """Channels of ``mixed``: the widths of the three branch outputs, added up (v1 96, v2 128)."""
+    widths = {c.name: c.filters for c in CONVS[variant]}
+    return sum(widths[n] for n in MIXED_FROM)
 
 
 def keras_name(scope: str) -> str:
@@ -223,7 +228,7 @@ def describe_block(variant: str = "v1", scale: float = 0.17,
                  for c in convs if c.scope.startswith(branch)]
         lines.append(f"  {branch}: net -> " + " -> ".join(steps)
                      + "; each conv: no bias -> BatchNorm -> ReLU, stride 1, SAME.")
-    mixed = Block35Spec(variant, 1.0, None, 0, "").mixed_channels
+    mixed = mixed_channels(variant)
     lines.append(f"  concat on channels -> `mixed` with {mixed} channels.")
     lines.append(f"  `up` = 1x1 conv {mixed} -> {cin} with bias, no BatchNorm, no activation.")
     clip = " clipped to [-6, 6]," if activation == "relu6" else ""

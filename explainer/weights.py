@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .blocks import BN_EPSILON, CONVS, IN_CHANNELS, UP_SCOPE, Block35Spec, block_spec, keras_name
+from .blocks import (
+    BN_EPSILON,
+    CONVS,
+    IN_CHANNELS,
+    UP_SCOPE,
+    Block35Spec,
+    block_spec,
+    keras_name,
+    mixed_channels,
+)
 from .validate import check_positive_int, check_variant
 
 BN_PARTS = ("beta", "moving_mean", "moving_variance")
@@ -28,8 +37,7 @@ def weight_shapes(variant: str) -> dict[str, tuple[int, ...]]:
         for part in BN_PARTS:
             shapes[f"{conv.scope}/BatchNorm/{part}"] = (conv.filters,)
         width[conv.name] = conv.filters
-    mixed = width["tower_conv"] + width["tower_conv1_1"] + width["tower_conv2_2"]
-    shapes[f"{UP_SCOPE}/weights"] = (1, 1, mixed, cin)
+    shapes[f"{UP_SCOPE}/weights"] = (1, 1, mixed_channels(variant), cin)
     shapes[f"{UP_SCOPE}/biases"] = (cin,)
     return shapes
 
