@@ -20,7 +20,7 @@ _EXPORTS = {
     "TRACE_NAMES": "tracing",
     "block_weights": "weights", "set_block_weights": "weights", "weight_shapes": "weights",
     "seeded_weights": "weights",
-    "explain_block": "answer", "short_answer": "answer",
+    "explain_block": "answer",
     # residual scaling
     "scale_sweep": "scaling", "ScaleSweep": "scaling", "depth_profile": "depth",
     "DepthProfile": "depth", "fold_scale": "folding",

@@ -36,11 +36,6 @@ def _operator_facts(scale: float, up: tf.Tensor) -> dict:
             "tensor_has_iadd": hasattr(type(up), "__iadd__")}
 
 
-def short_answer() -> str:
-    """Five lines answering the question without running anything (for the README)."""
-    return explain_block(batch=1, size=35).__str__()
-
-
 def explain_block(variant: str = "v1", scale: float = 0.17, activation: str | None = "relu",
                   batch: int = 1, size: int = 35, seed: int = 0,
                   device: str = "auto") -> BlockAnswer:
