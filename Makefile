@@ -37,7 +37,7 @@ classroom: $(STAMP)
 	$(VENV)/bin/voila notebooks/ --no-browser --Voila.ip=127.0.0.1
 
 html: $(STAMP)
-	$(PY) -m explainer.html build/html
+	$(PY) -m explainer.site.build build/html
 
 readme: $(STAMP)
 	$(PY) tools/update_readme.py

@@ -24,8 +24,8 @@ import numpy as np  # noqa: E402
 from _timing import median_ms  # noqa: E402
 
 import explainer  # noqa: E402
-from explainer.sweepmath import direct_metrics  # noqa: E402
-from explainer.widgets import scale_explorer  # noqa: E402
+from explainer.scaling.exact import direct_metrics
+from explainer.widgets import scale_explorer
 
 SCALES = np.round(np.linspace(0.0, 1.0, 101), 2)
 

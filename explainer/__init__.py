@@ -1,5 +1,12 @@
 """block35 explainer: what ``net += scale * up`` does, shown by running the real block.
 
+The package is in layers; each folder is one (see the README's layout, checked by the tests):
+
+    core/          the block: spec tables, weights, the numpy reference, the Keras block, traces
+    semantics/     what `*` and `+=` do;  broadcasting/: the rule;  scaling/: what scale does
+    ports/         the original slim code, keras.applications, PyTorch, DL4J
+    plots/ widgets/ exercises/ cli/ site/   on top; answer.py: the five-line answer
+
 Public names are imported lazily, so ``import explainer`` is instant and TensorFlow loads only
 when something that needs it is used (the CLI checks its arguments before that).
 """
@@ -7,54 +14,80 @@ when something that needs it is used (the CLI checks its arguments before that).
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it
+# public name -> module that defines it (the one place it is defined; no re-exports between)
 _EXPORTS = {
-    # foundation
-    "build_block35": "blocks", "sample_input": "blocks", "resolve_device": "blocks",
-    "Block35Spec": "blocks", "describe_block": "blocks", "branch_summary": "tracing",
-    "trace": "tracing", "forward": "tracing", "Trace": "tracing", "TensorRecord": "tracing",
-    "TRACE_NAMES": "tracing",
-    "block_weights": "weights", "set_block_weights": "weights", "weight_shapes": "weights",
-    "seeded_weights": "weights",
+    # core: the block itself
+    "build_block35": "core.blocks", "resolve_device": "core.blocks",
+    "sample_input": "core.lesson", "lesson_setup": "core.lesson", "LessonSetup": "core.lesson",
+    "Block35Spec": "core.spec", "describe_block": "core.spec", "TRACE_NAMES": "core.spec",
+    "trace": "core.tracing", "forward": "core.tracing", "Trace": "core.tracing",
+    "TensorRecord": "core.tracing", "branch_summary": "core.tracing",
+    "block_weights": "core.weights", "set_block_weights": "core.weights",
+    "weight_shapes": "core.weight_tables", "seeded_weights": "core.weight_tables",
+    "REAL_SCALES": "core.schedule", "BLOCK35_SCALE": "core.schedule",
     "explain_block": "answer",
     # residual scaling
-    "scale_sweep": "scaling", "ScaleSweep": "scaling", "depth_profile": "depth",
-    "DepthProfile": "depth", "fold_scale": "folding",
-    "fold_cases": "folding", "FoldCase": "folding", "fold_table": "folding",
+    "scale_sweep": "scaling.sweep", "ScaleSweep": "scaling.sweep",
+    "depth_profile": "scaling.depth", "DepthProfile": "scaling.depth",
+    "fold_scale": "scaling.folding", "fold_cases": "scaling.folding",
+    "FoldCase": "scaling.folding", "fold_table": "scaling.folding",
     # broadcasting and operator semantics
-    "explain_broadcast": "broadcasting", "BroadcastExplanation": "broadcasting",
-    "parse_shape": "broadcasting", "scale_shape_catalogue": "scale_shapes",
-    "dispatch": "semantics", "graph_ops": "semantics", "inplace_semantics": "semantics",
-    "dtype_table": "semantics", "scale_gradient": "semantics",
-    "dispatch_table": "semantics", "format_dispatch_table": "semantics",
-    "format_dtype_table": "semantics", "last_line_ops": "semantics", "block_ops": "semantics",
-    "format_catalogue": "scale_shapes",
+    "explain_broadcast": "broadcasting.rule", "BroadcastExplanation": "broadcasting.rule",
+    "parse_shape": "broadcasting.shapes",
+    "scale_shape_catalogue": "broadcasting.catalogue", "format_catalogue": "broadcasting.catalogue",
+    "dispatch": "semantics.operators", "scale_gradient": "semantics.operators",
+    "dispatch_table": "semantics.operators", "format_dispatch_table": "semantics.operators",
+    "graph_ops": "semantics.graph", "last_line_ops": "semantics.graph",
+    "block_ops": "semantics.graph", "inplace_semantics": "semantics.inplace",
+    "dtype_table": "semantics.dtypes", "format_dtype_table": "semantics.dtypes",
     # legacy and porting
-    "run_slim_block35": "legacy", "SlimRun": "legacy", "translation_table": "translation",
-    "from_slim": "port", "from_keras_applications": "port", "to_torch": "port", "to_dl4j": "port",
+    "run_slim_block35": "ports.legacy", "SlimRun": "ports.legacy",
+    "translation_table": "ports.translation",
+    "from_slim": "ports.keras_port", "from_keras_applications": "ports.keras_port",
+    "to_torch": "ports.torch_port", "to_dl4j": "ports.dl4j_port",
 }
-# submodules a user reaches as `explainer.<name>` without importing them first
-_SUBMODULES = ("reference", "semantics", "broadcasting", "scaling", "legacy", "translation",
-               "port", "port_torch", "port_dl4j", "plots", "widgets", "exercises", "validate")
+# Old module names (before the layered layout) -> where the module lives now. `explainer.port`
+# is the ports package, whose __init__ gathers the porting entry points.
+_MOVED = {
+    "blocks": "core.blocks", "weights": "core.weights", "tracing": "core.tracing",
+    "reference": "core.reference", "validate": "core.validate", "quiet": "core.quiet",
+    "graph": "semantics.graph", "inplace": "semantics.inplace", "dtypes": "semantics.dtypes",
+    "shapes": "broadcasting.shapes", "scale_shapes": "broadcasting.catalogue",
+    "sweepmath": "scaling.exact", "depth": "scaling.depth", "folding": "scaling.folding",
+    "legacy": "ports.legacy", "translation": "ports.translation", "port": "ports",
+    "port_torch": "ports.torch_port", "port_dl4j": "ports.dl4j_port",
+    "html": "site.build", "static_widgets": "site.freeze",
+}
+# Modules that need no TensorFlow: reaching them must not load it.
+_LIGHT = ("core", "core.spec", "core.validate", "core.quiet", "core.weight_tables",
+          "core.reference", "core.lesson", "core.schedule", "broadcasting.shapes")
+# Every subpackage and top-level module, found on disk (no hand-kept list).
+_SUBMODULES = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__)
+                           if not m.name.startswith("_")))
 
-__all__ = sorted(_EXPORTS) + list(_SUBMODULES)
+__all__ = sorted(_EXPORTS) + list(_SUBMODULES) + sorted(_MOVED)
+
+
+def _module(relative: str):
+    if relative not in _LIGHT:
+        from .core.quiet import load_tensorflow_quietly
+
+        load_tensorflow_quietly()  # most modules import TensorFlow; keep its start-up lines out
+    return importlib.import_module(f".{relative}", __name__)
 
 
 def __getattr__(name: str):
-    if name in _EXPORTS or name in _SUBMODULES:
-        from .quiet import load_tensorflow_quietly
-
-        load_tensorflow_quietly()  # most modules import TensorFlow; keep its start-up lines out
     if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        value = getattr(_module(_EXPORTS[name]), name)
         globals()[name] = value
         return value
-    if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
+    if name in _SUBMODULES or name in _MOVED:
+        return _module(_MOVED.get(name, name))
     raise AttributeError(f"module 'explainer' has no attribute {name!r}")
 
 
@@ -63,6 +96,9 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for editors and type checkers; at run time the lazy table above serves
-    from .blocks import Block35Spec, build_block35, resolve_device, sample_input  # noqa: F401
-    from .tracing import TRACE_NAMES, TensorRecord, Trace, forward, trace  # noqa: F401
-    from .weights import block_weights, seeded_weights, set_block_weights, weight_shapes  # noqa: F401
+    from .core.blocks import build_block35, resolve_device  # noqa: F401
+    from .core.lesson import lesson_setup, sample_input  # noqa: F401
+    from .core.spec import TRACE_NAMES, Block35Spec  # noqa: F401
+    from .core.tracing import TensorRecord, Trace, forward, trace  # noqa: F401
+    from .core.weight_tables import seeded_weights, weight_shapes  # noqa: F401
+    from .core.weights import block_weights, set_block_weights  # noqa: F401

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-from .blocks import build_block35, sample_input
-from .tracing import Trace, trace
+from .core.blocks import build_block35
+from .core.lesson import sample_input
+from .core.schedule import BLOCK35_SCALE
+from .core.tracing import Trace, trace
 
 
 @dataclass
@@ -36,7 +38,8 @@ def _operator_facts(scale: float, up: tf.Tensor) -> dict:
             "tensor_has_iadd": hasattr(type(up), "__iadd__")}
 
 
-def explain_block(variant: str = "v1", scale: float = 0.17, activation: str | None = "relu",
+def explain_block(variant: str = "v1", scale: float = BLOCK35_SCALE,
+                  activation: str | None = "relu",
                   batch: int = 1, size: int = 35, seed: int = 0,
                   device: str = "auto") -> BlockAnswer:
     """Build and trace one block and answer the question with its numbers."""

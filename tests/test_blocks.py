@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import explainer
-from explainer.reference import block35_forward
+from explainer.core.reference import block35_forward
 
 
 @pytest.mark.parametrize(("variant", "params", "cin", "mixed"),

@@ -12,7 +12,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 import explainer
-from explainer.broadcasting import RULE_MISMATCH, RULE_MISSING, parse_shape
+from explainer.broadcasting.rule import RULE_MISMATCH, RULE_MISSING
+from explainer.broadcasting.shapes import parse_shape
 from explainer.plots import broadcast_diagram, broadcast_diagram_png
 from explainer.plots.broadcast import RULE_COLOURS
 from explainer.widgets import broadcast_playground

@@ -16,17 +16,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import explainer
-from explainer.broadcasting import (
-    MAX_ELEMENTS,
-    RULE_EQUAL,
-    RULE_MISMATCH,
-    RULE_MISSING,
-    RULE_STRETCH,
-    as_shape,
-    parse_dims,
-    parse_shape,
-)
-from explainer.scale_shapes import format_catalogue
+from explainer.broadcasting.catalogue import format_catalogue
+from explainer.broadcasting.rule import RULE_EQUAL, RULE_MISMATCH, RULE_MISSING, RULE_STRETCH
+from explainer.broadcasting.shapes import MAX_ELEMENTS, as_shape, parse_dims, parse_shape
 
 UP = (2, 35, 35, 256)
 small_shapes = st.lists(st.integers(0, 4), max_size=5).map(tuple)

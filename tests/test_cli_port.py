@@ -12,7 +12,7 @@ import pytest
 
 import explainer
 from explainer import cli, port
-from explainer.port_dl4j import parse_dl4j
+from explainer.ports.dl4j_port import parse_dl4j
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

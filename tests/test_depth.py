@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import explainer
-from explainer.depth import REAL_STACKS
+from explainer.core.schedule import SCHEDULE
+from explainer.scaling.depth import REAL_STACKS
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,9 @@ def test_profile_equals_chained_real_forwards(profile, x_small):
 
 
 def test_real_stacks_and_default_input():
+    # read from the original code's `slim.repeat(net, N, block35, scale=...)` lines
     assert REAL_STACKS == {"v1": (5, 0.17), "v2": (10, 0.17)}
+    assert REAL_STACKS["v1"] == (SCHEDULE["v1"][0].repeats, SCHEDULE["v1"][0].scale)
     p = explainer.depth_profile("v2", 1, [0.17], seed=0)
     assert p.input_shape == (1, 35, 35, 320) and p.std.shape == (1, 2)
 

@@ -1,4 +1,4 @@
-"""explainer.html and explainer.static_widgets on small real notebooks (executed, not faked).
+"""explainer.site.build and explainer.site.freeze on small real notebooks (executed, not faked).
 
 The full site of the real notebooks is built and opened in Chromium by
 tests/browser/test_static_html.py.
@@ -15,8 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from explainer import html as site
-from explainer.static_widgets import WIDGET_VIEW, count_figures, freeze_widgets
+from explainer.site import build as site
+from explainer.site.freeze import WIDGET_VIEW, count_figures, freeze_widgets
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -145,7 +145,7 @@ def test_build_only_and_bad_arguments(tmp_path):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "explainer.html", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "explainer.site.build", *map(str, args)],
                           capture_output=True, text=True, timeout=300)
 
 

@@ -13,8 +13,8 @@ from tensorflow.python.framework import tensor as tensor_lib
 
 import explainer
 from explainer import legacy, reference
-from explainer.translation import original_errors, translation_table
-from explainer.weights import seeded_weights, weight_shapes
+from explainer.core.weight_tables import seeded_weights, weight_shapes
+from explainer.ports.translation import original_errors, translation_table
 
 
 @pytest.fixture(scope="module")

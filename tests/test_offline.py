@@ -10,7 +10,7 @@ import pytest
 
 RUN_BLOCK = """
 import numpy as np, explainer
-from explainer.reference import block35_forward
+from explainer.core.reference import block35_forward
 for v in ("v1", "v2"):
     b = explainer.build_block35(v, seed=1)
     x = explainer.sample_input(v, batch=1, size=6)

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 import explainer
 from explainer.plots import plot_block_diagram, plot_depth_profile, plot_histograms, plot_sweep
-from explainer.plots.scaling import fast_counts
+from explainer.plots.sweep import fast_counts
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import pytest
 
 import explainer
 from explainer import legacy, port
-from explainer.blocks import CONVS, UP_SCOPE
-from explainer.port_dl4j import DL4J_DIFFERENCES, parse_dl4j
-from explainer.weights import seeded_weights, weight_shapes
+from explainer.core.spec import CONVS, UP_SCOPE
+from explainer.core.weight_tables import seeded_weights, weight_shapes
+from explainer.ports.dl4j_port import DL4J_DIFFERENCES, parse_dl4j
 
 SLIM_TOL = 1e-5
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import explainer
-from explainer.sweepmath import direct_metrics, fast_metrics
+from explainer.scaling.exact import direct_metrics, fast_metrics
 
 FEW = [0.0, 0.1, 0.17, -0.3, 1.0]  # fewer than 8: the direct path
 MANY = sorted({round(float(v), 3) for v in np.linspace(-0.5, 1.5, 41)} | {0.17})  # exact form

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 import explainer
-from explainer import inplace, semantics
+from explainer.semantics import dtypes, graph, inplace, operators
 
 UP = tf.reshape(tf.range(24, dtype=tf.float32), (1, 2, 3, 4))
 
@@ -70,7 +70,7 @@ def test_graph_ops_of_the_last_line():
     spec = tf.TensorSpec([1, 5, 5, 8], tf.float32)
     g = explainer.graph_ops(lambda net, up: tf.nn.relu(net + 0.17 * up), spec, spec)
     assert g.compute_types == ("Mul", "AddV2", "Relu")
-    assert set(g.plumbing_types) <= semantics.PLUMBING_OPS and "Placeholder" in g.plumbing_types
+    assert set(g.plumbing_types) <= graph.PLUMBING_OPS and "Placeholder" in g.plumbing_types
     assert g.types.count("Placeholder") == 2 and len(g.types) == len(g.ops)
     assert str(g) == "Mul -> AddV2 -> Relu"
     arrays = explainer.graph_ops(lambda a: a * 2.0, np.ones((2, 2), np.float32))
@@ -175,7 +175,7 @@ def test_inplace_without_torch_skips_with_a_reason(monkeypatch):
 def test_dtype_table_records_dtypes_and_real_errors():
     rows = {r.scale: r for r in explainer.dtype_table()}
     up_tf, up_np = tf.ones((2, 3), tf.float32), np.ones((2, 3), np.float32)
-    for label, scale in semantics.scale_examples().items():
+    for label, scale in dtypes.scale_examples().items():
         row = rows[label]
         try:
             expected_tf = (scale * up_tf).dtype.name
@@ -188,20 +188,20 @@ def test_dtype_table_records_dtypes_and_real_errors():
     assert rows["Python float"].tf_result == "float32"
     assert not rows["TF float64 constant"].tf_ok  # the clarified fact, measured
     assert rows["numpy float64"].tf_ok
-    text = semantics.format_dtype_table(list(rows.values()))
+    text = dtypes.format_dtype_table(list(rows.values()))
     assert all(label in text for label in rows)
     assert rows["TF float64 constant"].tf_result in text
 
 
 def test_tables_and_helpers_used_by_the_notebook_and_cli():
-    table = semantics.dispatch_table(0.3)
-    assert list(table) == list(semantics.scale_examples(0.3))
-    text = semantics.format_dispatch_table(table)
+    table = operators.dispatch_table(0.3)
+    assert list(table) == list(dtypes.scale_examples(0.3))
+    text = operators.format_dispatch_table(table)
     assert "float.__mul__: NotImplemented -> EagerTensor.__rmul__" in text
     assert text.count("=> InvalidArgumentError") == sum(d.error is not None for d in table.values())
-    assert semantics.last_line_ops(0.3).compute_types == ("Mul", "AddV2", "Relu")
-    v2 = semantics.block_ops("v2", size=5)
+    assert graph.last_line_ops(0.3).compute_types == ("Mul", "AddV2", "Relu")
+    v2 = graph.block_ops("v2", size=5)
     assert v2.by_layer()[-3:] == [("scaled_up", ("Mul",)), ("net_sum", ("AddV2",)),
                                   ("net_out", ("Relu",))]
     with pytest.raises(ValueError, match="variant"):
-        semantics.block_ops("v3")
+        graph.block_ops("v3")

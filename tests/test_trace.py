@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 import explainer
-from explainer.reference import block35_forward
+from explainer.core.reference import block35_forward
 
 NAMES = ("net", "tower_conv", "tower_conv1_0", "tower_conv1_1", "tower_conv2_0",
          "tower_conv2_1", "tower_conv2_2", "mixed", "up", "scaled_up", "net_sum", "net_out")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 
-from . import broadcasting, porting, scaling, star, start, walkthrough  # noqa: F401 (register)
+from . import broadcasting, porting, residual_scaling, star, start, walkthrough  # noqa: F401 (register)
 from .core import REGISTRY, Exercise, Verdict
 
 __all__ = ["Exercise", "Verdict", "check", "get", "list_exercises", "notebooks", "solution"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..validate import check_scale
+from ..core.validate import check_scale, given
 
 Grader = Callable[[object], "tuple[bool, str]"]
 
@@ -78,10 +78,6 @@ def exercise(name: str, notebook: str, question: str, expects: str, example: str
     return register
 
 
-def _given(value: object) -> str:
-    return f"{value!r} ({type(value).__name__})"
-
-
 def read_number(answer: object, example: str = "0.1") -> float:
     """A finite real number (int, float, numpy scalar or 0-d array), else a clear error."""
     return check_scale(answer, name="answer", example=example)
@@ -92,7 +88,7 @@ def read_int(answer: object, example: str = "3") -> int:
     if isinstance(answer, np.integer):
         answer = int(answer)
     if isinstance(answer, bool) or not isinstance(answer, int):
-        raise TypeError(f"answer: got {_given(answer)}; expected a whole number such as {example}")
+        raise TypeError(f"answer: got {given(answer)}; expected a whole number such as {example}")
     return answer
 
 
@@ -100,13 +96,13 @@ def read_bool(answer: object) -> bool:
     """True or False (numpy bools too), else a TypeError."""
     if isinstance(answer, (bool, np.bool_)):
         return bool(answer)
-    raise TypeError(f"answer: got {_given(answer)}; expected True or False")
+    raise TypeError(f"answer: got {given(answer)}; expected True or False")
 
 
 def read_text(answer: object, example: str) -> str:
     """A non-empty string, stripped, else a TypeError / ValueError."""
     if not isinstance(answer, str):
-        raise TypeError(f"answer: got {_given(answer)}; expected a string such as {example}")
+        raise TypeError(f"answer: got {given(answer)}; expected a string such as {example}")
     if not answer.strip():
         raise ValueError(f"answer: got an empty string; expected a string such as {example}")
     return answer.strip()
@@ -115,14 +111,14 @@ def read_text(answer: object, example: str) -> str:
 def read_shape(answer: object, example: str = "(1, 35, 35, 256)") -> tuple[int, ...]:
     """A shape as a tuple or list of whole numbers >= 0, else a TypeError / ValueError."""
     if not isinstance(answer, (tuple, list)):
-        raise TypeError(f"answer: got {_given(answer)}; expected a shape as a tuple of whole "
+        raise TypeError(f"answer: got {given(answer)}; expected a shape as a tuple of whole "
                         f"numbers such as {example}")
     dims = []
     for i, dim in enumerate(answer):
         if isinstance(dim, np.integer):
             dim = int(dim)
         if isinstance(dim, bool) or not isinstance(dim, int):
-            raise TypeError(f"answer[{i}]: got {_given(dim)}; expected a whole number, as in "
+            raise TypeError(f"answer[{i}]: got {given(dim)}; expected a whole number, as in "
                             f"{example}")
         if dim < 0:
             raise ValueError(f"answer[{i}]: got {dim}; expected a size >= 0, as in {example}")

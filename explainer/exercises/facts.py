@@ -1,40 +1,35 @@
 """The measurements the exercises are graded against, computed on demand and cached.
 
-They use the same block and input as the notebooks: ``build_block35(variant, scale, seed=0)``
-on ``sample_input(variant, batch=1, size=35, seed=0)``. TensorFlow loads only when an
-exercise is checked, so ``list_exercises()`` stays instant.
+They use the lesson's block and input (:func:`explainer.core.lesson.lesson_setup`), the same
+ones the notebooks use. TensorFlow loads only when an exercise is checked, so
+``list_exercises()`` stays instant.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-SEED = 0
-BATCH, SIZE = 1, 35
+from ..core.lesson import lesson_setup
+from ..core.schedule import BLOCK35_SCALE, SCHEDULE
 
 
-@lru_cache(maxsize=8)
-def block(variant: str = "v1", scale: float = 0.17, activation: str | None = "relu"):
-    """The notebooks' block: seed 0, so every scale has the same weights."""
-    from ..blocks import build_block35
-
-    return build_block35(variant, scale=scale, activation=activation, seed=SEED, device="cpu")
+def block(variant: str = "v1", scale: float = BLOCK35_SCALE, activation: str | None = "relu"):
+    """The lesson's block: seed 0, so every scale has the same weights."""
+    return lesson_setup(variant, scale, activation).block
 
 
-@lru_cache(maxsize=2)
 def block_input(variant: str = "v1"):
-    """The notebooks' input: ReLU'd noise of shape (1, 35, 35, C), seed 0."""
-    from ..blocks import sample_input
-
-    return sample_input(variant, batch=BATCH, size=SIZE, seed=SEED)
+    """The lesson's input: ReLU'd noise of shape (1, 35, 35, C), seed 0."""
+    return lesson_setup(variant).x
 
 
 @lru_cache(maxsize=8)
-def traced(variant: str = "v1", scale: float = 0.17, activation: str | None = "relu"):
-    """The trace of the notebooks' block on the notebooks' input."""
-    from ..tracing import trace
+def traced(variant: str = "v1", scale: float = BLOCK35_SCALE, activation: str | None = "relu"):
+    """The trace of the lesson's block on the lesson's input."""
+    from ..core.tracing import trace
 
-    return trace(block(variant, scale, activation), block_input(variant))
+    setup = lesson_setup(variant, scale, activation)
+    return trace(setup.block, setup.x)
 
 
 def residual_ratio(scale: float, variant: str = "v1") -> float:
@@ -42,10 +37,7 @@ def residual_ratio(scale: float, variant: str = "v1") -> float:
     return traced(variant, float(scale)).residual_ratio
 
 
-def default_scale() -> float:
-    """The scale ``build_block35`` gives a block when none is named (facenet's v1 value)."""
-    import inspect
-
-    from ..blocks import build_block35
-
-    return float(inspect.signature(build_block35).parameters["scale"].default)
+def facenet_block35_scale() -> float:
+    """The scale facenet's Inception-ResNet-v1 passes to its block35 stage, read from the
+    original ``slim.repeat(net, 5, block35, scale=...)`` line (:mod:`explainer.core.schedule`)."""
+    return next(s.scale for s in SCHEDULE["v1"] if s.block == "block35")

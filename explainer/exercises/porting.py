@@ -12,17 +12,17 @@ HWIO_TO_OIHW = (3, 2, 0, 1)  # Keras / slim conv kernel layout -> torch.nn.Conv2
 
 
 def _weights() -> dict[str, np.ndarray]:
-    from ..weights import block_weights
+    from ..core.weights import block_weights
 
-    return block_weights(facts.block("v1", 0.17))
+    return block_weights(facts.block())
 
 
 def _swap_difference() -> tuple[float, float]:
     """(max |net_out| difference slim vs port with beta and moving_mean swapped, and without)."""
-    from ..blocks import sample_input
-    from ..legacy import run_slim_block35
-    from ..port import from_slim
-    from ..tracing import forward
+    from ..core.lesson import sample_input
+    from ..core.tracing import forward
+    from ..ports.keras_port import from_slim
+    from ..ports.legacy import run_slim_block35
 
     x = sample_input("v1", batch=2, size=9, seed=1)  # compare_slim's default input
     run = run_slim_block35(x, "v1", 0.17, "relu", seed=0)
@@ -38,7 +38,7 @@ def _swap_difference() -> tuple[float, float]:
 
 def _changes_needed(variant: str) -> tuple[int, list[tuple[str, str]]]:
     """How many text changes the original needs before it runs (counted by running it)."""
-    from ..translation import original_errors
+    from ..ports.translation import original_errors
 
     stages = original_errors(variant)
     runs = [i for i, (_, outcome) in enumerate(stages) if outcome == "runs"]

@@ -24,7 +24,7 @@ def _gradient_values() -> np.ndarray:
     """The distinct values of d(sum(net_out)) / d(up) for the real v1 block, via GradientTape."""
     import tensorflow as tf
 
-    tr = facts.traced("v1", 0.17)
+    tr = facts.traced()
     net, up = tf.constant(tr["net"].value), tf.constant(tr["up"].value)
     with tf.GradientTape() as tape:
         tape.watch(up)
@@ -40,7 +40,7 @@ def _alias_after_plus_equals() -> tuple[bool, bool, bool]:
     """
     import tensorflow as tf
 
-    tr = facts.traced("v1", 0.17)
+    tr = facts.traced()
     start, up = tr["net"].value[:, :4, :4, :8], tr["up"].value[:, :4, :4, :8]
     net = tf.constant(start)
     alias = net

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 
+from ..core.schedule import BLOCK35_SCALE
 from . import facts
 from .core import close, exercise, read_number, read_text
 
@@ -23,10 +24,10 @@ def _star_evidence() -> dict[str, tuple[bool, str]]:
     """Run each reading of `scale * up` on the real block and say whether it is what happens."""
     import tensorflow as tf
 
-    from ..tracing import forward
-    from ..weights import block_weights
+    from ..core.tracing import forward
+    from ..core.weights import block_weights
 
-    tr = facts.traced("v1", 0.17)
+    tr = facts.traced()
     scale, up, scaled_up = tr.spec.scale, tr["up"].value, tr["scaled_up"].value
     try:
         tf.linalg.matmul(tf.constant(scale), tf.constant(up))
@@ -39,7 +40,7 @@ def _star_evidence() -> dict[str, tuple[bool, str]]:
     elementwise = (same, f"np.multiply({scale:g}, up) equals the block's scaled_up "
                          f"element for element ({up.size:,} elements)" if same else
                          "np.multiply(scale, up) does not equal the block's scaled_up")
-    block = facts.block("v1", 0.17)
+    block = facts.block()
     before = block_weights(block)
     forward(block, facts.block_input("v1"))
     after = block_weights(block)
@@ -62,10 +63,10 @@ def _solve_star() -> str:
 
 @exercise("start_scale", NOTEBOOK,
           "What number is `scale` in facenet's v1 block35 (the block the notebooks build)?",
-          "a number", "0.5", solve=lambda: f"{facts.default_scale():g}")
+          "a number", "0.5", solve=lambda: f"{facts.facenet_block35_scale():g}")
 def start_scale(answer: object) -> tuple[bool, str]:
     value = read_number(answer, "0.5")
-    truth = facts.default_scale()
+    truth = facts.facenet_block35_scale()
     if close(value, truth, rel=1e-6, abs_tol=1e-9):
         return True, (f"scale = {truth:g}, a plain Python float passed to block35; it is a "
                       "constant of the block, not a trained weight.")
@@ -94,10 +95,10 @@ def start_star(answer: object) -> tuple[bool, str]:
 @exercise("start_ratio", NOTEBOOK,
           "How big is the added residual next to the shortcut: ||scale*up|| / ||net|| for the "
           "v1 block at scale 0.17 on the notebooks' input? (two significant figures)",
-          "a number", "0.5", solve=lambda: f"{facts.residual_ratio(0.17):.4f}")
+          "a number", "0.5", solve=lambda: f"{facts.residual_ratio(BLOCK35_SCALE):.4f}")
 def start_ratio(answer: object) -> tuple[bool, str]:
     value = read_number(answer, "0.5")
-    tr = facts.traced("v1", 0.17)
+    tr = facts.traced()
     truth = tr.residual_ratio
     unscaled = tr["up"].l2 / tr["net"].l2
     if close(value, truth):

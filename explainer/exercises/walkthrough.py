@@ -11,9 +11,9 @@ BRANCH_ENDS = ("tower_conv", "tower_conv1_1", "tower_conv2_2")
 
 def _scale_in_weights() -> tuple[bool, int, int]:
     """(is scale held by a weight?, count_params(), parameters of the slim variables)."""
-    from ..weights import block_weights
+    from ..core.weights import block_weights
 
-    block = facts.block("v1", 0.17)
+    block = facts.block()
     params = int(block.count_params())
     slim = int(sum(v.size for v in block_weights(block).values()))
     held = bool(block.get_layer("scaled_up").weights) or params != slim
@@ -23,10 +23,10 @@ def _scale_in_weights() -> tuple[bool, int, int]:
 @exercise("walk_mixed_channels", NOTEBOOK,
           "How many channels does `mixed` have in the v1 block (input of 256 channels)?",
           "a whole number", "64",
-          solve=lambda: str(facts.traced("v1", 0.17)["mixed"].shape[-1]))
+          solve=lambda: str(facts.traced()["mixed"].shape[-1]))
 def walk_mixed_channels(answer: object) -> tuple[bool, str]:
     value = read_int(answer, "64")
-    tr = facts.traced("v1", 0.17)
+    tr = facts.traced()
     truth = tr["mixed"].shape[-1]
     widths = [tr[name].shape[-1] for name in BRANCH_ENDS]
     if value == truth:
@@ -42,10 +42,10 @@ def walk_mixed_channels(answer: object) -> tuple[bool, str]:
 @exercise("walk_up_shape", NOTEBOOK,
           "For an input `net` of shape (1, 35, 35, 256), what is the shape of `up`?",
           "a shape tuple", "(1, 35, 35, 96)",
-          solve=lambda: str(facts.traced("v1", 0.17)["up"].shape))
+          solve=lambda: str(facts.traced()["up"].shape))
 def walk_up_shape(answer: object) -> tuple[bool, str]:
     value = read_shape(answer, "(1, 35, 35, 96)")
-    tr = facts.traced("v1", 0.17)
+    tr = facts.traced()
     truth, mixed = tr["up"].shape, tr["mixed"].shape
     if value == truth:
         return True, (f"up has shape {truth}, the same as net {tr['net'].shape}: the 1x1 conv "

@@ -7,4 +7,4 @@ from __future__ import annotations
 
 from .broadcast import broadcast_diagram, broadcast_diagram_png  # noqa: F401
 from .diagram import plot_block_diagram  # noqa: F401
-from .scaling import plot_depth_profile, plot_histograms, plot_sweep  # noqa: F401
+from .sweep import plot_depth_profile, plot_histograms, plot_sweep  # noqa: F401

@@ -7,7 +7,7 @@ import io
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from ..broadcasting import (
+from ..broadcasting.rule import (
     RULE_EQUAL,
     RULE_MISMATCH,
     RULE_MISSING,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from .scaling import OKABE_ITO, new_figure
+from .sweep import OKABE_ITO, new_figure
 
 # rows from top to bottom; branch columns at x = 2, 5.5, 9; the shortcut runs at x = 12.3
 _COLUMNS = {"Branch_0": 2.0, "Branch_1": 5.5, "Branch_2": 9.0}
@@ -36,8 +36,8 @@ def plot_block_diagram(variant: str = "v1", size: int = 35, batch: str = "N") ->
     """block35 as boxes and arrows: the three branches, the concat into ``mixed``, the 1x1
     projection ``up``, ``scale *``, the shortcut add and the activation; every edge carries
     its shape (batch, size, size, channels)."""
-    from ..blocks import CONVS, IN_CHANNELS
-    from ..validate import check_positive_int, check_variant
+    from ..core.spec import CONVS, IN_CHANNELS
+    from ..core.validate import check_positive_int, check_variant
 
     variant = check_variant(variant)
     size = check_positive_int("size", size)

@@ -5,5 +5,5 @@ One submodule per app; their public functions are re-exported here.
 
 from __future__ import annotations
 
-from .broadcast import broadcast_playground  # noqa: F401
-from .scaling import ScaleExplorer, scale_explorer  # noqa: F401
+from .broadcast_playground import broadcast_playground  # noqa: F401
+from .scale_explorer import ScaleExplorer, scale_explorer  # noqa: F401

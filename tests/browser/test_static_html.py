@@ -1,4 +1,4 @@
-"""The static site (``python -m explainer.html``) in Chromium, with the network cut off: the
+"""The static site (``python -m explainer.site.build``) in Chromium, with the network cut off: the
 index links to every notebook, and each page shows its figures as decoded images."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from browser_support import NOTEBOOKS
 
-from explainer import html as site
+from explainer.site import build as site
 
 PAGES = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
 MIN_FIGURE_WIDTH_PX = 150  # a figure, not an icon, at a 1366 px wide window

@@ -1,0 +1,67 @@
+"""``python -m explainer``: the answer in a terminal.
+
+Arguments are checked before TensorFlow is imported (it prints its own start-up lines), and a
+bad argument is one line on stderr with exit status 2. TensorFlow's own start-up lines are
+silenced (set EXPLAINER_VERBOSE=1 to see them). Each subcommand lives in
+``explainer/commands/<name>.py`` with ``add_arguments(parser)`` and ``run(args) -> int``;
+those modules import TensorFlow only inside ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from ..core.quiet import load_tensorflow_quietly
+
+# name -> (module under explainer.commands, one-line help)
+COMMANDS = {
+    "star": ("star", "what `*` and `+=` do: dispatch, graph ops, in-place, dtypes"),
+    "broadcast": ("broadcast", "explain broadcasting of two shapes, e.g. '(2,35,35,256)' '(256,)'"),
+    "scale": ("scale", "sweep the residual scale and print ratio / output change / ReLU flips"),
+    "port": ("port", "port block35 to torch, dl4j or keras.applications, or run the slim "
+                     "original; prints measured differences"),
+}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> OneLineParser:
+    from .commands import answer
+
+    parser = OneLineParser(prog="python -m explainer",
+                           description="What does `*` do in `net += scale * up`? "
+                                       "Runs the real Inception-ResNet block35 and shows it.")
+    answer.add_arguments(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        mod = importlib.import_module(f".commands.{module}", __package__)
+        mod.add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    load_tensorflow_quietly()
+    module = COMMANDS[args.command][0] if args.command else "answer"
+    mod = importlib.import_module(f".commands.{module}", __package__)
+    try:
+        return int(mod.run(args) or 0)
+    except (ValueError, TypeError) as err:  # bad input found after parsing: one line, exit 2
+        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `python -m explainer | head`: the reader left; that is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

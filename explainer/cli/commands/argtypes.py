@@ -1,0 +1,81 @@
+"""argparse ``type=`` functions: parse and check a value, or raise ArgumentTypeError (one line)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ...core.schedule import BLOCK35_SCALE
+from ...core.validate import (
+    check_activation,
+    check_device,
+    check_positive_int,
+    check_scale,
+    check_variant,
+)
+
+
+def _wrap(check, text: str):
+    try:
+        return check(text)
+    except (ValueError, TypeError) as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"scale: got {text!r}; expected a number such as 0.17") \
+            from None
+    return _wrap(check_scale, value)
+
+
+def scales(text: str) -> list[float]:
+    parts = [p for p in text.replace(" ", "").split(",") if p]
+    if not parts:
+        raise argparse.ArgumentTypeError(f"scales: got {text!r}; expected e.g. 0,0.1,0.17,1")
+    return [scale(p) for p in parts]
+
+
+def _int(name: str, minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name}: got {text!r}; expected a whole number") \
+                from None
+        return _wrap(lambda v: check_positive_int(name, v, minimum), value)
+    return parse
+
+
+batch = _int("batch", 1)
+size = _int("size", 1)
+seed = _int("seed", 0)
+depth = _int("depth", 1)
+
+
+def variant(text: str) -> str:
+    return _wrap(check_variant, text)
+
+
+def activation(text: str) -> str | None:
+    return _wrap(check_activation, text)
+
+
+def device(text: str) -> str:
+    return _wrap(check_device, text)
+
+
+def add_block_options(parser: argparse.ArgumentParser, variant_default: str = "v1") -> None:
+    """The options every command that builds a block shares."""
+    parser.add_argument("--variant", type=variant, default=variant_default,
+                        help="v1 (facenet, 256 ch) or v2 (tf-slim/keras apps, 320 ch)")
+    parser.add_argument("--scale", type=scale, default=BLOCK35_SCALE,
+                        help=f"residual scale ({BLOCK35_SCALE:g})")
+    parser.add_argument("--batch", type=batch, default=1, help="batch size N (1)")
+    parser.add_argument("--size", type=size, default=35, help="height = width (35)")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of weights and input (0)")
+    parser.add_argument("--device", type=device, default="auto", help="auto, cpu or gpu")
+    parser.add_argument("--activation", type=activation, default="relu",
+                        help="relu, relu6 or none")
+    parser.add_argument("--json", action="store_true", help="print only a JSON document")

@@ -1,0 +1,50 @@
+"""`python -m explainer broadcast A B`: how two shapes broadcast, axis by axis.
+
+The shape texts' syntax is checked by argparse, before TensorFlow is imported; names are bound
+by ``--dims`` in ``run``. Incompatible shapes print the explanation (with numpy's and
+TensorFlow's real error texts) and exit 2 with a one-line reason on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+
+_NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def shape_text(text: str) -> str:
+    """argparse type: the text must parse as a shape (any names allowed until --dims binds
+    them); returned unchanged."""
+    from ...broadcasting.shapes import parse_shape
+
+    try:
+        parse_shape(text, **{name: 1 for name in _NAMES.findall(text)})
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err).replace("shape: ", "", 1)) from None
+    return text
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("a", type=shape_text,
+                        help="first shape, e.g. '(2,35,35,256)', '2x35x35x256' or '(N,H,W,C)'")
+    parser.add_argument("b", type=shape_text, help="second shape, e.g. '(256,)' or '()'")
+    parser.add_argument("--dims", default="",
+                        help="sizes for names used in the shapes, e.g. 'N=2,H=35,W=35,C=256'")
+    parser.add_argument("--json", action="store_true", help="print only a JSON document")
+
+
+def run(args) -> int:
+    from ...broadcasting.rule import explain_broadcast
+    from ...broadcasting.shapes import as_shape, parse_dims
+
+    dims = parse_dims(args.dims)  # a ValueError here is one line on stderr, exit 2 (cli.main)
+    e = explain_broadcast(as_shape(args.a, "a", **dims), as_shape(args.b, "b", **dims))
+    print(json.dumps(e.to_dict(), indent=2) if args.json else e)
+    if not e.compatible:
+        print(f"python -m explainer: error: {e.reason}; numpy says: "
+              f"{(e.numpy.message or '').strip()}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,70 @@
+"""`python -m explainer scale`: sweep the residual scale and print what it does.
+
+    python -m explainer scale --variant v2 --scales 0,0.1,0.17,0.2,1
+    python -m explainer scale --plot sweep.png      # also writes the figure
+    python -m explainer scale --json                 # only the JSON document
+
+TensorFlow is imported inside :func:`run`, after argparse has checked every argument.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+from .argtypes import add_block_options, scales
+
+DEFAULT_SCALES = "0,0.05,0.1,0.17,0.2,0.3,0.5,1"
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def plot_path(text: str) -> str:
+    """An argparse type: a .png / .svg / .pdf path whose folder exists."""
+    if not text.lower().endswith(PLOT_SUFFIXES):
+        raise argparse.ArgumentTypeError(f"plot: got {text!r}; expected a file name ending in "
+                                         f"{', '.join(PLOT_SUFFIXES)}")
+    folder = os.path.dirname(os.path.abspath(text))
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(f"plot: got {text!r}; its folder {folder!r} does not "
+                                         "exist")
+    return text
+
+
+def add_arguments(parser) -> None:
+    add_block_options(parser)
+    parser.add_argument("--scales", type=scales, default=scales(DEFAULT_SCALES),
+                        help=f"comma-separated scales to tabulate ({DEFAULT_SCALES})")
+    parser.add_argument("--plot", type=plot_path, metavar="FILE.png",
+                        help="also write the sweep figure (101 scales over 0..1 and yours, "
+                             "marker at --scale)")
+
+
+def run(args) -> int:
+    import numpy as np
+
+    from ...core.blocks import build_block35
+    from ...core.lesson import sample_input
+    from ...scaling.sweep import scale_sweep
+
+    block = build_block35(args.variant, scale=args.scale, activation=args.activation,
+                          seed=args.seed, device=args.device)
+    x = sample_input(args.variant, batch=args.batch, size=args.size, seed=args.seed)
+    sweep = scale_sweep(block, x, args.scales)
+    if args.plot:
+        from ...plots.sweep import plot_sweep
+
+        lo, hi = min(0.0, min(args.scales)), max(1.0, max(args.scales))
+        fine = np.union1d(np.linspace(lo, hi, 101), args.scales)
+        plot_sweep(scale_sweep(block, x, fine), scale=args.scale).savefig(args.plot)
+    if args.json:
+        print(json.dumps({**sweep.to_dict(), "plot": args.plot}, indent=2))
+        return 0
+    print(f"block35 {args.variant}, activation={sweep.activation}, input {tuple(x.shape)}, "
+          f"seed {args.seed}: the branches ran once, every scale comes from net and up\n")
+    print(sweep)
+    print("\nratio = ||scale*up|| / ||net||; out change = ||f(net+scale*up) - f(net)|| / "
+          "||f(net)||;\nflips = fraction of units whose ReLU on/off state differs from scale 0")
+    if args.plot:
+        print(f"\nwrote {args.plot}")
+    return 0

@@ -1,0 +1,74 @@
+"""`python -m explainer star`: what `*` and `+=` do in `net += scale * up`, found by running.
+
+Prints how Python dispatches `scale * up` for each kind of scale, the graph ops of the block's
+last line and of the whole block, the gradient check, the `+=` experiments and the dtype table.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from ...core.schedule import BLOCK35_SCALE
+from .argtypes import scale as scale_type
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--scale", type=scale_type, default=BLOCK35_SCALE,
+                        help=f"residual scale ({BLOCK35_SCALE:g})")
+    parser.add_argument("--json", action="store_true", help="print only a JSON document")
+
+
+def _findings(scale: float) -> dict:
+    from ...semantics.dtypes import dtype_table
+    from ...semantics.graph import block_ops, last_line_ops
+    from ...semantics.inplace import inplace_semantics
+    from ...semantics.operators import dispatch_table, scale_gradient
+
+    return {"dispatch": dispatch_table(scale), "tail": last_line_ops(scale),
+            "block": block_ops("v1", scale=scale), "gradient": scale_gradient(scale),
+            "inplace": inplace_semantics(), "dtypes": dtype_table(scale)}
+
+
+def _to_json(f: dict) -> dict:
+    def step(s):
+        return {"call": s.call, "result": s.result, "functions": list(s.functions)}
+
+    return {
+        "dispatch": {k: {**{n: getattr(d, n) for n in ("scale", "python_function", "graph_op",
+                                                       "result_dtype", "error",
+                                                       "matches_operator")},
+                         "steps": [step(s) for s in d.steps]} for k, d in f["dispatch"].items()},
+        "tail_ops": list(f["tail"].types), "tail_compute_ops": list(f["tail"].compute_types),
+        "block_compute_ops": list(f["block"].compute_types),
+        "block_ops_by_layer": [[layer, list(t)] for layer, t in f["block"].by_layer()],
+        "gradient": asdict(f["gradient"]),
+        "inplace": [asdict(c) for c in f["inplace"]],
+        "dtypes": [asdict(r) for r in f["dtypes"]],
+    }
+
+
+def run(args) -> int:
+    from ...semantics.dtypes import format_dtype_table
+
+    f = _findings(args.scale)
+    if args.json:
+        print(json.dumps(_to_json(f), indent=2))
+        return 0
+    print("1. How Python evaluates `scale * up` (each step called for real)\n")
+    for label, d in f["dispatch"].items():
+        print(f"[{label}] {d}\n")
+    print("2. Graph ops of `net = relu(net + scale * up)` in a tf.function")
+    print(f"   all ops:     {', '.join(f['tail'].types)}")
+    print(f"   computation: {f['tail']}\n")
+    print("   the whole block35 (v1), computation ops by layer:")
+    groups = f["block"].by_layer()
+    width = max(len(layer) for layer, _ in groups) + 2
+    for layer, types in groups:
+        print(f"   {layer:<{width}}{' '.join(types)}")
+    print(f"\n3. Gradient (tf.GradientTape): {f['gradient']}\n")
+    print("4. `net += x`: rebinding or mutation?\n")
+    print("\n".join(str(c) for c in f["inplace"]))
+    print("\n5. Result dtype of `scale * up` for a float32 up\n")
+    print(format_dtype_table(f["dtypes"]))
+    return 0

@@ -1,0 +1,84 @@
+"""The lesson's block and input: what every notebook, exercise and test means by "the block".
+
+One place says it: block35 v1 (facenet), the real scale (:data:`~.schedule.BLOCK35_SCALE`),
+ReLU, weights seeded with 0, and one 35x35 input (block35's real spatial size) seeded with 0.
+The input and the weights are numpy (no TensorFlow), so a classroom app can use them as they
+are; :meth:`LessonSetup.block` builds the Keras block when it is asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+
+import numpy as np
+
+from .schedule import BLOCK35_SCALE
+from .spec import IN_CHANNELS
+from .validate import check_activation, check_positive_int, check_scale, check_variant
+from .weight_tables import seeded_weights
+
+LESSON_VARIANT = "v1"
+LESSON_SEED = 0
+LESSON_BATCH, LESSON_SIZE = 1, 35  # one image at block35's real spatial size
+
+
+def sample_input(variant: str = "v1", batch: int = 1, size: int = 35, seed: int = 0) -> np.ndarray:
+    """A reproducible block input: ReLU of standard normal noise, shape (batch, size, size, C).
+
+    In the real nets block35 reads the output of a ReLU (the stem or the previous block), so
+    its input is non-negative; half the units are exactly zero here.
+    """
+    variant = check_variant(variant)
+    batch = check_positive_int("batch", batch)
+    size = check_positive_int("size", size)
+    seed = check_positive_int("seed", seed, minimum=0)
+    rng = np.random.default_rng([seed, 35])
+    x = rng.standard_normal((batch, size, size, IN_CHANNELS[variant]), dtype=np.float32)
+    return np.maximum(x, 0.0)
+
+
+@dataclass(frozen=True)
+class LessonSetup:
+    """The lesson's block and input. ``x`` and ``weights`` are numpy; ``block`` is Keras."""
+
+    variant: str = LESSON_VARIANT
+    scale: float = BLOCK35_SCALE
+    activation: str | None = "relu"
+    seed: int = LESSON_SEED
+    batch: int = LESSON_BATCH
+    size: int = LESSON_SIZE
+
+    @cached_property
+    def x(self) -> np.ndarray:
+        """The input ``net``: (batch, size, size, C) float32."""
+        return sample_input(self.variant, self.batch, self.size, self.seed)
+
+    @cached_property
+    def weights(self) -> dict[str, np.ndarray]:
+        """The block's weights by slim name (the same ones the Keras block is built with)."""
+        return seeded_weights(self.variant, self.seed)
+
+    @cached_property
+    def block(self):
+        """The Keras block (TensorFlow loads here, on first use), on the CPU."""
+        from .blocks import build_block35
+
+        return build_block35(self.variant, scale=self.scale, activation=self.activation,
+                             seed=self.seed, device="cpu")
+
+
+def lesson_setup(variant: str = LESSON_VARIANT, scale: float = BLOCK35_SCALE,
+                 activation: str | None = "relu") -> LessonSetup:
+    """The lesson's block and input; ``variant``, ``scale`` and ``activation`` may differ.
+
+    >>> setup = lesson_setup()
+    >>> setup.variant, setup.scale, setup.x.shape
+    ('v1', 0.17, (1, 35, 35, 256))
+    """
+    return _setup(check_variant(variant), check_scale(scale), check_activation(activation))
+
+
+@lru_cache(maxsize=16)  # a block costs ~0.5 s to build: one per setting per process
+def _setup(variant: str, scale: float, activation: str | None) -> LessonSetup:
+    return LessonSetup(variant, scale, activation)

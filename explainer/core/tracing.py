@@ -1,0 +1,243 @@
+"""Run a block and keep every intermediate tensor under the snippet's own variable names.
+
+(The module is `tracing`, not `trace`, so that it never hides the function `explainer.trace`.)
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .spec import TRACE_NAMES, UP_SCOPE, Block35Spec, block_spec, keras_name
+from .validate import check_block_input
+
+
+def _layer_names(spec: Block35Spec) -> dict[str, str]:
+    """Trace name -> the Keras layer whose output it is (all but the input `net`)."""
+    names = {c.name: f"{keras_name(c.scope)}__Relu" for c in spec.convs}
+    names.update(mixed="mixed", up=keras_name(UP_SCOPE), scaled_up="scaled_up",
+                 net_sum="net_sum", net_out="net_out")
+    return names
+
+
+def scopes_and_code(spec: Block35Spec) -> dict[str, tuple[str, str]]:
+    """Trace name -> (slim scope or TF op name in the original graph, the line of the snippet)."""
+    rows = {"net": ("input", "def block35(net, scale=1.0, activation_fn=tf.nn.relu, ...)")}
+    for c in spec.convs:
+        rows[c.name] = (c.scope, f"{c.name} = slim.conv2d({c.source}, {c.filters}, {c.kernel}, "
+                                 f"scope='{c.scope.split('/')[1]}')")
+    rows["mixed"] = ("concat", "mixed = tf.concat([tower_conv, tower_conv1_1, tower_conv2_2], 3)")
+    rows["up"] = (UP_SCOPE, "up = slim.conv2d(mixed, net.get_shape()[3], 1, normalizer_fn=None, "
+                            "activation_fn=None, scope='Conv2d_1x1')")
+    clip = "  # then clip_by_value(-6, 6)" if spec.activation == "relu6" else ""
+    rows["scaled_up"] = ("mul", f"scale * up{clip}")
+    rows["net_sum"] = ("add", "net += scale * up")
+    act = {"relu": "Relu", "relu6": "Relu6", None: "(no activation)"}[spec.activation]
+    rows["net_out"] = (act, f"net = activation_fn(net)  # {spec.activation}")
+    return rows
+
+
+def _summary(t: tf.Tensor) -> tf.Tensor:
+    """[mean, std, l2, min, max] of a whole tensor, reduced by TensorFlow (multi-threaded)."""
+    mean = tf.reduce_mean(t)
+    return tf.stack([mean, tf.sqrt(tf.reduce_mean(tf.square(t - mean))),
+                     tf.sqrt(tf.reduce_sum(tf.square(t))), tf.reduce_min(t), tf.reduce_max(t)])
+
+
+@tf.function(input_signature=[[tf.TensorSpec(None, tf.float32)] * len(TRACE_NAMES)])
+def _summaries(tensors: list[tf.Tensor]) -> tf.Tensor:
+    """The summaries of all the trace's tensors in one graph call, shape (12, 5)."""
+    return tf.stack([_summary(t) for t in tensors])
+
+
+class _TraceStats:
+    """Statistics of every record of one trace, computed together on the first request
+    (one graph call instead of twelve: the call overhead, not the arithmetic, dominates)."""
+
+    def __init__(self, tensors: list[tf.Tensor]):
+        self._tensors = tensors
+        self._rows: np.ndarray | None = None
+
+    def row(self, index: int) -> list[float]:
+        if self._rows is None:
+            self._rows = _summaries(self._tensors).numpy().astype(np.float64)
+        return [float(v) for v in self._rows[index]]
+
+
+@dataclass
+class TensorRecord:
+    """One named tensor of a block run.
+
+    The tensor stays a ``tf.Tensor`` (``.tensor``); ``.value`` (numpy) and the statistics are
+    computed on first access, so recording all twelve tensors costs little more than a plain
+    forward pass.
+    """
+
+    name: str
+    scope: str
+    code: str
+    tensor: tf.Tensor = field(repr=False)
+    device: str
+    _shared: _TraceStats | None = field(default=None, repr=False, compare=False)
+    _index: int = field(default=0, repr=False, compare=False)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(int(d) for d in self.tensor.shape)
+
+    @property
+    def dtype(self) -> str:
+        return self.tensor.dtype.name
+
+    @cached_property
+    def value(self) -> np.ndarray:
+        """The tensor as a numpy array."""
+        return self.tensor.numpy()
+
+    @cached_property
+    def _stats(self) -> list[float]:
+        if self._shared is None:  # a record made on its own, outside trace()
+            return [float(v) for v in _summary(self.tensor).numpy()]
+        return self._shared.row(self._index)
+
+    @property
+    def mean(self) -> float:
+        return self._stats[0]
+
+    @property
+    def std(self) -> float:
+        return self._stats[1]
+
+    @property
+    def l2(self) -> float:
+        """Euclidean norm of the whole tensor (all samples together)."""
+        return self._stats[2]
+
+    @property
+    def min(self) -> float:
+        return self._stats[3]
+
+    @property
+    def max(self) -> float:
+        return self._stats[4]
+
+    def summary(self) -> dict:
+        """Everything but the array, as plain Python values (for JSON)."""
+        return {"name": self.name, "scope": self.scope, "shape": list(self.shape),
+                "dtype": self.dtype, "mean": self.mean, "std": self.std, "l2": self.l2,
+                "min": self.min, "max": self.max, "device": self.device}
+
+
+class Trace:
+    """The ordered records of one block run: iterate, ``trace.names``, ``trace["up"]``."""
+
+    def __init__(self, spec: Block35Spec, records: list[TensorRecord]):
+        self.spec = spec
+        self._records = records
+        self._by_name = {r.name: r for r in records}
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self._records)
+
+    def __iter__(self) -> Iterator[TensorRecord]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __getitem__(self, name: str) -> TensorRecord:
+        if name not in self._by_name:
+            raise KeyError(f"trace has no tensor {name!r}; it has {list(self.names)}")
+        return self._by_name[name]
+
+    @property
+    def device(self) -> str:
+        return self._records[-1].device
+
+    @property
+    def residual_ratio(self) -> float:
+        """||scaled_up||_2 / ||net||_2: how big the added residual is next to the shortcut."""
+        return self["scaled_up"].l2 / self["net"].l2
+
+    def to_dict(self) -> dict:
+        return {"variant": self.spec.variant, "scale": self.spec.scale,
+                "activation": self.spec.activation, "seed": self.spec.seed,
+                "device": self.device, "residual_ratio": self.residual_ratio,
+                "tensors": [r.summary() for r in self._records]}
+
+    def __str__(self) -> str:
+        head = (f"{'name':<14}{'scope':<24}{'shape':<20}{'mean':>9}{'std':>9}"
+                f"{'l2':>10}{'min':>9}{'max':>9}")
+        lines = [head, "-" * len(head)]
+        for r in self._records:
+            lines.append(f"{r.name:<14}{r.scope:<24}{str(r.shape):<20}{r.mean:>9.4f}"
+                         f"{r.std:>9.4f}{r.l2:>10.2f}{r.min:>9.3f}{r.max:>9.3f}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Trace {self.spec.variant} scale={self.spec.scale} {len(self)} tensors>"
+
+
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _compiled(block, spec: Block35Spec, which: str):
+    """One tf.function per block: "forward" (net_out only) or "trace" (all intermediates).
+
+    Built once and reused, because eager Keras calls cost several times a traced graph.
+    """
+    fns = _COMPILED.setdefault(block, {})
+    if which not in fns:
+        if which == "trace":
+            layers = _layer_names(spec)
+            model = keras.Model(block.inputs,
+                                [block.get_layer(layers[n]).output for n in TRACE_NAMES[1:]])
+        else:
+            model = block
+        signature = [tf.TensorSpec([None, None, None, spec.in_channels], tf.float32)]
+        fns[which] = tf.function(lambda t: model(t, training=False), input_signature=signature)
+    return fns[which]
+
+
+def forward(block, x) -> np.ndarray:
+    """``net_out`` of the block for input ``x`` (N, H, W, C_in), as a numpy array."""
+    spec = block_spec(block)
+    x = check_block_input(x, spec.in_channels)
+    with tf.device(spec.device):
+        return _compiled(block, spec, "forward")(tf.constant(x)).numpy()
+
+
+def trace(block, x) -> Trace:
+    """Run ``block`` on ``x`` and record every intermediate tensor, named as in the snippet."""
+    spec = block_spec(block)
+    x = check_block_input(x, spec.in_channels)
+    with tf.device(spec.device):
+        net = tf.constant(x)
+        outputs = _compiled(block, spec, "trace")(net)
+    rows = scopes_and_code(spec)
+    tensors = [net, *outputs]
+    stats = _TraceStats(tensors)
+    records = [TensorRecord(name, rows[name][0], rows[name][1], t, t.device, stats, i)
+               for i, (name, t) in enumerate(zip(TRACE_NAMES, tensors, strict=True))]
+    return Trace(spec, records)
+
+
+def branch_summary(tr: Trace) -> list[dict]:
+    """Per-branch rows of a trace: each tensor's shape along the path from `net` to `net_out`."""
+    rows = []
+    for branch, names in (("Branch_0", ["tower_conv"]),
+                          ("Branch_1", ["tower_conv1_0", "tower_conv1_1"]),
+                          ("Branch_2", ["tower_conv2_0", "tower_conv2_1", "tower_conv2_2"]),
+                          ("merge", ["mixed", "up", "scaled_up", "net_sum", "net_out"])):
+        path = names if branch == "merge" else ["net", *names]  # the merge starts at concat
+        rows.append({"branch": branch, "path": " -> ".join(path),
+                     "shapes": " -> ".join(str(tr[n].shape) for n in path),
+                     "out_channels": tr[names[-1]].shape[-1]})
+    return rows

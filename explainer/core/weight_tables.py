@@ -1,0 +1,95 @@
+"""The block's weights as data: every tf-slim variable name with its shape, and seeded values.
+
+numpy only (no TensorFlow): the numpy reference and the classroom apps use these directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .spec import BN_EPSILON, CONVS, IN_CHANNELS, UP_SCOPE, mixed_channels
+from .validate import check_positive_int, check_variant, shorten
+
+BN_PARTS = ("beta", "moving_mean", "moving_variance")
+
+
+def weight_shapes(variant: str) -> dict[str, tuple[int, ...]]:
+    """Every slim variable name of the block and its shape, in the snippet's order."""
+    variant = check_variant(variant)
+    cin = IN_CHANNELS[variant]
+    width = {"net": cin}
+    shapes: dict[str, tuple[int, ...]] = {}
+    for conv in CONVS[variant]:
+        shapes[f"{conv.scope}/weights"] = (conv.kernel, conv.kernel, width[conv.source],
+                                           conv.filters)
+        for part in BN_PARTS:
+            shapes[f"{conv.scope}/BatchNorm/{part}"] = (conv.filters,)
+        width[conv.name] = conv.filters
+    shapes[f"{UP_SCOPE}/weights"] = (1, 1, mixed_channels(variant), cin)
+    shapes[f"{UP_SCOPE}/biases"] = (cin,)
+    return shapes
+
+
+def seeded_weights(variant: str, seed: int = 0) -> dict[str, np.ndarray]:
+    """Deterministic weights for a block: slim's Xavier-uniform kernels, and BatchNorm
+    statistics and biases that are not the initial 0 / 1 (as a trained block's are not),
+    so a port that mixes up beta, moving mean and moving variance gives a different output.
+    """
+    seed = check_positive_int("seed", seed, minimum=0)
+    rng = np.random.default_rng([seed, 1935])
+    weights = {}
+    for name, shape in weight_shapes(variant).items():
+        if name.endswith("/weights"):
+            fan_in = shape[0] * shape[1] * shape[2]
+            fan_out = shape[0] * shape[1] * shape[3]
+            limit = np.sqrt(6.0 / (fan_in + fan_out))  # xavier_initializer(uniform=True)
+            value = rng.uniform(-limit, limit, size=shape)
+        elif name.endswith("/beta") or name.endswith("/biases"):
+            value = rng.normal(0.0, 0.1, size=shape)
+        elif name.endswith("/moving_mean"):
+            value = rng.normal(0.0, 0.2, size=shape)
+        else:  # moving_variance: positive, around 1
+            value = rng.uniform(0.5, 2.0, size=shape)
+        weights[name] = value.astype(np.float32)
+    return weights
+
+
+def check_weights(weights: object, variant: str) -> dict[str, np.ndarray]:
+    """``weights`` checked against :func:`weight_shapes` and returned as float32 arrays.
+
+    Exactly the slim names, each a finite real array of its shape, variances above -epsilon.
+    The first problem is a TypeError / ValueError that names the entry; nothing is changed.
+    """
+    expected = weight_shapes(variant)
+    if not isinstance(weights, dict):
+        raise TypeError(f"weights: got {type(weights).__name__}; expected a dict of slim "
+                        "variable names to arrays, as block_weights() returns")
+    names = set(weights)
+    missing = sorted(set(expected) - names)
+    extra = sorted((shorten(n) for n in names - set(expected)), key=str)
+    if missing or extra:
+        raise ValueError(f"weights: for variant {variant!r} missing {missing}, "
+                         f"unexpected {extra}; expected exactly the names of weight_shapes()")
+    checked = {}
+    for name, shape in expected.items():
+        given = weights[name]
+        try:
+            value = np.asarray(given)
+        except Exception as err:  # ragged lists and the like: numpy's own words, named
+            raise TypeError(f"weights[{name!r}]: got {shorten(given)}, which is not an array "
+                            f"({err}); expected a float array of shape {shape}") from None
+        if value.dtype == object or not (np.issubdtype(value.dtype, np.floating)
+                                         or np.issubdtype(value.dtype, np.integer)):
+            raise TypeError(f"weights[{name!r}]: got dtype {value.dtype} ({shorten(given)}); "
+                            f"expected a float array of shape {shape}")
+        if value.shape != shape:
+            raise ValueError(f"weights[{name!r}]: got shape {value.shape}; expected {shape}")
+        with np.errstate(over="ignore"):
+            value = value.astype(np.float32)
+        if not np.all(np.isfinite(value)):
+            raise ValueError(f"weights[{name!r}]: got non-finite values (NaN, inf, or beyond "
+                             "float32's range); expected finite numbers")
+        if name.endswith("moving_variance") and np.any(value + BN_EPSILON <= 0):
+            raise ValueError(f"weights[{name!r}]: got a variance <= -epsilon; expected >= 0")
+        checked[name] = value
+    return checked

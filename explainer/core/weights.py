@@ -1,0 +1,49 @@
+"""Block weights by their tf-slim variable names, in and out of a Keras block.
+
+Slim names each variable after its scope: ``Branch_1/Conv2d_0b_3x3/weights``,
+``Branch_1/Conv2d_0b_3x3/BatchNorm/beta`` (and ``moving_mean``, ``moving_variance``; slim's
+batch_norm has no gamma by default), and the projection's ``Conv2d_1x1/weights`` and
+``Conv2d_1x1/biases``. The scale is not among them: it is a constant of the block.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .spec import UP_SCOPE, Block35Spec, block_spec, keras_name
+from .weight_tables import BN_PARTS, check_weights
+
+
+def _variables(block, spec: Block35Spec) -> dict[str, object]:
+    """Slim name -> the Keras variable holding it."""
+    found = {}
+    for conv in spec.convs:
+        name = keras_name(conv.scope)
+        found[f"{conv.scope}/weights"] = block.get_layer(name).kernel
+        bn = block.get_layer(f"{name}__BatchNorm")
+        for part in BN_PARTS:
+            found[f"{conv.scope}/BatchNorm/{part}"] = getattr(bn, part)
+    up = block.get_layer(keras_name(UP_SCOPE))
+    found[f"{UP_SCOPE}/weights"] = up.kernel
+    found[f"{UP_SCOPE}/biases"] = up.bias
+    return found
+
+
+def block_weights(block) -> dict[str, np.ndarray]:
+    """The block's weights as ``{slim variable name: numpy array}`` (copies)."""
+    spec = block_spec(block)
+    return {name: np.array(var.numpy()) for name, var in _variables(block, spec).items()}
+
+
+def set_block_weights(block, weights: dict, spec: Block35Spec | None = None) -> None:
+    """Load ``{slim variable name: array}`` into the block; the inverse of :func:`block_weights`.
+
+    All or nothing: every entry is checked first (:func:`check_weights`: names, shapes, finite
+    numbers, variances), and a missing, extra or bad entry is an error that names it, raised
+    before any variable is touched.
+    """
+    spec = spec or block_spec(block)
+    checked = check_weights(weights, spec.variant)  # everything is checked before anything is set
+    variables = _variables(block, spec)
+    for name, value in checked.items():
+        variables[name].assign(value)

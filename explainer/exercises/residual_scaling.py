@@ -1,0 +1,76 @@
+"""Exercises of ``03_residual_scaling``: the ratio on the slider, its linearity, scale 0."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.schedule import BLOCK35_SCALE
+from . import facts
+from .core import close, exercise, read_bool, read_number
+
+NOTEBOOK = "03_residual_scaling"
+SLIDER_SCALE = 0.30  # the slider position the first question asks about
+
+
+@exercise("scale_ratio", NOTEBOOK,
+          f"Move the slider to scale {SLIDER_SCALE:.2f}. What is the residual ratio "
+          "||scale*up|| / ||net|| there? (two significant figures)",
+          "a number", "0.5", solve=lambda: f"{facts.residual_ratio(SLIDER_SCALE):.4f}")
+def scale_ratio(answer: object) -> tuple[bool, str]:
+    value = read_number(answer, "0.5")
+    truth = facts.residual_ratio(SLIDER_SCALE)
+    default = facts.residual_ratio(BLOCK35_SCALE)
+    tr = facts.traced()
+    unscaled = tr["up"].l2 / tr["net"].l2
+    if close(value, truth):
+        return True, (f"a block built with scale {SLIDER_SCALE:.2f} gives {truth:.4f} "
+                      f"(and {default:.4f} at 0.17): the residual grows in proportion to scale.")
+    if close(value, default):
+        return False, f"{value:g} is the ratio at 0.17, where the slider starts; move it first."
+    if close(value, unscaled):
+        return False, f"{value:g} is the ratio at scale 1 (||up|| / ||net||)."
+    return False, (f"{value:g} is not it. Read the ratio under the slider at "
+                   f"{SLIDER_SCALE:.2f}, or compute explainer.scale_sweep(block, x, "
+                   f"[{SLIDER_SCALE}]).residual_ratio.")
+
+
+@exercise("scale_ratio_double", NOTEBOOK,
+          "If you double the scale from 0.17 to 0.34, by what factor does the residual ratio "
+          "||scale*up|| / ||net|| grow?", "a number", "1.5",
+          solve=lambda: f"{facts.residual_ratio(0.34) / facts.residual_ratio(BLOCK35_SCALE):.4f}")
+def scale_ratio_double(answer: object) -> tuple[bool, str]:
+    value = read_number(answer, "1.5")
+    low, high = facts.residual_ratio(BLOCK35_SCALE), facts.residual_ratio(0.34)
+    truth = high / low
+    if close(value, truth, rel=1e-3):
+        return True, (f"two real forwards give {high:.4f} / {low:.4f} = {truth:.4f}: `up` does "
+                      "not depend on scale, and a norm is linear in a positive factor.")
+    if close(value, truth ** 2, rel=1e-3):
+        return False, (f"{value:g} would be the growth of the squared norm (the energy). The "
+                       "ratio of norms is linear in scale.")
+    return False, (f"{value:g} is not it. Does `up` change when scale changes? Then what does "
+                   "||2 * scale * up|| equal?")
+
+
+def _scale_zero() -> tuple[bool, float, float]:
+    """(net_out == net exactly at scale 0?, min of net, max |net_out - net| at 0.17)."""
+    zero = facts.traced("v1", 0.0)
+    net, out = zero["net"].value, zero["net_out"].value
+    at_017 = facts.traced()["net_out"].value
+    return bool(np.array_equal(out, net)), float(net.min()), float(np.abs(at_017 - net).max())
+
+
+@exercise("scale_zero_identity", NOTEBOOK,
+          "At scale 0 (ReLU block, the notebook's input), is the block's output exactly equal "
+          "to its input?", "True or False", "False",
+          solve=lambda: str(_scale_zero()[0]))
+def scale_zero_identity(answer: object) -> tuple[bool, str]:
+    value = read_bool(answer)
+    equal, net_min, change = _scale_zero()
+    reason = (f"at scale 0 the block adds 0 * up, and relu(net) = net because net >= 0 here "
+              f"(min {net_min:g}: it is itself a ReLU output). At 0.17 the output moves by up "
+              f"to {change:.3f}.")
+    if value == equal:
+        return True, f"measured: equal = {equal}; {reason}"
+    return False, ("measured otherwise. What is 0 * up, and what does ReLU do to a "
+                   "non-negative input?")

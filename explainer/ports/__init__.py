@@ -1,0 +1,21 @@
+"""Ports: the original tf-slim code running, the TF1 -> TF2 table, and the block in other
+frameworks (keras.applications, PyTorch, Deeplearning4j), each with a measured comparison.
+
+``from explainer import port`` gives this package; its entry points are gathered here:
+``port.from_slim``, ``port.from_keras_applications``, ``port.compare_slim``,
+``port.to_torch``, ``port.compare_torch``, ``port.to_dl4j``.
+"""
+
+from .check import PortCheck, max_abs  # noqa: F401
+from .dl4j_port import DL4J_DIFFERENCES, differences_text, dl4j_vertices, parse_dl4j, to_dl4j  # noqa: F401
+from .keras_port import (  # noqa: F401
+    KERAS_APPS_BLOCKS,
+    compare_keras_applications,
+    compare_slim,
+    from_keras_applications,
+    from_slim,
+    keras_apps_block,
+    slim_side_by_side,
+    to_keras_applications,
+)
+from .torch_port import compare_torch, to_torch, torch_forward, torch_missing, torch_report  # noqa: F401

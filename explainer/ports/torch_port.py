@@ -1,0 +1,148 @@
+"""Our block35 as a ``torch.nn.Module``: same weights, NCHW layout, equal outputs.
+
+PyTorch is an optional extra (``pip install 'block35-explainer[torch]'`` pins
+``torch==2.13.0``, the CPU build). It is imported only inside these functions, so the rest of
+the package works without it; :func:`torch_missing` says why a port cannot run.
+
+Layout: TensorFlow kernels are HWIO ``(kh, kw, in, out)``, PyTorch's are OIHW, so each kernel
+is transposed with ``(3, 2, 0, 1)``; activations go NHWC -> NCHW with ``(0, 3, 1, 2)``. slim's
+BatchNorm has no gamma: PyTorch's ``BatchNorm2d`` gets weight 1, bias = beta, running mean and
+variance = moving mean and variance, eps = 0.001. 3x3 'SAME' at stride 1 is padding 1.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+from ..core.spec import BN_EPSILON, MIXED_FROM, UP_SCOPE, block_spec, keras_name
+from ..core.validate import check_block_input
+from .check import PortCheck, max_abs
+
+TORCH_REASON = ("torch is not installed; install the optional extra: "
+                "pip install 'block35-explainer[torch]' (pins torch==2.13.0, the CPU build)")
+
+
+def torch_missing() -> str | None:
+    """None when torch can be imported, else the reason a torch port cannot run."""
+    try:
+        importlib.import_module("torch")
+    except ImportError as err:
+        return f"{TORCH_REASON} ({type(err).__name__}: {err})"
+    return None
+
+
+def _require_torch():
+    reason = torch_missing()
+    if reason:
+        raise ModuleNotFoundError(reason)
+    import torch
+
+    return torch
+
+
+def _module_class(torch):
+    nn = torch.nn
+
+    class Block35Torch(nn.Module):
+        """block35 in PyTorch; ``forward`` takes and returns NCHW tensors."""
+
+        def __init__(self, spec):
+            super().__init__()
+            self.spec = spec
+            self.branches = nn.ModuleDict()
+            width = {"net": spec.in_channels}
+            for conv in spec.convs:
+                self.branches[keras_name(conv.scope)] = nn.Sequential(
+                    nn.Conv2d(width[conv.source], conv.filters, conv.kernel,
+                              padding=conv.kernel // 2, bias=False),
+                    nn.BatchNorm2d(conv.filters, eps=BN_EPSILON),
+                    nn.ReLU())
+                width[conv.name] = conv.filters
+            self.up = nn.Conv2d(spec.mixed_channels, spec.in_channels, 1, bias=True)
+            self.scale = spec.scale
+            self.clip = spec.activation == "relu6"
+            self.activation = {"relu": nn.ReLU(), "relu6": nn.ReLU6(),
+                               None: nn.Identity()}[spec.activation]
+
+        def forward(self, net):
+            out = {"net": net}
+            for conv in self.spec.convs:
+                out[conv.name] = self.branches[keras_name(conv.scope)](out[conv.source])
+            mixed = torch.cat([out[n] for n in MIXED_FROM], dim=1)
+            scaled_up = self.scale * self.up(mixed)
+            if self.clip:
+                scaled_up = torch.clamp(scaled_up, -6.0, 6.0)
+            return self.activation(net + scaled_up)
+
+        def extra_repr(self) -> str:
+            return (f"variant={self.spec.variant}, scale={self.scale}, "
+                    f"activation={self.spec.activation}, clip={self.clip}")
+
+    return Block35Torch
+
+
+def torch_state_dict(weights: dict, spec) -> dict[str, np.ndarray]:
+    """slim-named weights -> PyTorch ``state_dict`` names and layouts (numpy arrays)."""
+    state = {}
+    for conv in spec.convs:
+        s, name = conv.scope, f"branches.{keras_name(conv.scope)}"
+        state[f"{name}.0.weight"] = np.transpose(weights[f"{s}/weights"], (3, 2, 0, 1))
+        state[f"{name}.1.weight"] = np.ones(conv.filters, np.float32)  # slim: no gamma
+        state[f"{name}.1.bias"] = weights[f"{s}/BatchNorm/beta"]
+        state[f"{name}.1.running_mean"] = weights[f"{s}/BatchNorm/moving_mean"]
+        state[f"{name}.1.running_var"] = weights[f"{s}/BatchNorm/moving_variance"]
+    state["up.weight"] = np.transpose(weights[f"{UP_SCOPE}/weights"], (3, 2, 0, 1))
+    state["up.bias"] = weights[f"{UP_SCOPE}/biases"]
+    return state
+
+
+def to_torch(block):
+    """A ``torch.nn.Module`` (eval mode) with our block's weights, transposed to NCHW.
+
+    Raises ModuleNotFoundError with the reason when torch is not installed.
+    """
+    from ..core.weights import block_weights
+
+    spec = block_spec(block)
+    torch = _require_torch()
+    module = _module_class(torch)(spec)
+    state = {k: torch.from_numpy(np.ascontiguousarray(v, np.float32))
+             for k, v in torch_state_dict(block_weights(block), spec).items()}
+    missing, unexpected = module.load_state_dict(state, strict=False)
+    left = [k for k in missing if not k.endswith("num_batches_tracked")]
+    if left or unexpected:
+        raise RuntimeError(f"torch port: missing {left}, unexpected {unexpected}")
+    return module.eval()
+
+
+def torch_forward(module, x) -> np.ndarray:
+    """Run the torch module on an NHWC numpy input; returns NHWC numpy output."""
+    torch = _require_torch()
+    x = check_block_input(x, module.spec.in_channels)
+    with torch.no_grad():
+        y = module(torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))))
+    return y.numpy().transpose(0, 2, 3, 1)
+
+
+def compare_torch(block, x=None):
+    """Port ``block`` with :func:`to_torch` and compare ``net_out`` on the same input."""
+    from ..core.lesson import sample_input
+    from ..core.tracing import forward
+
+    spec = block_spec(block)
+    x = sample_input(spec.variant, batch=2, size=9, seed=1) if x is None else x
+    module = to_torch(block)
+    torch = _require_torch()
+    return PortCheck(f"ours ({spec.variant}, Keras 3)", f"PyTorch {torch.__version__}",
+                     {"net_out": max_abs(forward(block, x), torch_forward(module, x))},
+                     ["kernels HWIO -> OIHW (3, 2, 0, 1); activations NHWC -> NCHW (0, 3, 1, 2)"])
+
+
+def torch_report(block, x=None) -> str:
+    """The torch module and its measured difference from ``block``, or why it cannot run."""
+    reason = torch_missing()
+    if reason:
+        return f"skipped: {reason}"
+    return f"{to_torch(block)}\n\n{compare_torch(block, x)}"

@@ -1,0 +1,142 @@
+"""Folding the scale into the projection, and the two places where the same trick breaks.
+
+``scale * up`` with ``up = conv(mixed, W) + b`` equals ``conv(mixed, scale * W) + scale * b``:
+a convolution is linear, so the scale can live in the weights and the block runs with scale 1.
+That works because slim builds the projection with ``normalizer_fn=None, activation_fn=None``.
+Put a BatchNorm after the projection, or push the scale through a ReLU, and it no longer does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.spec import MIXED_FROM, UP_SCOPE, block_spec, keras_name
+from ..core.validate import check_block_input
+
+HOLDS_BELOW = 1e-4  # relative difference under which float32 results count as equal
+
+
+def _device_word(device: str) -> str:
+    return "gpu" if "GPU" in device.upper() else "cpu"
+
+
+def fold_scale(block):
+    """A copy of ``block`` with scale 1 whose ``Conv2d_1x1`` kernel and bias are multiplied by
+    the original scale. Its outputs equal the original's (to float32 rounding)."""
+    from ..core.blocks import build_block35
+    from ..core.weights import block_weights, set_block_weights
+
+    spec = block_spec(block)
+    weights = block_weights(block)
+    weights[f"{UP_SCOPE}/weights"] = weights[f"{UP_SCOPE}/weights"] * np.float32(spec.scale)
+    weights[f"{UP_SCOPE}/biases"] = weights[f"{UP_SCOPE}/biases"] * np.float32(spec.scale)
+    folded = build_block35(spec.variant, scale=1.0, activation=spec.activation, seed=spec.seed,
+                           device=_device_word(spec.device))
+    set_block_weights(folded, weights)
+    return folded
+
+
+@dataclass(frozen=True)
+class FoldCase:
+    """One attempt to move the scale somewhere else, and how far its output is from the real
+    ``scale * (...)``: ``relative_error`` = ||folded - target|| / ||target||."""
+
+    name: str
+    scale: float
+    holds: bool
+    max_abs_error: float
+    relative_error: float
+    note: str
+    to_unscaled: float | None = None  # ||folded - unscaled|| / ||unscaled||, where it applies
+
+
+def _rel(a, b) -> float:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+def _case(name: str, scale: float, folded, target, note: str, unscaled=None) -> FoldCase:
+    folded = np.asarray(folded, dtype=np.float64)
+    target = np.asarray(target, dtype=np.float64)
+    rel = _rel(folded, target)
+    return FoldCase(name, float(scale), rel < HOLDS_BELOW,
+                    float(np.max(np.abs(folded - target))), rel, note,
+                    None if unscaled is None else _rel(folded, unscaled))
+
+
+def fold_cases(block, x) -> list[FoldCase]:
+    """Fold the block's scale four ways and measure each against the unfolded computation.
+
+    1. into the projection (what :func:`fold_scale` does): holds;
+    2. the same with a negative scale: holds (the projection is linear);
+    3. into a projection followed by a BatchNorm (training mode, batch statistics, and
+       inference, fixed statistics): breaks, BN divides the scale back out;
+    4. through the branches' ReLU (``relu(s * pre)`` in place of ``s * relu(pre)``): holds for
+       a positive scale, breaks for a negative one.
+    """
+    import keras
+    import tensorflow as tf
+
+    from ..core.blocks import build_block35
+    from ..core.tracing import forward, trace
+    from ..core.weights import block_weights, set_block_weights
+
+    spec = block_spec(block)
+    x = check_block_input(x, spec.in_channels)
+    s = spec.scale
+    cases = [_case("fold into the projection Conv2d_1x1", s, forward(fold_scale(block), x),
+                   forward(block, x), "conv(m, sW) + sb = s * (conv(m, W) + b): linear")]
+
+    neg = build_block35(spec.variant, scale=-abs(s) or -1.0, activation=spec.activation,
+                        seed=spec.seed, device=_device_word(spec.device))
+    set_block_weights(neg, block_weights(block))
+    cases.append(_case("fold a negative scale into the projection", -abs(s) or -1.0,
+                       forward(fold_scale(neg), x), forward(neg, x),
+                       "linear in the scale, whatever its sign"))
+
+    tr = trace(block, x)
+    w = block_weights(block)
+    kernel, bias = w[f"{UP_SCOPE}/weights"][0, 0], w[f"{UP_SCOPE}/biases"]
+    up = tr["mixed"].value @ kernel + bias  # the projection as a 1x1 conv: a matmul
+    up_folded = tr["mixed"].value @ (np.float32(s) * kernel) + np.float32(s) * bias
+    rng = np.random.default_rng([spec.seed, 4])
+    bn = keras.layers.BatchNormalization(epsilon=0.001, scale=False)
+    bn.build(up.shape)
+    bn.beta.assign(rng.normal(0.0, 0.1, spec.in_channels).astype(np.float32))
+    bn.moving_mean.assign(up.mean(axis=(0, 1, 2)))  # as if trained on the unscaled `up`
+    bn.moving_variance.assign(up.var(axis=(0, 1, 2)))
+    for training, mode in ((True, "training mode"), (False, "inference")):
+        target = s * bn(tf.constant(up), training=training).numpy()
+        folded = bn(tf.constant(up_folded), training=training).numpy()
+        unscaled = bn(tf.constant(up), training=training).numpy()
+        note = ("BN(s*z) vs s*BN(z): batch statistics divide s back out (up to BN's "
+                "epsilon), so the folded output sits near the unscaled BN(z)" if training else
+                "BN(s*z) vs s*BN(z): fixed statistics subtract the unscaled mean and add the "
+                "unscaled beta, so the result is neither")
+        cases.append(_case(f"fold into a projection followed by BatchNorm ({mode})", s,
+                           folded, target, note, unscaled))
+
+    ends = [f"{keras_name(c.scope)}__BatchNorm" for c in spec.convs if c.name in MIXED_FROM]
+    pre_model = keras.Model(block.inputs, [block.get_layer(n).output for n in ends])
+    pre = np.concatenate([t.numpy() for t in pre_model(tf.constant(x), training=False)], axis=3)
+    for sign in (1.0, -1.0):
+        t = sign * abs(s) or sign
+        target = t * (np.maximum(pre, 0) @ kernel + bias)
+        folded = np.maximum(np.float32(t) * pre, 0) @ kernel + np.float32(t) * bias
+        cases.append(_case(f"push a {'positive' if sign > 0 else 'negative'} scale through "
+                           "the branches' ReLU", t, folded, target,
+                           "relu(t*a) = t*relu(a) only for t >= 0"))
+    return cases
+
+
+def fold_table(cases: list[FoldCase]) -> str:
+    """The cases of :func:`fold_cases` as a text table."""
+    head = f"{'case':<62}{'scale':>7}{'holds':>7}{'rel. error':>12}{'to unscaled':>13}"
+    lines = [head, "-" * len(head)]
+    for c in cases:
+        unscaled = "" if c.to_unscaled is None else f"{c.to_unscaled:.2e}"
+        lines.append(f"{c.name:<62}{c.scale:>7.2f}{'yes' if c.holds else 'NO':>7}"
+                     f"{c.relative_error:>12.2e}{unscaled:>13}")
+    return "\n".join(lines)

@@ -1,0 +1,198 @@
+"""Residual scaling: every value of ``scale`` from one run of the block's branches.
+
+In ``net += scale * up`` neither the branches nor ``up`` depend on ``scale``: it enters only
+after the projection. So :func:`scale_sweep` runs the block once, keeps ``net`` and ``up``, and
+computes the tail ``f(net + scale * up)`` for each scale (f = the block's activation) in
+numpy, in float32 as TensorFlow does. For many scales of a ReLU or linear block it uses the
+exact piecewise form of the tail (:mod:`explainer.sweepmath`) instead of one pass per scale.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core.spec import Block35Spec, block_spec
+from ..core.validate import check_activation, check_block_input, check_scale, check_scales
+from .exact import active, apply_tail, direct_metrics, fast_metrics, tail_statics
+
+METRICS = ("residual_ratio", "output_change", "relu_flips", "net_out_mean", "net_out_std",
+           "net_out_max")
+DIRECT_BELOW = 8  # fewer scales than this: one direct pass each is cheaper than the exact form
+
+_DOC = {
+    "residual_ratio": "||scale*up||_2 / ||net||_2 (after the relu6 clip where it applies)",
+    "output_change": "||f(net + scale*up) - f(net)||_2 / ||f(net)||_2",
+    "relu_flips": "fraction of units whose activation state (on / off) differs from scale 0",
+    "net_out_mean": "mean of net_out", "net_out_std": "standard deviation of net_out",
+    "net_out_max": "largest value of net_out",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class ScaleSweep:
+    """The numbers of one block and input at many scales, aligned with ``scales``.
+
+    Read a metric as an attribute or by name: ``sweep.residual_ratio``,
+    ``sweep["output_change"]``; each is a float64 array with one value per scale.
+    ``net`` and ``up`` are the cached tensors; :meth:`net_out` and :meth:`at` recompute the
+    tail at any other scale from them without running the branches again.
+    """
+
+    spec: Block35Spec
+    scales: np.ndarray
+    metrics: dict = field(repr=False)
+    net: np.ndarray = field(repr=False)
+    up: np.ndarray = field(repr=False)  # times channel_scale when one was given
+    activation: str | None = "relu"
+    channel_scale: np.ndarray | None = field(default=None, repr=False)
+    _statics: dict = field(default_factory=dict, repr=False)
+
+    names = METRICS
+    descriptions = _DOC
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.metrics:
+            raise KeyError(f"sweep has no metric {name!r}; it has {list(METRICS)}")
+        return self.metrics[name]
+
+    def __len__(self) -> int:
+        return len(self.scales)
+
+    residual_ratio = property(lambda self: self.metrics["residual_ratio"],
+                              doc=_DOC["residual_ratio"])
+    output_change = property(lambda self: self.metrics["output_change"],
+                             doc=_DOC["output_change"])
+    relu_flips = property(lambda self: self.metrics["relu_flips"], doc=_DOC["relu_flips"])
+    net_out_mean = property(lambda self: self.metrics["net_out_mean"], doc=_DOC["net_out_mean"])
+    net_out_std = property(lambda self: self.metrics["net_out_std"], doc=_DOC["net_out_std"])
+    net_out_max = property(lambda self: self.metrics["net_out_max"], doc=_DOC["net_out_max"])
+
+    def scaled_up(self, scale: float) -> np.ndarray:
+        """``scale * up`` (clipped to [-6, 6] for relu6), float32, from the cached ``up``."""
+        scale = check_scale(scale)
+        scaled = np.float32(scale) * self.up
+        return np.clip(scaled, -6.0, 6.0) if self.activation == "relu6" else scaled
+
+    def net_out(self, scale: float) -> np.ndarray:
+        """The block's output at ``scale``, computed from the cached ``net`` and ``up``."""
+        return apply_tail(self.net, self.scaled_up(scale), self.activation)
+
+    def at(self, scale: float) -> dict[str, float]:
+        """Every metric at one scale (one direct pass over the cached tensors)."""
+        scale = check_scale(scale)
+        if not self._statics:  # what all scales share, computed on the first call
+            self._statics.update(tail_statics(self.net, self.up, self.activation))
+        values = direct_metrics(self.net, self.up, np.array([scale]), self.activation,
+                                self._statics)
+        return {k: float(v[0]) for k, v in values.items()}
+
+    def to_dict(self) -> dict:
+        """Plain Python values for JSON: the block, the scales and every metric."""
+        return {"variant": self.spec.variant, "block_scale": self.spec.scale,
+                "activation": self.activation, "input_shape": list(self.net.shape),
+                "scales": self.scales.tolist(),
+                "metrics": {k: self.metrics[k].tolist() for k in METRICS},
+                "descriptions": dict(_DOC)}
+
+    def __str__(self) -> str:
+        head = (f"{'scale':>8}{'ratio':>10}{'out change':>12}{'flips':>9}"
+                f"{'out mean':>10}{'out std':>9}{'out max':>9}")
+        lines = [head, "-" * len(head)]
+        for i, s in enumerate(self.scales):
+            m = {k: self.metrics[k][i] for k in METRICS}
+            lines.append(f"{s:>8.3f}{m['residual_ratio']:>10.4f}{m['output_change']:>12.4f}"
+                         f"{m['relu_flips']:>9.4f}{m['net_out_mean']:>10.4f}"
+                         f"{m['net_out_std']:>9.4f}{m['net_out_max']:>9.3f}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"<ScaleSweep {self.spec.variant} {len(self)} scales "
+                f"[{self.scales.min():g}..{self.scales.max():g}] input {self.net.shape}>")
+
+
+def _check_channel_scale(channel_scale, channels: int) -> np.ndarray | None:
+    if channel_scale is None:
+        return None
+    if isinstance(channel_scale, (str, bytes)):
+        raise TypeError(f"channel_scale: got {channel_scale!r}; expected {channels} numbers "
+                        "(one per channel of up) or None")
+    try:
+        vec = np.asarray(channel_scale, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"channel_scale: got {type(channel_scale).__name__}; expected "
+                        f"{channels} numbers (one per channel of up) or None") from None
+    if vec.shape != (channels,):
+        raise ValueError(f"channel_scale: got shape {vec.shape}; expected ({channels},), "
+                         "one factor per channel of up")
+    if not np.all(np.isfinite(vec)):
+        raise ValueError("channel_scale: got a NaN or infinite entry; expected finite numbers")
+    return vec.astype(np.float32)
+
+
+_UP_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _up_function(block, spec: Block35Spec):
+    """``x -> up`` of ``block`` as numpy: the block's own layers up to ``Conv2d_1x1``, traced
+    once per block (the branches run; nothing after the projection does)."""
+    if block not in _UP_FUNCTIONS:
+        import keras
+        import tensorflow as tf
+
+        from ..core.spec import UP_SCOPE, keras_name
+
+        model = keras.Model(block.inputs, block.get_layer(keras_name(UP_SCOPE)).output)
+        signature = [tf.TensorSpec([None, None, None, spec.in_channels], tf.float32)]
+        fn = tf.function(lambda t: model(t, training=False), input_signature=signature)
+
+        def run(x: np.ndarray) -> np.ndarray:
+            with tf.device(spec.device):
+                return fn(tf.constant(x)).numpy()
+
+        _UP_FUNCTIONS[block] = run
+    return _UP_FUNCTIONS[block]
+
+
+def scale_sweep(block, x, scales, *, channel_scale=None, activation: str | None = "block"
+                ) -> ScaleSweep:
+    """Run ``block`` once on ``x`` and compute the metrics at every scale in ``scales``.
+
+    Args:
+        block: a block made by :func:`explainer.build_block35`; its own scale does not matter.
+        x: input of shape (N, H, W, C_in).
+        scales: a non-empty list of finite numbers (NaN, strings and [] are refused).
+        channel_scale: optional per-channel factors (C_in,) multiplying ``up`` first, as
+            LayerScale's diagonal does; the metrics then describe ``scale * (lam * up)``.
+        activation: "block" (default, the block's own), or "relu", "relu6", None to ask what
+            the same branches would do with another tail (ReZero has none after the add).
+
+    With the defaults, ``sweep.net_out(s)`` equals a forward of the block built with scale
+    ``s`` and the same weights.
+    """
+    spec = block_spec(block)
+    values = check_scales(scales)
+    act = spec.activation if activation == "block" else check_activation(activation)
+    x = check_block_input(x, spec.in_channels)
+    lam = _check_channel_scale(channel_scale, spec.in_channels)
+    net, up = x, _up_function(block, spec)(x)  # TensorFlow loads here, after the checks
+    if lam is not None:
+        up = up * lam
+    if not np.any(net):
+        raise ValueError("x: got an input that is all zeros; ||net|| = 0 makes the residual "
+                         "ratio undefined; expected an input with some non-zero value")
+    if len(values) < DIRECT_BELOW or act == "relu6":
+        metrics = direct_metrics(net, up, values, act)
+    else:
+        metrics = fast_metrics(net, up, values, act)
+    return ScaleSweep(spec=spec, scales=values, metrics=metrics, net=net, up=up,
+                      activation=act, channel_scale=lam)
+
+
+def active_fraction(sweep: ScaleSweep, scale: float) -> float:
+    """Fraction of ``net_out`` units that are on (pass a gradient) at ``scale``."""
+    v = sweep.net + sweep.scaled_up(scale)
+    return float(np.mean(active(v, sweep.activation)))
+

@@ -1,0 +1,99 @@
+"""The ops of a traced ``tf.function``: what ``scale * up`` and the whole block become.
+
+:func:`graph_ops` traces a function (or a Keras model) and lists its graph's ops in order,
+with the plumbing (placeholders, identities, constants, variable reads) separable from the
+computation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import tensorflow as tf
+
+from ..core.schedule import BLOCK35_SCALE
+from ..core.validate import check_positive_int, check_scale
+
+# Ops that name, feed or read data without computing on it.
+PLUMBING_OPS = frozenset({"Placeholder", "Identity", "NoOp", "Const", "ReadVariableOp"})
+
+
+@dataclass
+class GraphOps:
+    """The ops of a traced ``tf.function`` graph, in graph order, as (name, type) pairs."""
+
+    ops: tuple[tuple[str, str], ...]
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        return tuple(t for _, t in self.ops)
+
+    @property
+    def compute_types(self) -> tuple[str, ...]:
+        """Op types without the plumbing (Placeholder, Identity, NoOp, Const, ReadVariableOp)."""
+        return tuple(t for _, t in self.ops if t not in PLUMBING_OPS)
+
+    @property
+    def plumbing_types(self) -> tuple[str, ...]:
+        return tuple(t for _, t in self.ops if t in PLUMBING_OPS)
+
+    def by_layer(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Compute op types grouped by the layer (name scope) that emitted them, in order.
+
+        A Keras model's ops are named ``model/layer_1/op``; the layer is ``layer``.
+        """
+        groups: list[tuple[str, list[str]]] = []
+        for name, op_type in self.ops:
+            if op_type in PLUMBING_OPS:
+                continue
+            parts = name.split("/")
+            layer = re.sub(r"_\d+$", "", parts[1] if len(parts) > 2 else
+                           parts[0] if len(parts) == 2 else "")
+            if not groups or groups[-1][0] != layer:
+                groups.append((layer, []))
+            groups[-1][1].append(op_type)
+        return [(layer, tuple(types)) for layer, types in groups]
+
+    def __str__(self) -> str:
+        return " -> ".join(self.compute_types)
+
+
+def graph_ops(fn: Callable, *example_args) -> GraphOps:
+    """Trace ``fn`` (a Python function, ``tf.function`` or Keras model) on ``example_args``
+    (arrays, tensors or ``tf.TensorSpec``) and return its graph's ops in order."""
+    if not callable(fn):
+        raise TypeError(f"fn: got {type(fn).__name__}; expected a function of tensors")
+    if not example_args:
+        raise ValueError("example_args: got none; expected at least one example input")
+    if hasattr(fn, "get_concrete_function"):
+        traced = fn
+    elif hasattr(fn, "layers") and hasattr(fn, "inputs"):  # a Keras model
+        traced = tf.function(lambda *t: fn(*t, training=False))
+    else:
+        traced = tf.function(fn)
+    specs = [a if isinstance(a, tf.TensorSpec) else tf.TensorSpec.from_tensor(
+        tf.convert_to_tensor(a)) for a in example_args]
+    graph = traced.get_concrete_function(*specs).graph
+    return GraphOps(tuple((op.name, op.type) for op in graph.get_operations()))
+
+
+def last_line_ops(scale: float = BLOCK35_SCALE,
+                  shape: tuple[int, ...] = (1, 35, 35, 256)) -> GraphOps:
+    """The graph of ``net = relu(net + scale * up)``, the block's last line, in a tf.function."""
+    scale = check_scale(scale)
+    spec = tf.TensorSpec(shape, tf.float32)
+    return graph_ops(lambda net, up: tf.nn.relu(net + scale * up), spec, spec)
+
+
+def block_ops(variant: str = "v1", scale: float = BLOCK35_SCALE, activation: str | None = "relu",
+              size: int = 35) -> GraphOps:
+    """The graph of a whole block35 (built by :func:`explainer.build_block35`), traced."""
+    from ..core.blocks import build_block35
+    from ..core.spec import IN_CHANNELS
+
+    block = build_block35(variant, scale=scale, activation=activation)
+    size = check_positive_int("size", size)
+    return graph_ops(block, tf.TensorSpec([1, size, size, IN_CHANNELS[block.block35.variant]],
+                                          tf.float32))

@@ -1,0 +1,245 @@
+"""``python -m explainer.site.build OUTDIR``: every notebook executed and saved as a static page.
+
+Each notebook in ``notebooks/`` is executed headless (nbclient, a fresh ``python3`` kernel),
+its widgets are frozen into plain HTML with their figures as real ``<img>`` elements
+(:mod:`explainer.site.freeze`), and it is exported with nbconvert to ``OUTDIR/NAME.html``
+with every image embedded as a data URI. ``OUTDIR/index.html`` links to each page. The pages
+load nothing from the network (no MathJax, require.js or widget scripts), so they read the
+same offline, on a weak laptop, or from a USB stick: no kernel, no server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+# TensorFlow's C++ start-up lines (oneDNN, CUDA) go to the build's stderr, not onto the page
+KERNEL_QUIET = "--IPKernelApp.capture_fd_output=False"
+PACKAGE_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>')
+PAGE_CSS = """<style>
+/* projector-friendly: larger text and code, wide figures that still fit the page */
+:root { --jp-code-font-size: 15px; --jp-content-font-size1: 17px; }
+body { font-size: 17px; }
+.jp-RenderedHTMLCommon { font-size: 17px; line-height: 1.5; }
+.jp-RenderedImage img, .static-figure { max-width: 100%; height: auto; }
+.static-nav { font: 16px sans-serif; padding: 8px 16px; background: #f2f2f2; }
+.static-nav a { color: #0072B2; margin-right: 1.5em; }
+</style>"""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One exported notebook: where it came from, where it went, what it holds."""
+
+    notebook: Path
+    html: Path
+    title: str
+    seconds: float  # execution time of the notebook
+    figures: int  # images the executed notebook shows (plots, Image widgets)
+    learn: tuple[str, ...] = ()  # the "You will learn" bullets of its first cell
+
+
+def default_notebooks() -> Path:
+    """``./notebooks`` when run from a checkout, else the one next to the package."""
+    here = Path.cwd() / "notebooks"
+    return here if here.is_dir() else PACKAGE_NOTEBOOKS
+
+
+def title_of(nb, fallback: str) -> str:
+    """The first Markdown heading of the notebook, without its ``#`` marks."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip().replace("`", "")
+    return fallback
+
+
+def learning_goals(nb) -> tuple[str, ...]:
+    """The bullet points under "You will learn" in the notebook's first Markdown cell."""
+    cells = [c for c in nb.cells if c.cell_type == "markdown"][:1]
+    lines = cells[0].source.splitlines() if cells else []
+    start = next((i for i, ln in enumerate(lines) if "you will learn" in ln.lower()), None)
+    if start is None:
+        return ()
+    goals: list[str] = []
+    for line in lines[start + 1:]:
+        stripped = line.strip()
+        if stripped.startswith(("- ", "* ")):
+            goals.append(stripped[2:].strip())
+        elif goals and stripped and line.startswith(" "):  # a bullet wrapped onto this line
+            goals[-1] += " " + stripped
+        elif goals:  # the list has ended
+            break
+    return tuple(goals)
+
+
+def _inline(text: str) -> str:
+    """Markdown `code` and **bold** as HTML, everything else escaped."""
+    out = html.escape(text)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    return re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", out)
+
+
+def execute(path: Path, timeout: int = 180):
+    """Execute the notebook at ``path`` in a fresh kernel; return it with outputs and widgets.
+
+    The kernel runs in the notebook's folder, without an inherited ``MPLBACKEND`` (so figures
+    display through matplotlib's inline backend, as for a learner), and writes what C++
+    libraries print to file descriptor 2 to this process's stderr. A failing cell raises
+    nbclient's ``CellExecutionError``.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            store_widget_state=True, extra_arguments=[KERNEL_QUIET],
+                            resources={"metadata": {"path": str(path.parent)}})
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    client.execute(env=env)
+    return nb
+
+
+def export(nb, nav: str = "") -> str:
+    """The executed notebook as one self-contained HTML page (widgets frozen in place)."""
+    from nbconvert import HTMLExporter
+
+    from .freeze import freeze_widgets
+
+    freeze_widgets(nb)
+    exporter = HTMLExporter(template_name="lab", mathjax_url="", require_js_url="",
+                            mermaid_js_url="", mermaid_layout_elk_js_url="",
+                            embed_images=True)
+    body, _ = exporter.from_notebook_node(nb)
+    body = EMPTY_SCRIPT.sub("", body)
+    body = body.replace("</head>", PAGE_CSS + "\n</head>", 1)
+    return re.sub(r"(<body\b[^>]*>)", lambda m: m.group(1) + nav, body, count=1)
+
+
+def _nav(pages: list[tuple[str, str]], i: int) -> str:
+    links = ['<a href="index.html">&larr; all notebooks</a>']
+    if i > 0:
+        links.append(f'<a href="{pages[i - 1][0]}">previous: {html.escape(pages[i - 1][1])}</a>')
+    if i + 1 < len(pages):
+        links.append(f'<a href="{pages[i + 1][0]}">next: {html.escape(pages[i + 1][1])}</a>')
+    return f'<nav class="static-nav">{"".join(links)}</nav>'
+
+
+def index_page(pages: list[Page]) -> str:
+    """The index: one link per notebook, in the path's order, with its figure count."""
+    def goals(page: Page) -> str:
+        if not page.learn:
+            return ""
+        return "<ul>" + "".join(f"<li>{_inline(g)}</li>" for g in page.learn) + "</ul>"
+
+    items = "\n".join(
+        f'<li><a class="notebook-link" href="{html.escape(p.html.name)}">'
+        f"{html.escape(p.title)}</a> <small>({html.escape(p.notebook.name)}, "
+        f"{p.figures} figure{'s' if p.figures != 1 else ''})</small>{goals(p)}</li>"
+        for p in pages)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>block35 explainer: the notebooks</title>
+<style>
+body {{ font: 20px/1.5 "DejaVu Sans", sans-serif; max-width: 60em; margin: 2em auto;
+       padding: 0 1em; color: #111; }}
+a {{ color: #0072B2; }} ol > li {{ margin: 1em 0; }} small {{ color: #555; }}
+ul {{ font-size: 17px; margin: 0.3em 0; }} ul li {{ margin: 0.15em 0; }}
+code {{ background: #f2f2f2; padding: 0 0.2em; }}
+</style></head>
+<body>
+<h1>What does <code>*</code> do in <code>net += scale * up</code>?</h1>
+<p>The block35 explainer, executed and saved as static pages: read them in this order.
+Every number and figure was produced by running the real block; no kernel is needed to read.
+</p>
+<ol class="notebook-index">
+{items}
+</ol>
+</body></html>
+"""
+
+
+def build(outdir: Path, notebooks: Path | None = None, only: list[str] | None = None,
+          timeout: int = 180) -> list[Page]:
+    """Execute and export the notebooks into ``outdir`` with an ``index.html``.
+
+    Args:
+        outdir: the folder to write (created if missing).
+        notebooks: the folder of ``*.ipynb`` files (default: :func:`default_notebooks`).
+        only: file names or stems to export (default: all, in name order).
+        timeout: seconds allowed per cell.
+    """
+    import nbformat
+
+    from .freeze import count_figures
+
+    notebooks = Path(notebooks) if notebooks is not None else default_notebooks()
+    if not notebooks.is_dir():
+        raise ValueError(f"notebooks: got {str(notebooks)!r}; expected a folder of .ipynb files")
+    paths = sorted(notebooks.glob("*.ipynb"))
+    if only:
+        wanted = {Path(name).stem for name in only}
+        unknown = wanted - {p.stem for p in paths}
+        if unknown:
+            raise ValueError(f"only: got {sorted(unknown)}; expected names from "
+                             f"{[p.name for p in paths]}")
+        paths = [p for p in paths if p.stem in wanted]
+    if not paths:
+        raise ValueError(f"notebooks: {str(notebooks)!r} holds no .ipynb files")
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    titles = [(f"{p.stem}.html", title_of(nbformat.read(p, as_version=4), p.stem))
+              for p in paths]
+    pages = []
+    for i, path in enumerate(paths):
+        start = time.perf_counter()
+        nb = execute(path, timeout=timeout)
+        seconds = time.perf_counter() - start
+        figures = count_figures(nb)
+        page_html = export(nb, nav=_nav(titles, i))
+        target = outdir / titles[i][0]
+        target.write_text(page_html, encoding="utf-8")
+        pages.append(Page(path, target, titles[i][1], round(seconds, 2), figures,
+                          learning_goals(nb)))
+    (outdir / "index.html").write_text(index_page(pages), encoding="utf-8")
+    return pages
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m explainer.site.build",
+                                     description="Execute every notebook and write static "
+                                                 "HTML pages with an index.html.")
+    parser.add_argument("outdir", type=Path, help="folder to write, e.g. build/html")
+    parser.add_argument("--notebooks", type=Path, default=None,
+                        help="folder of notebooks (default: ./notebooks)")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="export only this notebook (repeatable)")
+    parser.add_argument("--timeout", type=int, default=180, help="seconds per cell")
+    args = parser.parse_args(argv)
+    try:
+        pages = build(args.outdir, args.notebooks, args.only, args.timeout)
+    except ValueError as err:
+        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # noqa: BLE001 - one readable line for a failing notebook
+        print(f"{parser.prog}: a notebook failed: {type(err).__name__}: "
+              f"{str(err).strip()[-2000:]}", file=sys.stderr)
+        return 1
+    for page in pages:
+        print(f"{page.html}  {page.seconds:6.1f} s  {page.figures} figures  {page.title}")
+    print(f"{args.outdir / 'index.html'}  total {sum(p.seconds for p in pages):.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The broadcasting playground: type (or pick) two shapes, see the rule, the diagram and what
+numpy and TensorFlow really say. Errors, including the libraries' own texts, show in the
+widget; nothing raises into the notebook.
+
+CSS classes (stable selectors for browser tests): ``shape-a``, ``shape-b`` (the two Text
+inputs), ``shape-dims`` (named sizes), ``broadcast-preset``, ``broadcast-explain`` (button),
+``broadcast-diagram`` (PNG Image), ``broadcast-result`` (Textarea), ``broadcast-error`` (HTML).
+"""
+
+from __future__ import annotations
+
+import html
+import time
+
+import ipywidgets as widgets
+
+from ..broadcasting.catalogue import catalogue_shapes
+from ..broadcasting.rule import BroadcastExplanation, explain_broadcast
+from ..broadcasting.shapes import parse_dims
+from ..plots.broadcast import broadcast_diagram_png
+from .images import show_png
+
+UP = "(N, H, W, C)"
+DEFAULT_DIMS = "N=2, H=35, W=35, C=256"
+
+
+
+DIAGRAM_DPI = 120  # drawn at 1.5x its on-screen size: sharp on projectors
+
+class BroadcastPlayground(widgets.VBox):
+    """An ipywidgets VBox; call :meth:`update` (or :meth:`refresh`) to recompute."""
+
+    def __init__(self, a: str = UP, b: str = "(C,)", dims: str = DEFAULT_DIMS):
+        self.explanation: BroadcastExplanation | None = None
+        self.last_update_ms: float | None = None
+        self._holding = False
+        self._png_cache: dict[tuple, bytes] = {}  # (a, b) -> diagram: revisits are instant
+        presets = [("type your own", None)] + [
+            (f"{label}: {UP} * {shape}", shape) for label, shape in catalogue_shapes()]
+        self.preset = widgets.Dropdown(options=presets, index=0, description="catalogue",
+                                       layout=widgets.Layout(width="520px"))
+        self.shape_a = widgets.Text(value=a, description="a", continuous_update=False)
+        self.shape_b = widgets.Text(value=b, description="b", continuous_update=False)
+        self.dims = widgets.Text(value=dims, description="names", continuous_update=False)
+        self.button = widgets.Button(description="Explain", button_style="primary")
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.result = widgets.Textarea(value="", disabled=True,
+                                       layout=widgets.Layout(width="100%", height="260px"))
+        self.error = widgets.HTML(value="")
+        for w, cls in ((self.shape_a, "shape-a"), (self.shape_b, "shape-b"),
+                       (self.dims, "shape-dims"), (self.preset, "broadcast-preset"),
+                       (self.button, "broadcast-explain"), (self.image, "broadcast-diagram"),
+                       (self.result, "broadcast-result"), (self.error, "broadcast-error")):
+            w.add_class(cls)
+        for w in (self.shape_a, self.shape_b, self.dims):
+            w.observe(self.update, names="value")
+        self.preset.observe(self._on_preset, names="value")
+        self.button.on_click(self.update)
+        super().__init__([self.preset, widgets.HBox([self.shape_a, self.shape_b]),
+                          widgets.HBox([self.dims, self.button]), self.error, self.image,
+                          self.result])
+        self.add_class("broadcast-playground")
+        self.update()
+
+    def _on_preset(self, change) -> None:
+        if change["new"] is None:
+            return
+        self._holding = True
+        try:
+            self.shape_a.value = UP
+            self.shape_b.value = str(tuple(change["new"]))
+        finally:
+            self._holding = False
+        self.update()
+
+    def _show_error(self, title: str, lines: list[str]) -> None:
+        body = "<br>".join(f"<code>{html.escape(line)}</code>" for line in lines)
+        self.error.value = f"<div style='color:#D55E00'><b>{html.escape(title)}</b><br>{body}</div>"
+
+    def update(self, *_) -> BroadcastExplanation | None:
+        """Recompute from the inputs; return the explanation (None when the input is bad)."""
+        if self._holding:
+            return self.explanation
+        start = time.perf_counter()
+        try:
+            return self._update()
+        finally:
+            self.last_update_ms = (time.perf_counter() - start) * 1000
+
+    def _update(self) -> BroadcastExplanation | None:
+        try:
+            e = explain_broadcast(self.shape_a.value, self.shape_b.value,
+                                  **parse_dims(self.dims.value))
+        except (ValueError, TypeError) as err:
+            self.explanation, self.result.value, self.image.value = None, "", b""
+            self._show_error("Cannot read the shapes:", [str(err)])
+            return None
+        except Exception as err:  # noqa: BLE001 - a widget must never raise into the notebook
+            self.explanation, self.result.value, self.image.value = None, "", b""
+            self._show_error("Unexpected error:", [f"{type(err).__name__}: {err}"])
+            return None
+        try:
+            key = (e.a, e.b)
+            if key not in self._png_cache:
+                if len(self._png_cache) >= 64:
+                    self._png_cache.pop(next(iter(self._png_cache)))
+                self._png_cache[key] = broadcast_diagram_png(e, dpi=DIAGRAM_DPI)
+            show_png(self.image, self._png_cache[key], density=DIAGRAM_DPI / 80)
+        except Exception as err:  # noqa: BLE001 - keep the text even if drawing fails
+            self.image.value = b""
+            self._show_error("Could not draw the diagram:", [f"{type(err).__name__}: {err}"])
+        self.explanation = e
+        self.result.value = str(e)
+        if e.compatible:
+            self.error.value = ""
+        else:
+            self._show_error(e.reason or "incompatible", [f"numpy: {e.numpy.message}",
+                                                          f"tensorflow: {e.tensorflow.message}"])
+        return e
+
+    refresh = update
+
+
+def broadcast_playground(a: str = UP, b: str = "(C,)",
+                         dims: str = DEFAULT_DIMS) -> BroadcastPlayground:
+    """The playground widget, showing ``a * b`` (shape texts; names bound by ``dims``)."""
+    return BroadcastPlayground(a, b, dims)
