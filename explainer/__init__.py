@@ -13,7 +13,6 @@ when something that needs it is used (the CLI checks its arguments before that).
 
 from __future__ import annotations
 
-import importlib
 import pkgutil
 from typing import TYPE_CHECKING
 
@@ -38,6 +37,7 @@ _EXPORTS = {
     "FoldCase": "scaling.folding", "fold_table": "scaling.folding",
     # broadcasting and operator semantics
     "explain_broadcast": "broadcasting.rule", "BroadcastExplanation": "broadcasting.rule",
+    "explain_broadcast_numpy": "broadcasting.rule",
     "parse_shape": "broadcasting.shapes",
     "scale_shape_catalogue": "broadcasting.catalogue", "format_catalogue": "broadcasting.catalogue",
     "dispatch": "semantics.operators", "scale_gradient": "semantics.operators",
@@ -63,9 +63,6 @@ _MOVED = {
     "port_torch": "ports.torch_port", "port_dl4j": "ports.dl4j_port",
     "html": "site.build", "static_widgets": "site.freeze",
 }
-# Modules that need no TensorFlow: reaching them must not load it.
-_LIGHT = ("core", "core.spec", "core.validate", "core.quiet", "core.weight_tables",
-          "core.reference", "core.lesson", "core.schedule", "broadcasting.shapes")
 # Every subpackage and top-level module, found on disk (no hand-kept list).
 _SUBMODULES = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__)
                            if not m.name.startswith("_")))
@@ -74,11 +71,10 @@ __all__ = sorted(_EXPORTS) + list(_SUBMODULES) + sorted(_MOVED)
 
 
 def _module(relative: str):
-    if relative not in _LIGHT:
-        from .core.quiet import load_tensorflow_quietly
+    from .core.quiet import import_quietly
 
-        load_tensorflow_quietly()  # most modules import TensorFlow; keep its start-up lines out
-    return importlib.import_module(f".{relative}", __name__)
+    # most modules import TensorFlow: keep its native start-up lines out of a learner's view
+    return import_quietly(f".{relative}", __name__)
 
 
 def __getattr__(name: str):

@@ -81,7 +81,7 @@ class BroadcastExplanation:
     result_shape: tuple[int, ...] | None  # None when incompatible
     failing_axes: tuple[int, ...]  # every mismatched axis (result indices, left to right)
     numpy: Outcome
-    tensorflow: Outcome
+    tensorflow: Outcome | None  # None when TensorFlow was not asked (explain_broadcast_numpy)
 
     @property
     def compatible(self) -> bool:
@@ -96,7 +96,12 @@ class BroadcastExplanation:
     def agrees(self) -> bool:
         """numpy and TensorFlow both did what the rule says (same shape, or both failed)."""
         return all(o.ok == self.compatible and o.shape == self.result_shape
-                   for o in (self.numpy, self.tensorflow))
+                   for o in self.outcomes)
+
+    @property
+    def outcomes(self) -> tuple[Outcome, ...]:
+        """What each library that was asked really did: numpy, then TensorFlow if asked."""
+        return tuple(o for o in (self.numpy, self.tensorflow) if o is not None)
 
     @property
     def reason(self) -> str | None:
@@ -111,8 +116,8 @@ class BroadcastExplanation:
         out = asdict(self)
         out.update(compatible=self.compatible, failing_axis=self.failing_axis,
                    agrees=self.agrees, reason=self.reason)
-        for key in ("numpy", "tensorflow"):
-            out[key]["message"] = getattr(self, key).message
+        for outcome in self.outcomes:
+            out[outcome.library]["message"] = outcome.message
         return out
 
     def __str__(self) -> str:
@@ -127,7 +132,7 @@ class BroadcastExplanation:
         lines += [f"  axis {x.axis}: {x.text}" for x in self.axes]
         lines.append(f"=> result shape {self.result_shape}" if self.compatible
                      else f"=> incompatible: {self.reason}")
-        for o in (self.numpy, self.tensorflow):
+        for o in self.outcomes:
             got = str(o.shape) if o.ok else o.message
             lines.append(f"{o.library}: {got}   [{o.how}]")
         lines.append(f"rule and libraries agree: {'yes' if self.agrees else 'NO'}")
@@ -180,15 +185,16 @@ def _run_numpy(a, b) -> Outcome:
     if math.prod(shape) <= SMALL:
         return Outcome("numpy", True, tuple((va * vb).shape), None,
                        "a * b on zero-stride views of these shapes")
-    small = (np.broadcast_to(np.float32(0), _stand_in(a)) * np.broadcast_to(np.float32(0),
-                                                                            _stand_in(b)))
     try:
         shape, how = np.broadcast(va, vb).shape, "np.broadcast of zero-stride views"
     except ValueError:  # the result is too large to index
         how = "np.broadcast_shapes (the result is too large for numpy to index)"
-    return Outcome("numpy", True, tuple(shape), None,
-                   f"{how} (the product would hold {math.prod(shape):.3g} elements); "
-                   f"stand-ins {_stand_in(a)} * {_stand_in(b)} -> {small.shape}")
+    how += f" (the product would hold {math.prod(shape):.3g} elements)"
+    sa, sb = _stand_in(a), _stand_in(b)
+    if math.prod(np.broadcast_shapes(sa, sb)) <= SMALL:  # stand-ins stay small: run them too
+        small = np.broadcast_to(np.float32(0), sa) * np.broadcast_to(np.float32(0), sb)
+        how += f"; stand-ins {sa} * {sb} -> {small.shape}"
+    return Outcome("numpy", True, tuple(shape), None, how)
 
 
 def _run_tf(a, b, rule_ok: bool) -> Outcome:
@@ -216,14 +222,7 @@ def _run_tf(a, b, rule_ok: bool) -> Outcome:
                    "tf.raw_ops.BroadcastArgs on the shapes (arrays too big to allocate)")
 
 
-def explain_broadcast(a: object, b: object, **dims: int) -> BroadcastExplanation:
-    """Explain how shapes ``a`` and ``b`` broadcast (as in ``a * b``), axis by axis.
-
-    ``a`` and ``b`` may be shape tuples, shape text (names bound by ``dims``, e.g. ``N=2``),
-    numpy arrays or tensors. Returns a :class:`BroadcastExplanation` whose ``result_shape`` is
-    a tuple, or ``None`` with ``failing_axis`` set when the shapes are incompatible; its
-    ``numpy`` and ``tensorflow`` outcomes are what those libraries really did.
-    """
+def _explain(a: object, b: object, dims: dict, tensorflow: bool) -> BroadcastExplanation:
     sa, sb = as_shape(a, "a", **dims), as_shape(b, "b", **dims)
     axes = _rule(sa, sb)
     failing = tuple(x.axis for x in axes if x.rule == RULE_MISMATCH)
@@ -233,5 +232,22 @@ def explain_broadcast(a: object, b: object, **dims: int) -> BroadcastExplanation
         if span > MAX_ELEMENTS:
             raise ValueError(f"{name}: shape {shape} spans {span:.3g} elements; numpy and "
                              f"TensorFlow index at most {MAX_ELEMENTS} (2**63 - 1)")
-    return BroadcastExplanation(sa, sb, axes, result, failing, _run_numpy(sa, sb),
-                                _run_tf(sa, sb, not failing))
+    tf_outcome = _run_tf(sa, sb, not failing) if tensorflow else None
+    return BroadcastExplanation(sa, sb, axes, result, failing, _run_numpy(sa, sb), tf_outcome)
+
+
+def explain_broadcast_numpy(a: object, b: object, /, **dims: int) -> BroadcastExplanation:
+    """:func:`explain_broadcast` without TensorFlow: the rule and numpy's outcome only
+    (``tensorflow`` is None). For light kernels, such as the classroom apps."""
+    return _explain(a, b, dims, tensorflow=False)
+
+
+def explain_broadcast(a: object, b: object, /, **dims: int) -> BroadcastExplanation:
+    """Explain how shapes ``a`` and ``b`` broadcast (as in ``a * b``), axis by axis.
+
+    ``a`` and ``b`` may be shape tuples, shape text (names bound by ``dims``, e.g. ``N=2``),
+    numpy arrays or tensors. Returns a :class:`BroadcastExplanation` whose ``result_shape`` is
+    a tuple, or ``None`` with ``failing_axis`` set when the shapes are incompatible; its
+    ``numpy`` and ``tensorflow`` outcomes are what those libraries really did.
+    """
+    return _explain(a, b, dims, tensorflow=True)

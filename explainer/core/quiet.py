@@ -9,6 +9,7 @@ Python exceptions still surface: they are raised and printed after fd 2 is resto
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
 from collections.abc import Iterator
@@ -35,12 +36,26 @@ def load_tensorflow_quietly() -> None:
     a red stderr box under a notebook's first cell and scare a learner. Set
     ``EXPLAINER_VERBOSE=1`` to see them.
     """
-    if "tensorflow" in sys.modules:
-        return
+    import_quietly("tensorflow")
+
+
+def import_quietly(module: str, package: str | None = None):
+    """``importlib.import_module(module, package)`` with TensorFlow's native start-up lines
+    silenced, should the module import TensorFlow; a module that does not stays light."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if os.environ.get("EXPLAINER_VERBOSE"):
-        return
+        return importlib.import_module(module, package)
     with native_stderr_silenced():
-        import tensorflow as tf
+        loaded = importlib.import_module(module, package)
+        if "tensorflow" in sys.modules and not _PROBED:
+            _probe_devices()
+    return loaded
 
-        tf.config.list_physical_devices()  # the CUDA probe logs here, once per process
+
+_PROBED = False
+
+
+def _probe_devices() -> None:
+    global _PROBED
+    sys.modules["tensorflow"].config.list_physical_devices()  # CUDA logs here, once a process
+    _PROBED = True
