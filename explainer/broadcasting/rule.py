@@ -28,7 +28,6 @@ RULE_EQUAL = "equal"
 RULE_STRETCH = "1 stretches"
 RULE_MISSING = "missing counts as 1"
 RULE_MISMATCH = "mismatch"
-RULES = (RULE_EQUAL, RULE_STRETCH, RULE_MISSING, RULE_MISMATCH)
 
 SMALL = 2**22  # largest array (elements) really allocated to run an operation
 

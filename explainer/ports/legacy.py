@@ -36,7 +36,7 @@ from ..core.validate import (
     check_scale,
     check_variant,
 )
-from ..core.weight_tables import seeded_weights, weight_shapes
+from ..core.weight_tables import check_weights, seeded_weights, weight_shapes
 
 # facenet src/models/inception_resnet_v1.py, TF 0.12 era (tf.concat took the axis first).
 ORIGINAL_V1 = '''\
@@ -272,20 +272,9 @@ def run_slim_block35(x, variant: str = "v1", scale: float = BLOCK35_SCALE,
     activation = check_activation(activation)
     seed = check_positive_int("seed", seed, minimum=0)
     x = check_block_input(x, IN_CHANNELS[variant])
-    if weights is None:
-        weights = seeded_weights(variant, seed)
-    elif not isinstance(weights, dict):
-        raise TypeError(f"weights: got {type(weights).__name__}; expected a dict of slim "
-                        "variable names to arrays, or None for the seeded weights")
+    weights = check_weights(seeded_weights(variant, seed) if weights is None else weights,
+                            variant)  # the same checks as set_block_weights, before any graph
     expected = weight_shapes(variant)
-    missing, extra = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
-    if missing or extra:
-        raise ValueError(f"weights: missing {missing}, unexpected {extra}; expected exactly "
-                         f"the names of weight_shapes({variant!r})")
-    for name, shape in expected.items():
-        if np.shape(weights[name]) != shape:
-            raise ValueError(f"weights[{name!r}]: got shape {np.shape(weights[name])}; "
-                             f"expected {shape}")
     block35 = load_block35(variant)
     graph = tf.Graph()
     with graph.as_default(), ops_tensor_shim(), facenet_arg_scope(), warnings.catch_warnings():

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..core.spec import Block35Spec, block_spec
 from ..core.validate import check_activation, check_block_input, check_scale, check_scales
-from .exact import active, apply_tail, direct_metrics, fast_metrics, tail_statics
+from .exact import apply_tail, direct_metrics, fast_metrics, tail_statics
 
 METRICS = ("residual_ratio", "output_change", "relu_flips", "net_out_mean", "net_out_std",
            "net_out_max")
@@ -189,10 +189,3 @@ def scale_sweep(block, x, scales, *, channel_scale=None, activation: str | None 
         metrics = fast_metrics(net, up, values, act)
     return ScaleSweep(spec=spec, scales=values, metrics=metrics, net=net, up=up,
                       activation=act, channel_scale=lam)
-
-
-def active_fraction(sweep: ScaleSweep, scale: float) -> float:
-    """Fraction of ``net_out`` units that are on (pass a gradient) at ``scale``."""
-    v = sweep.net + sweep.scaled_up(scale)
-    return float(np.mean(active(v, sweep.activation)))
-

@@ -28,7 +28,7 @@ DEFAULT_DIMS = "N=2, H=35, W=35, C=256"
 DIAGRAM_DPI = 120  # drawn at 1.5x its on-screen size: sharp on projectors
 
 class BroadcastPlayground(widgets.VBox):
-    """An ipywidgets VBox; call :meth:`update` (or :meth:`refresh`) to recompute."""
+    """An ipywidgets VBox; call :meth:`update` to recompute."""
 
     def __init__(self, a: str = UP, b: str = "(C,)", dims: str = DEFAULT_DIMS):
         self.explanation: BroadcastExplanation | None = None
@@ -118,7 +118,6 @@ class BroadcastPlayground(widgets.VBox):
                                                           f"tensorflow: {e.tensorflow.message}"])
         return e
 
-    refresh = update
 
 
 def broadcast_playground(a: str = UP, b: str = "(C,)",
