@@ -185,6 +185,28 @@ class Trace:
         return f"<Trace {self.spec.variant} scale={self.spec.scale} {len(self)} tensors>"
 
 
+class _InferenceCall:
+    """``t -> model(t, training=False)``, one object per model, for :func:`inference_function`."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def __call__(self, t: tf.Tensor) -> tf.Tensor:
+        return self.model(t, training=False)
+
+
+def inference_function(model, in_channels: int):
+    """``tf.function`` running ``model`` in inference mode on (N, H, W, in_channels) float32.
+
+    It wraps an object, not a lambda: TensorFlow counts "triggered tf.function retracing" per
+    wrapped ``__code__``, so one lambda wrapped once per block looked like one function retraced
+    for every new block, and it warned after five blocks. An object has no ``__code__``, so
+    each block's function is counted on its own, and each is traced once.
+    """
+    signature = [tf.TensorSpec([None, None, None, in_channels], tf.float32)]
+    return tf.function(_InferenceCall(model), input_signature=signature)
+
+
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -201,8 +223,7 @@ def _compiled(block, spec: Block35Spec, which: str):
                                 [block.get_layer(layers[n]).output for n in TRACE_NAMES[1:]])
         else:
             model = block
-        signature = [tf.TensorSpec([None, None, None, spec.in_channels], tf.float32)]
-        fns[which] = tf.function(lambda t: model(t, training=False), input_signature=signature)
+        fns[which] = inference_function(model, spec.in_channels)
     return fns[which]
 
 

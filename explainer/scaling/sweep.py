@@ -143,10 +143,10 @@ def _up_function(block, spec: Block35Spec):
         import tensorflow as tf
 
         from ..core.spec import UP_SCOPE, keras_name
+        from ..core.tracing import inference_function
 
         model = keras.Model(block.inputs, block.get_layer(keras_name(UP_SCOPE)).output)
-        signature = [tf.TensorSpec([None, None, None, spec.in_channels], tf.float32)]
-        fn = tf.function(lambda t: model(t, training=False), input_signature=signature)
+        fn = inference_function(model, spec.in_channels)
 
         def run(x: np.ndarray) -> np.ndarray:
             with tf.device(spec.device):
