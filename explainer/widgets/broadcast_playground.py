@@ -15,22 +15,28 @@ import time
 import ipywidgets as widgets
 
 from ..broadcasting.catalogue import catalogue_shapes
-from ..broadcasting.rule import BroadcastExplanation, explain_broadcast
+from ..broadcasting.rule import BroadcastExplanation, explain_broadcast, explain_broadcast_numpy
 from ..broadcasting.shapes import parse_dims
 from ..plots.broadcast import broadcast_diagram_png
 from .images import show_png
 
 UP = "(N, H, W, C)"
 DEFAULT_DIMS = "N=2, H=35, W=35, C=256"
-
-
-
 DIAGRAM_DPI = 120  # drawn at 1.5x its on-screen size: sharp on projectors
 
-class BroadcastPlayground(widgets.VBox):
-    """An ipywidgets VBox; call :meth:`update` to recompute."""
 
-    def __init__(self, a: str = UP, b: str = "(C,)", dims: str = DEFAULT_DIMS):
+class BroadcastPlayground(widgets.VBox):
+    """An ipywidgets VBox; call :meth:`update` to recompute.
+
+    With ``tensorflow=False`` only numpy is asked (:func:`explain_broadcast_numpy`): the
+    widget then never imports TensorFlow, as a light classroom kernel needs.
+    """
+
+    def __init__(self, a: str = UP, b: str = "(C,)", dims: str = DEFAULT_DIMS,
+                 tensorflow: bool = True):
+        if not isinstance(tensorflow, bool):
+            raise TypeError(f"tensorflow: got {tensorflow!r}; expected True or False")
+        self._explain = explain_broadcast if tensorflow else explain_broadcast_numpy
         self.explanation: BroadcastExplanation | None = None
         self.last_update_ms: float | None = None
         self._holding = False
@@ -89,8 +95,8 @@ class BroadcastPlayground(widgets.VBox):
 
     def _update(self) -> BroadcastExplanation | None:
         try:
-            e = explain_broadcast(self.shape_a.value, self.shape_b.value,
-                                  **parse_dims(self.dims.value))
+            e = self._explain(self.shape_a.value, self.shape_b.value,
+                              **parse_dims(self.dims.value))
         except (ValueError, TypeError) as err:
             self.explanation, self.result.value, self.image.value = None, "", b""
             self._show_error("Cannot read the shapes:", [str(err)])
@@ -114,13 +120,13 @@ class BroadcastPlayground(widgets.VBox):
         if e.compatible:
             self.error.value = ""
         else:
-            self._show_error(e.reason or "incompatible", [f"numpy: {e.numpy.message}",
-                                                          f"tensorflow: {e.tensorflow.message}"])
+            self._show_error(e.reason or "incompatible",
+                             [f"{o.library}: {o.message}" for o in e.outcomes])
         return e
 
 
-
-def broadcast_playground(a: str = UP, b: str = "(C,)",
-                         dims: str = DEFAULT_DIMS) -> BroadcastPlayground:
-    """The playground widget, showing ``a * b`` (shape texts; names bound by ``dims``)."""
-    return BroadcastPlayground(a, b, dims)
+def broadcast_playground(a: str = UP, b: str = "(C,)", dims: str = DEFAULT_DIMS,
+                         tensorflow: bool = True) -> BroadcastPlayground:
+    """The playground widget, showing ``a * b`` (shape texts; names bound by ``dims``);
+    ``tensorflow=False`` asks numpy only (no TensorFlow import)."""
+    return BroadcastPlayground(a, b, dims, tensorflow)

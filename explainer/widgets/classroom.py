@@ -1,0 +1,247 @@
+"""Classroom apps: the scale slider and the broadcasting playground for light kernels.
+
+Nothing here imports TensorFlow, at module level or later: the scale app's numbers come from
+the numpy engine (:func:`explainer.scaling.numpy_sweep.numpy_scale_sweep`: the lesson's seeded
+weights through the numpy reference block35), the playground asks numpy only. A kernel that
+runs an app holds numpy, matplotlib and ipywidgets, so a whole class fits on one laptop.
+
+Made for a projector: body text 18 px, a figure as wide as the page, a heading that states
+the live finding, a large slider handle and a v1 / v2 toggle whose state is plain to see.
+
+CSS classes (stable selectors): ``classroom-app``, ``scale-finding`` (the heading),
+``scale-engine`` (what computed it), ``scale-slider``, ``scale-variant``, ``scale-text``,
+``residual-ratio``, ``scale-numbers``, ``scale-error``, ``scale-plot``.
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+import matplotlib
+import numpy as np
+
+from ..core.validate import check_scale, check_variant
+from ..plots.sweep import (
+    draw_histograms,
+    draw_sweep,
+    hist_range,
+    histogram_values,
+    move_histograms,
+    move_sweep_marker,
+)
+from ..scaling.numpy_sweep import ENGINE, SLIDER_SCALES, numpy_scale_sweep
+from .broadcast_playground import BroadcastPlayground
+from .scale_explorer import _png
+
+APP_FONT = {"axes.titlesize": 17, "axes.labelsize": 16, "xtick.labelsize": 15,
+            "ytick.labelsize": 15, "legend.fontsize": 15}
+# Voilà and JupyterLab default to 13-14 px; a projector needs more. One <style> for the page.
+APP_CSS = """<style>
+body, .jp-RenderedHTMLCommon, .classroom-app, .classroom-app .widget-label,
+.classroom-app input, .classroom-app button, .classroom-app .widget-readout,
+.classroom-app textarea, .classroom-app select { font-size: 18px !important; }
+.jp-RenderedHTMLCommon h1 { font-size: 30px; }
+.classroom-app .widget-label { min-width: 6em; }
+.classroom-app .widget-inline-hbox .widget-label { width: auto; }
+.classroom-app .scale-slider { height: 48px; }
+.classroom-app .scale-slider .noUi-handle { width: 30px !important; height: 30px !important;
+  top: -12px !important; border-radius: 50%; background: #0072B2 !important;
+  border: 3px solid #000 !important; }
+.classroom-app .scale-slider .noUi-target { height: 10px !important; background: #ddd; }
+.classroom-app .scale-variant button { font-size: 20px !important; min-width: 5em;
+  height: 42px; border: 2px solid #0072B2; }
+.classroom-app .scale-variant button.mod-active { background: #0072B2 !important;
+  color: #fff !important; font-weight: bold; }
+.classroom-app .scale-finding { font-size: 26px; font-weight: bold; margin: 4px 0; }
+.classroom-app .scale-engine { color: #444; }
+.classroom-app .scale-plot { width: 100% !important; height: auto; }
+.classroom-app .broadcast-result textarea { font-family: monospace; font-size: 17px !important; }
+</style>"""
+
+
+def finding(variant: str, scale: float, values: dict) -> str:
+    """The heading: what the block does at ``scale``, in words, from ``values`` (sweep.at)."""
+    return (f"block35 {variant}: at s = {scale:.2f} the residual is "
+            f"{100 * values['residual_ratio']:.1f} % of the shortcut; the output moves "
+            f"{100 * values['output_change']:.1f} %, {100 * values['relu_flips']:.1f} % of "
+            "units flip")
+
+
+class ClassroomFrame:
+    """The app's figure (curves over the scale, three histograms), projector-sized: the
+    static parts are drawn once, a move redraws only the marker and two histograms."""
+
+    def __init__(self, sweep, width: float = 14.0, dpi: int = 100):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.sweep = sweep
+        with matplotlib.rc_context(APP_FONT):
+            fig = Figure(figsize=(width, 8.4), dpi=dpi, layout="constrained")
+            FigureCanvasAgg(fig)
+            grid = fig.add_gridspec(2, 3, height_ratios=(1.25, 1))
+            ax_curve = fig.add_subplot(grid[0, :])
+            hist_axes = [fig.add_subplot(grid[1, i]) for i in range(3)]
+            self.curve = draw_sweep(ax_curve, sweep, choice_labels=False)
+            self.hists = draw_histograms(hist_axes, sweep, sweep.spec.scale, bins=60,
+                                         value_range=hist_range(sweep, (0.0, 1.0)))
+        for ax in (ax_curve, *hist_axes):  # draw_* set the notebook sizes: projector sizes here
+            ax.tick_params(labelsize=APP_FONT["xtick.labelsize"])
+            ax.xaxis.label.set_size(APP_FONT["axes.labelsize"])
+            ax.yaxis.label.set_size(APP_FONT["axes.labelsize"])
+            ax.title.set_size(APP_FONT["axes.titlesize"])
+        ax_curve.set_ylabel("percent (%)")
+        ax_curve.set_title(f"block35 {sweep.spec.variant}: residual ratio, output change and "
+                           "flipped units against the scale s", loc="left")
+        self.animated = [self.curve["line"], *self.curve["dots"].values(),
+                         self.hists["scaled_up"], self.hists["net_out"]]
+        for artist in self.animated:
+            artist.set_animated(True)
+        fig.canvas.draw()  # lay out and draw the static parts once
+        fig.set_layout_engine("none")  # keep that layout: the saved background stays valid
+        self.background = fig.canvas.copy_from_bbox(fig.bbox)
+        self.fig = fig
+
+    def render(self, scale: float, values: dict) -> bytes:
+        """A PNG of the figure with the marker and the histograms at ``scale``."""
+        canvas = self.fig.canvas
+        canvas.restore_region(self.background)
+        move_sweep_marker(self.curve, values, scale)
+        move_histograms(self.hists, histogram_values(self.sweep, scale))
+        for artist in self.animated:
+            artist.axes.draw_artist(artist)
+        return _png(np.asarray(canvas.buffer_rgba()))
+
+
+class ClassroomScaleExplorer(widgets.VBox):
+    """The scale app: slider 0..1 (step 0.01), v1 / v2, a text box for typed values.
+
+    ``update(scale)`` is what a move calls (tests call it directly): True when it showed the
+    scale, False when it refused the value (the reason then shows in ``error``).
+    ``frames_built`` counts the variants whose sweep and figure were made (one each).
+    """
+
+    def __init__(self, variant: str = "v1", scale: float | None = None):
+        variant = check_variant(variant)
+        self._panes: dict[str, tuple] = {}
+        self._updating = False
+        self.frames_built = 0
+        self.variant = variant
+        start = numpy_scale_sweep(variant, [0.0]).spec.scale if scale is None else scale
+        start = min(max(check_scale(start), 0.0), 1.0)
+        self.style = widgets.HTML(APP_CSS)
+        self.finding = widgets.HTML()
+        self.engine = widgets.HTML(f"Computed in this kernel by {html.escape(ENGINE)}, with "
+                                   "the lesson's seeded weights and 35×35 input.")
+        self.slider = widgets.FloatSlider(value=start, min=0.0, max=1.0, step=0.01,
+                                          description="scale s", readout_format=".2f",
+                                          continuous_update=True,
+                                          layout=widgets.Layout(width="100%"))
+        self.toggle = widgets.ToggleButtons(options=["v1", "v2"], value=variant,
+                                            description="variant",
+                                            tooltips=["block35 v1 (facenet)",
+                                                      "block35 v2 (slim)"])
+        self.text = widgets.Text(placeholder="type a scale, e.g. 0.17", description="or type",
+                                 continuous_update=False)
+        self.ratio = widgets.HTML()
+        self.numbers = widgets.HTML()
+        self.error = widgets.HTML()
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%"))
+        for w, cls in ((self.finding, "scale-finding"), (self.engine, "scale-engine"),
+                       (self.slider, "scale-slider"), (self.toggle, "scale-variant"),
+                       (self.text, "scale-text"), (self.ratio, "residual-ratio"),
+                       (self.numbers, "scale-numbers"), (self.error, "scale-error"),
+                       (self.image, "scale-plot")):
+            w.add_class(cls)
+        super().__init__([self.style, self.finding, self.slider,
+                          widgets.HBox([self.toggle, self.text]), self.error, self.ratio,
+                          self.numbers, self.image, self.engine],
+                         layout=widgets.Layout(width="100%"))
+        self.add_class("classroom-app")
+        self.update(start)
+        self.slider.observe(lambda change: self.update(change["new"]), names="value")
+        self.text.observe(lambda change: self._typed(change["new"]), names="value")
+        self.toggle.observe(lambda change: self.switch(change["new"]), names="value")
+
+    def _pane(self, variant: str) -> tuple:
+        """(sweep, frame) of ``variant``, made on first use and then kept."""
+        if variant not in self._panes:
+            sweep = numpy_scale_sweep(variant, SLIDER_SCALES)
+            self._panes[variant] = (sweep, ClassroomFrame(sweep))
+            self.frames_built += 1
+        return self._panes[variant]
+
+    @property
+    def sweep(self):
+        """The sweep (0.00 .. 1.00) of the variant on show."""
+        return self._pane(self.variant)[0]
+
+    def switch(self, variant: str) -> None:
+        """Show ``variant`` ("v1" or "v2") at the current scale."""
+        if variant not in ("v1", "v2"):
+            self.error.value = _warning(f"variant: got {variant!r}; expected 'v1' or 'v2'")
+            return
+        self.variant = variant
+        if self.toggle.value != variant:
+            self.toggle.value = variant
+        self.update(self.slider.value)
+
+    def _typed(self, text: str) -> None:
+        if text.strip():
+            self.update(text)
+
+    def update(self, scale) -> bool:
+        """Show ``scale`` (a number, or text such as "0.3"): heading, numbers, figure, slider."""
+        try:
+            value = check_scale(float(scale) if isinstance(scale, str) else scale)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"scale: got {value!r}; expected a number from 0 to 1 "
+                                 "(the slider's range)")
+        except (TypeError, ValueError) as err:
+            text = str(err) if not isinstance(scale, str) or "scale:" in str(err) else (
+                f"scale: got {scale[:40]!r}; expected a number from 0 to 1 such as 0.17")
+            self.error.value = _warning(text)
+            return False
+        if self._updating:
+            return True
+        self._updating = True
+        try:
+            sweep, frame = self._pane(self.variant)
+            values = sweep.at(value)
+            self.finding.value = html.escape(finding(self.variant, value, values))
+            self.ratio.value = (f"residual ratio ||s·up|| / ||net|| = "
+                                f"<b>{values['residual_ratio']:.4f}</b> at s = {value:.2f}")
+            self.numbers.value = (
+                f"output change {values['output_change']:.4f} · ReLU flips "
+                f"{values['relu_flips']:.4f} · net_out mean {values['net_out_mean']:.4f}, "
+                f"std {values['net_out_std']:.4f}, max {values['net_out_max']:.4f}")
+            self.image.value = frame.render(value, values)
+            self.error.value = ""
+            if abs(self.slider.value - value) > 1e-12:
+                self.slider.value = value
+        finally:
+            self._updating = False
+        return True
+
+
+def _warning(text: str) -> str:
+    return f"<span style='color:#D55E00'>⚠ {html.escape(text)}</span>"
+
+
+def classroom_scale_explorer(variant: str = "v1") -> ClassroomScaleExplorer:
+    """The scale app for a light kernel: the lesson's block35 ``variant`` by numpy."""
+    return ClassroomScaleExplorer(variant)
+
+
+def classroom_broadcast_playground() -> widgets.VBox:
+    """The broadcasting playground asking numpy only, with the projector style."""
+    playground = BroadcastPlayground(tensorflow=False)
+    engine = widgets.HTML("Computed in this kernel by numpy (explainer.broadcasting.rule."
+                          "explain_broadcast_numpy); TensorFlow is not loaded.")
+    engine.add_class("broadcast-engine")
+    app = widgets.VBox([widgets.HTML(APP_CSS), playground, engine],
+                       layout=widgets.Layout(width="100%"))
+    app.add_class("classroom-app")
+    app.playground = playground
+    return app
