@@ -18,6 +18,19 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
+# The layers, bottom first. A module may import its own layer and the layers below it, never
+# one above (tests/test_layers.py reads every import to check this; the README's layout is
+# generated in this order).
+LAYERS = (
+    ("core",),                   # the block: spec tables, weights, numpy reference, Keras block
+    ("semantics", "broadcasting"),  # what `*` and `+=` do; the broadcasting rule
+    ("scaling", "ports"),        # what the scale does; the block in other code and frameworks
+    ("answer", "plots"),         # the five-line answer; figures
+    ("widgets", "exercises"),    # interactive apps; checked exercises
+    ("site", "cli"),             # static pages; `python -m explainer`
+)
+ENGINE = ("core", "semantics", "broadcasting", "scaling", "ports")  # no plots, widgets, UI
+
 # public name -> module that defines it (the one place it is defined; no re-exports between)
 _EXPORTS = {
     # core: the block itself

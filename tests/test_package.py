@@ -44,29 +44,3 @@ def test_first_use_keeps_tensorflow_start_up_lines_off_stderr():
                                                        "EXPLAINER_VERBOSE")})
     assert out.stdout.strip() == "built"
     assert "cuda" not in out.stderr.lower() and "onednn" not in out.stderr.lower(), out.stderr
-
-
-ENGINE = ("blocks", "weights", "tracing", "reference", "answer", "semantics", "graph", "inplace",
-          "dtypes", "broadcasting", "shapes", "scale_shapes", "scaling", "sweepmath", "depth",
-          "folding", "legacy", "translation", "port", "port_torch", "port_dl4j", "validate",
-          "quiet")
-
-
-def test_engine_modules_never_import_plots_or_widgets():
-    import ast
-    from pathlib import Path
-
-    root = Path(explainer.__file__).parent
-    for name in ENGINE:
-        tree = ast.parse((root / f"{name}.py").read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
-                targets = [node.module or ""]
-            elif isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
-            else:
-                continue
-            for target in targets:
-                parts = target.split(".")
-                assert "plots" not in parts and "widgets" not in parts and \
-                    "matplotlib" not in parts and "ipywidgets" not in parts, (name, target)

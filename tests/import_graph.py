@@ -1,0 +1,108 @@
+"""The package's import graph, read from the source with :mod:`ast` (nothing is imported).
+
+Every ``import`` and ``from ... import`` counts, at module level and inside functions alike:
+an import deferred into a function is still a dependency, and a cycle through one is still a
+cycle.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "explainer"
+
+
+def module_name(path: Path) -> str:
+    parts = ("explainer",) + path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    """Every module of the package: dotted name -> file."""
+    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _resolve(current: str, is_package: bool, level: int, module: str | None) -> str:
+    base = current.split(".") if is_package else current.split(".")[:-1]
+    if level > 1:
+        base = base[: len(base) - (level - 1)]
+    return ".".join(base + ([module] if module else []))
+
+
+def _nodes(tree: ast.AST, module_level_only: bool):
+    """Every node, or only those that run when the module is imported."""
+    if not module_level_only:
+        yield from ast.walk(tree)
+        return
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def imports_of(name: str, path: Path, known: set[str], module_level_only: bool = False) -> set[str]:
+    """The package modules ``name`` imports (packages count as their ``__init__``)."""
+    found: set[str] = set()
+    is_package = path.name == "__init__.py"
+    for node in _nodes(ast.parse(path.read_text()), module_level_only):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = (_resolve(name, is_package, node.level, node.module) if node.level
+                    else node.module or "")
+            # `from pkg import sub` imports the submodule when there is one
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base
+                       for a in node.names]
+        else:
+            continue
+        for target in targets:
+            while target and target not in known and "." in target:
+                target = target.rsplit(".", 1)[0]  # `explainer.core.spec.X` -> the module
+            if target in known and target != name:
+                found.add(target)
+    return found
+
+
+def external_imports_of(path: Path, module_level_only: bool = False) -> set[str]:
+    """Top-level names of the third-party / stdlib modules a file imports."""
+    found = set()
+    for node in _nodes(ast.parse(path.read_text()), module_level_only):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def graph(module_level_only: bool = False) -> dict[str, set[str]]:
+    """Module -> the package modules it imports (all imports, or those run at import time)."""
+    mods = modules()
+    known = set(mods)
+    return {name: imports_of(name, path, known, module_level_only)
+            for name, path in mods.items()}
+
+
+def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle as a list of modules (first == last), or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(edges.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for start in sorted(edges):
+        if start not in state and (cycle := visit(start)):
+            return cycle
+    return None

@@ -1,0 +1,118 @@
+"""The folders are the architecture: imports go down the layers, never up, and never round.
+
+The import graph is read from the source (tests/import_graph.py), so imports inside functions
+count too. ``explainer.LAYERS`` is the one place the order is written.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+
+import import_graph
+import pytest
+
+import explainer
+
+GRAPH = import_graph.graph()
+MODULES = import_graph.modules()
+UI_LIBRARIES = {"matplotlib", "ipywidgets", "IPython", "nbformat", "nbclient", "nbconvert"}
+HEAVY_LIBRARIES = {"tensorflow", "keras", "tf_slim", "torch", "tf2onnx", "onnxruntime"}
+# What a classroom kernel uses: these must import (and run) without TensorFlow.
+LIGHT = ("explainer.core.spec", "explainer.core.schedule", "explainer.core.validate",
+         "explainer.core.weight_tables", "explainer.core.reference", "explainer.core.lesson")
+
+
+def layer_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and not parts[1].startswith("_") else None
+
+
+RANK = {name: rank for rank, group in enumerate(explainer.LAYERS) for name in group}
+
+
+def test_every_folder_and_top_module_has_a_layer():
+    on_disk = {layer_of(m) for m in MODULES} - {None}
+    assert on_disk == set(RANK), f"unplaced: {on_disk - set(RANK)}, gone: {set(RANK) - on_disk}"
+
+
+def test_no_import_cycles():
+    assert import_graph.find_cycle(GRAPH) is None, import_graph.find_cycle(GRAPH)
+
+
+def test_cycle_finder_finds_a_cycle():  # the check above must be able to fail
+    assert import_graph.find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert import_graph.find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_imports_go_down_the_layers():
+    upward = [(m, t) for m, targets in GRAPH.items() for t in targets
+              if layer_of(m) and layer_of(t) and RANK[layer_of(t)] > RANK[layer_of(m)]]
+    assert not upward, upward
+
+
+def test_core_imports_nothing_from_other_folders():
+    outside = [(m, t) for m, targets in GRAPH.items() if layer_of(m) == "core"
+               for t in targets if layer_of(t) != "core"]
+    assert not outside, outside
+
+
+def test_engine_never_imports_plots_widgets_or_ui_libraries():
+    for module, path in MODULES.items():
+        if layer_of(module) in explainer.ENGINE:
+            assert not import_graph.external_imports_of(path) & UI_LIBRARIES, module
+
+
+def _imported_with(start: str) -> set[str]:
+    """The package modules that importing ``start`` runs (imports in functions wait)."""
+    at_import = import_graph.graph(module_level_only=True)
+    seen, todo = set(), [start]
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(at_import[module])
+    return seen
+
+
+@pytest.mark.parametrize("module", LIGHT)
+def test_light_modules_never_reach_tensorflow_through_their_imports(module):
+    for dep in _imported_with(module):
+        heavy = (import_graph.external_imports_of(MODULES[dep], module_level_only=True)
+                 & HEAVY_LIBRARIES)
+        assert not heavy, f"{module} reaches {dep}, which imports {heavy}"
+
+
+def test_numpy_engine_runs_without_tensorflow():
+    code = ("import sys\n"
+            "from explainer.core.lesson import lesson_setup\n"
+            "from explainer.core.reference import block35_forward\n"
+            "s = lesson_setup()\n"
+            "out = block35_forward(s.x, s.weights, s.variant, s.scale, s.activation)\n"
+            "print(out.shape, 'tensorflow' in sys.modules, 'keras' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "(1, 35, 35, 256) False False", out.stdout + out.stderr
+
+
+def test_modules_stay_short():
+    long = {m: n for m, p in MODULES.items() if (n := len(p.read_text().splitlines())) > 320}
+    assert not long, f"modules over ~300 lines (split them): {long}"
+
+
+def test_every_package_says_what_it_is():
+    for module, path in MODULES.items():
+        if path.name == "__init__.py":
+            assert ast.get_docstring(ast.parse(path.read_text())), f"{module} has no docstring"
+
+
+def test_old_module_names_still_reach_the_moved_modules():
+    code = ("import explainer, json\n"  # a fresh process: nothing was touched before
+            "print(json.dumps({n: getattr(explainer, n).__name__ for n in explainer._MOVED}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    moved = json.loads(out.stdout)
+    for old, new in explainer._MOVED.items():
+        assert moved[old] == f"explainer.{new}", old
