@@ -6,6 +6,7 @@ checks that they equal what the code prints now.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the checkout's package, also without an install
 README = ROOT / "README.md"
 
 
@@ -23,6 +25,35 @@ def cli_output(*args: str) -> str:
     return out.stdout.rstrip("\n")
 
 
+def summary(path: Path, width: int = 66) -> str:
+    """The first sentence of a module's docstring, cut to ``width`` characters."""
+    doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+    first = " ".join(doc.split("\n\n")[0].split())
+    first = re.split(r"(?<=[a-z)`])\. ", first)[0].rstrip(".")
+    return first if len(first) <= width else first[: width - 1] + "…"
+
+
+def layout_block() -> str:
+    """The package layout, layer by layer (``explainer.LAYERS``), from the files on disk."""
+    import explainer  # light: the package imports nothing heavy until a name is used
+
+    package = ROOT / "explainer"
+    lines = ["explainer/" + " " * 25 + summary(package / "__init__.py")]
+    for rank, group in enumerate(explainer.LAYERS):
+        lines.append(f"  # layer {rank}: " + ", ".join(group))
+        for name in group:
+            folder = package / name
+            if not folder.is_dir():
+                lines.append(f"  {name + '.py':<31}{summary(package / f'{name}.py')}")
+                continue
+            lines.append(f"  {name + '/':<31}{summary(folder / '__init__.py')}")
+            for path in sorted(folder.rglob("*.py")):
+                if path.name != "__init__.py":
+                    rel = path.relative_to(folder).as_posix()
+                    lines.append(f"    {rel:<29}{summary(path)}")
+    return "```text\n" + "\n".join(lines) + "\n```"
+
+
 def generated_blocks() -> dict[str, str]:
     """Marker name -> the text that belongs between its markers."""
     import json
@@ -31,6 +62,7 @@ def generated_blocks() -> dict[str, str]:
     return {
         "answer": "\n".join(f"{i}. {line}" for i, line in enumerate(answer, 1)),
         "cli-output": "```text\n$ python -m explainer\n" + cli_output() + "\n```",
+        "layout": layout_block(),
     }
 
 
