@@ -116,6 +116,7 @@ def test_description_in_words_matches_the_built_model(variant):
     assert f"1x1 conv {mixed} -> {block.input.shape[-1]} with bias" in text
     for conv in block.block35.convs:
         layer = block.get_layer(conv.scope.replace("/", "__"))
-        assert f"{conv.kernel}x{conv.kernel} conv {layer.filters} ({conv.name})" in text
+        assert f"{conv.size} conv {layer.filters} ({conv.name})" in text
+        assert tuple(layer.kernel_size) == conv.kernel
     assert "scale = 0.2: clipped to [-6, 6]" in text and "relu6(net)" in text
     assert "no activation" in explainer.describe_block(variant, activation=None)

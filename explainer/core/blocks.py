@@ -1,4 +1,4 @@
-"""The real block35, built from Keras 3 layers, faithful to the tf-slim code it explains.
+"""The real block35, block17 and block8, built from Keras 3 layers, faithful to the tf-slim code.
 
 facenet (Inception-ResNet-v1) and tf-models (Inception-ResNet-v2) write the block as::
 
@@ -15,6 +15,9 @@ facenet (Inception-ResNet-v1) and tf-models (Inception-ResNet-v2) write the bloc
     if activation_fn:
         net = activation_fn(net)
 
+block17 and block8 are the same pattern with two branches, the second 1x1 -> 1xk -> kx1
+(k = 7 and 3): see :mod:`.block_tables` for their widths.
+
 Keras layer names may not contain ``/``, so each layer is named after its slim scope with ``__``
 in place of ``/``; :data:`CONVS` keeps the slim scope itself.
 """
@@ -24,8 +27,9 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from .schedule import BLOCK35_SCALE
-from .spec import BN_EPSILON, MIXED_FROM, UP_SCOPE, Block35Spec, Conv, keras_name
+from .block_tables import check_block_kind
+from .schedule import BLOCK35_SCALE, REAL_SCALES
+from .spec import BN_EPSILON, UP_SCOPE, BlockSpec, Conv, keras_name
 from .validate import check_activation, check_device, check_positive_int, check_scale, check_variant
 from .weight_tables import seeded_weights
 from .weights import set_block_weights
@@ -91,19 +95,49 @@ def build_block35(variant: str = "v1", scale: float = BLOCK35_SCALE,
             that the block is deterministic and a swapped beta / moving mean shows up.
         device: "auto", "cpu" or "gpu".
 
-    The model carries its :class:`Block35Spec` as ``model.block35``.
+    The model carries its :class:`BlockSpec` as ``model.residual_spec`` (and, for block35, as
+    ``model.block35``).
     """
+    return build_block("block35", variant, scale, activation, seed, device)
+
+
+def build_block17(variant: str = "v1", scale: float = REAL_SCALES["block17"],
+                  activation: str | None = "relu",
+                  seed: int = 0, device: str = "auto") -> keras.Model:
+    """Build one Inception-ResNet-B block17 (17x17 in the real nets): v1 896 channels,
+    128 | 128 -> 1x7 128 -> 7x1 128; v2 1088 channels, 192 | 128 -> 1x7 160 -> 7x1 192.
+    Arguments as :func:`build_block35`; the default scale is the nets' 0.10."""
+    return build_block("block17", variant, scale, activation, seed, device)
+
+
+def build_block8(variant: str = "v1", scale: float = REAL_SCALES["block8"],
+                 activation: str | None = "relu",
+                 seed: int = 0, device: str = "auto") -> keras.Model:
+    """Build one Inception-ResNet-C block8 (8x8 in the real nets): v1 1792 channels,
+    192 | 192 -> 1x3 192 -> 3x1 192; v2 2080 channels, 192 | 192 -> 1x3 224 -> 3x1 256.
+    Arguments as :func:`build_block35`; the default scale is the nets' 0.20 (the nets' last
+    block8 runs at scale 1.0 with ``activation=None``)."""
+    return build_block("block8", variant, scale, activation, seed, device)
+
+
+def build_block(block: str, variant: str = "v1", scale: float | None = None,
+                activation: str | None = "relu", seed: int = 0,
+                device: str = "auto") -> keras.Model:
+    """Build a block of kind ``block`` ("block35", "block17" or "block8"); ``scale=None``
+    takes the real nets' scale of that kind (:data:`REAL_SCALES`)."""
+    block = check_block_kind(block)
     variant = check_variant(variant)
-    spec = Block35Spec(variant=variant, scale=check_scale(scale),
-                       activation=check_activation(activation),
-                       seed=check_positive_int("seed", seed, minimum=0),
-                       device=resolve_device(device))
+    spec = BlockSpec(variant=variant,
+                     scale=REAL_SCALES[block] if scale is None else check_scale(scale),
+                     activation=check_activation(activation),
+                     seed=check_positive_int("seed", seed, minimum=0),
+                     device=resolve_device(device), block=block)
     with tf.device(spec.device):
         net = keras.Input(shape=(None, None, spec.in_channels), name="net")
         out = {"net": net}
         for conv in spec.convs:
             out[conv.name] = _conv_bn_relu(out[conv.source], conv)
-        mixed = keras.layers.Concatenate(axis=3, name="mixed")([out[n] for n in MIXED_FROM])
+        mixed = keras.layers.Concatenate(axis=3, name="mixed")([out[n] for n in spec.mixed_from])
         up = keras.layers.Conv2D(spec.in_channels, 1, padding="same", use_bias=True,
                                  name=keras_name(UP_SCOPE))(mixed)
         scaled_up = ScaledResidual(spec.scale, clip=spec.activation == "relu6",
@@ -113,9 +147,9 @@ def build_block35(variant: str = "v1", scale: float = BLOCK35_SCALE,
             net_out = keras.layers.Identity(name="net_out")(net_sum)
         else:
             net_out = keras.layers.Activation(spec.activation, name="net_out")(net_sum)
-        model = keras.Model(net, net_out, name=f"block35_{variant}")
-        set_block_weights(model, seeded_weights(spec.variant, spec.seed), spec=spec)
-    model.block35 = spec
+        model = keras.Model(net, net_out, name=f"{block}_{variant}")
+        set_block_weights(model, seeded_weights(spec.variant, spec.seed, block), spec=spec)
+    model.residual_spec = spec
+    if block == "block35":
+        model.block35 = spec  # the attribute's name from before block17 and block8
     return model
-
-

@@ -13,8 +13,8 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
+from .block_tables import IN_CHANNELS_BY_BLOCK, check_block_kind
 from .schedule import BLOCK35_SCALE
-from .spec import IN_CHANNELS
 from .validate import check_activation, check_positive_int, check_scale, check_variant
 from .weight_tables import seeded_weights
 
@@ -23,18 +23,22 @@ LESSON_SEED = 0
 LESSON_BATCH, LESSON_SIZE = 1, 35  # one image at block35's real spatial size
 
 
-def sample_input(variant: str = "v1", batch: int = 1, size: int = 35, seed: int = 0) -> np.ndarray:
+def sample_input(variant: str = "v1", batch: int = 1, size: int = 35, seed: int = 0,
+                 block: str = "block35") -> np.ndarray:
     """A reproducible block input: ReLU of standard normal noise, shape (batch, size, size, C).
 
     In the real nets block35 reads the output of a ReLU (the stem or the previous block), so
-    its input is non-negative; half the units are exactly zero here.
+    its input is non-negative; half the units are exactly zero here. ``block="block17"`` or
+    ``"block8"`` gives that block's width (C = 896 / 1088, 1792 / 2080).
     """
     variant = check_variant(variant)
     batch = check_positive_int("batch", batch)
     size = check_positive_int("size", size)
     seed = check_positive_int("seed", seed, minimum=0)
-    rng = np.random.default_rng([seed, 35])
-    x = rng.standard_normal((batch, size, size, IN_CHANNELS[variant]), dtype=np.float32)
+    block = check_block_kind(block)
+    rng = np.random.default_rng([seed, int(block[len("block"):])])  # 35, 17 or 8
+    x = rng.standard_normal((batch, size, size, IN_CHANNELS_BY_BLOCK[block][variant]),
+                            dtype=np.float32)
     return np.maximum(x, 0.0)
 
 

@@ -1,4 +1,4 @@
-"""A plain numpy block35: the oracle the TensorFlow block is tested against.
+"""Plain numpy block35, block17 and block8: the oracle the TensorFlow blocks are tested against.
 
 Convolution is written out (zero padding, a sliding window, one ``einsum``) and everything is
 computed in float64, so an agreement to 1e-4 says the Keras layers do what the slim code says.
@@ -8,18 +8,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from .block_tables import (
+    CONVS_BY_BLOCK,
+    IN_CHANNELS_BY_BLOCK,
+    MIXED_FROM_BY_BLOCK,
+    check_block_kind,
+)
 from .schedule import BLOCK35_SCALE
-from .spec import BN_EPSILON, CONVS, IN_CHANNELS, MIXED_FROM, UP_SCOPE
+from .spec import BN_EPSILON, UP_SCOPE
 from .validate import check_activation, check_block_input, check_scale, check_variant
 
 
 def conv2d_same(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
-    """Stride-1 'SAME' convolution of NHWC ``x`` with an HWIO ``kernel`` (odd size)."""
-    k = kernel.shape[0]
-    pad = k // 2
-    padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    """Stride-1 'SAME' convolution of NHWC ``x`` with an HWIO ``kernel`` of odd height and
+    width (3x3, 1x7, 7x1 ...): each side padded by half the kernel along it."""
+    kh, kw = kernel.shape[:2]
+    padded = np.pad(x, ((0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
     # windows: (N, H, W, C, kh, kw); each output pixel sums its window against the kernel.
-    windows = np.lib.stride_tricks.sliding_window_view(padded, (k, k), axis=(1, 2))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw), axis=(1, 2))
     out = np.einsum("nhwcij,ijco->nhwo", windows, kernel, optimize=True)
     return out if bias is None else out + bias
 
@@ -30,21 +36,26 @@ def batch_norm(x: np.ndarray, beta, mean, variance, epsilon: float = BN_EPSILON)
 
 
 def block35_forward(x, weights: dict, variant: str = "v1", scale: float = BLOCK35_SCALE,
-                    activation: str | None = "relu", intermediates: bool = False):
-    """block35 in numpy (float64). Returns ``net_out``, or with ``intermediates=True`` a dict of
-    every named tensor (the names of :data:`explainer.trace.TRACE_NAMES`)."""
+                    activation: str | None = "relu", intermediates: bool = False,
+                    block: str = "block35"):
+    """block35 (or ``block="block17"`` / ``"block8"``) in numpy (float64). Returns ``net_out``,
+    or with ``intermediates=True`` a dict of every named tensor (the names of
+    :data:`~explainer.core.block_tables.TRACE_NAMES_BY_BLOCK`). Pass the block's own scale:
+    the default is block35's."""
     variant = check_variant(variant)
     scale = check_scale(scale)
     activation = check_activation(activation)
+    block = check_block_kind(block)
     w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
-    out = {"net": check_block_input(x, IN_CHANNELS[variant]).astype(np.float64)}
-    for conv in CONVS[variant]:
+    cin = IN_CHANNELS_BY_BLOCK[block][variant]
+    out = {"net": check_block_input(x, cin).astype(np.float64)}
+    for conv in CONVS_BY_BLOCK[block][variant]:
         s = conv.scope
         y = conv2d_same(out[conv.source], w[f"{s}/weights"])
         y = batch_norm(y, w[f"{s}/BatchNorm/beta"], w[f"{s}/BatchNorm/moving_mean"],
                        w[f"{s}/BatchNorm/moving_variance"])
         out[conv.name] = np.maximum(y, 0.0)
-    out["mixed"] = np.concatenate([out[n] for n in MIXED_FROM], axis=3)
+    out["mixed"] = np.concatenate([out[n] for n in MIXED_FROM_BY_BLOCK[block]], axis=3)
     out["up"] = conv2d_same(out["mixed"], w[f"{UP_SCOPE}/weights"], w[f"{UP_SCOPE}/biases"])
     scaled = scale * out["up"]
     if activation == "relu6":

@@ -14,7 +14,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .spec import TRACE_NAMES, UP_SCOPE, Block35Spec, block_spec, keras_name
+from .block_tables import TRACE_NAMES_BY_BLOCK
+from .spec import UP_SCOPE, Block35Spec, block_spec, keras_name
 from .validate import check_block_input
 
 
@@ -28,11 +29,11 @@ def _layer_names(spec: Block35Spec) -> dict[str, str]:
 
 def scopes_and_code(spec: Block35Spec) -> dict[str, tuple[str, str]]:
     """Trace name -> (slim scope or TF op name in the original graph, the line of the snippet)."""
-    rows = {"net": ("input", "def block35(net, scale=1.0, activation_fn=tf.nn.relu, ...)")}
+    rows = {"net": ("input", f"def {spec.block}(net, scale=1.0, activation_fn=tf.nn.relu, ...)")}
     for c in spec.convs:
-        rows[c.name] = (c.scope, f"{c.name} = slim.conv2d({c.source}, {c.filters}, {c.kernel}, "
-                                 f"scope='{c.scope.split('/')[1]}')")
-    rows["mixed"] = ("concat", "mixed = tf.concat([tower_conv, tower_conv1_1, tower_conv2_2], 3)")
+        rows[c.name] = (c.scope, f"{c.name} = slim.conv2d({c.source}, {c.filters}, "
+                                 f"{c.slim_kernel}, scope='{c.scope.split('/')[1]}')")
+    rows["mixed"] = ("concat", f"mixed = tf.concat([{', '.join(spec.mixed_from)}], 3)")
     rows["up"] = (UP_SCOPE, "up = slim.conv2d(mixed, net.get_shape()[3], 1, normalizer_fn=None, "
                             "activation_fn=None, scope='Conv2d_1x1')")
     clip = "  # then clip_by_value(-6, 6)" if spec.activation == "relu6" else ""
@@ -50,10 +51,20 @@ def _summary(t: tf.Tensor) -> tf.Tensor:
                      tf.sqrt(tf.reduce_sum(tf.square(t))), tf.reduce_min(t), tf.reduce_max(t)])
 
 
-@tf.function(input_signature=[[tf.TensorSpec(None, tf.float32)] * len(TRACE_NAMES)])
-def _summaries(tensors: list[tf.Tensor]) -> tf.Tensor:
-    """The summaries of all the trace's tensors in one graph call, shape (12, 5)."""
+def _stack_summaries(tensors: list[tf.Tensor]) -> tf.Tensor:
+    """The summaries of all the trace's tensors, shape (number of tensors, 5)."""
     return tf.stack([_summary(t) for t in tensors])
+
+
+# one graph per number of traced tensors (block35: 12, block17 and block8: 10), any shapes
+_SUMMARIES = {n: tf.function(_stack_summaries,
+                             input_signature=[[tf.TensorSpec(None, tf.float32)] * n])
+              for n in sorted({len(names) for names in TRACE_NAMES_BY_BLOCK.values()})}
+
+
+def _summaries(tensors: list[tf.Tensor]) -> tf.Tensor:
+    """The summaries of all the trace's tensors in one graph call."""
+    return _SUMMARIES[len(tensors)](tensors)
 
 
 class _TraceStats:
@@ -167,7 +178,7 @@ class Trace:
         return self["scaled_up"].l2 / self["net"].l2
 
     def to_dict(self) -> dict:
-        return {"variant": self.spec.variant, "scale": self.spec.scale,
+        return {"block": self.spec.block, "variant": self.spec.variant, "scale": self.spec.scale,
                 "activation": self.spec.activation, "seed": self.spec.seed,
                 "device": self.device, "residual_ratio": self.residual_ratio,
                 "tensors": [r.summary() for r in self._records]}
@@ -182,7 +193,8 @@ class Trace:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return f"<Trace {self.spec.variant} scale={self.spec.scale} {len(self)} tensors>"
+        return (f"<Trace {self.spec.block} {self.spec.variant} scale={self.spec.scale} "
+                f"{len(self)} tensors>")
 
 
 class _InferenceCall:
@@ -220,7 +232,8 @@ def _compiled(block, spec: Block35Spec, which: str):
         if which == "trace":
             layers = _layer_names(spec)
             model = keras.Model(block.inputs,
-                                [block.get_layer(layers[n]).output for n in TRACE_NAMES[1:]])
+                                [block.get_layer(layers[n]).output
+                                 for n in spec.trace_names[1:]])
         else:
             model = block
         fns[which] = inference_function(model, spec.in_channels)
@@ -246,17 +259,18 @@ def trace(block, x) -> Trace:
     tensors = [net, *outputs]
     stats = _TraceStats(tensors)
     records = [TensorRecord(name, rows[name][0], rows[name][1], t, t.device, stats, i)
-               for i, (name, t) in enumerate(zip(TRACE_NAMES, tensors, strict=True))]
+               for i, (name, t) in enumerate(zip(spec.trace_names, tensors, strict=True))]
     return Trace(spec, records)
 
 
 def branch_summary(tr: Trace) -> list[dict]:
     """Per-branch rows of a trace: each tensor's shape along the path from `net` to `net_out`."""
     rows = []
-    for branch, names in (("Branch_0", ["tower_conv"]),
-                          ("Branch_1", ["tower_conv1_0", "tower_conv1_1"]),
-                          ("Branch_2", ["tower_conv2_0", "tower_conv2_1", "tower_conv2_2"]),
-                          ("merge", ["mixed", "up", "scaled_up", "net_sum", "net_out"])):
+    branches: dict[str, list[str]] = {}
+    for conv in tr.spec.convs:
+        branches.setdefault(conv.scope.split("/")[0], []).append(conv.name)
+    branches["merge"] = ["mixed", "up", "scaled_up", "net_sum", "net_out"]
+    for branch, names in branches.items():
         path = names if branch == "merge" else ["net", *names]  # the merge starts at concat
         rows.append({"branch": branch, "path": " -> ".join(path),
                      "shapes": " -> ".join(str(tr[n].shape) for n in path),

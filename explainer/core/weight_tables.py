@@ -7,38 +7,42 @@ from __future__ import annotations
 
 import numpy as np
 
-from .spec import BN_EPSILON, CONVS, IN_CHANNELS, UP_SCOPE, mixed_channels
+from .block_tables import CONVS_BY_BLOCK, IN_CHANNELS_BY_BLOCK, check_block_kind, mixed_channels
+from .spec import BN_EPSILON, UP_SCOPE
 from .validate import check_positive_int, check_variant, shorten
 
 BN_PARTS = ("beta", "moving_mean", "moving_variance")
+# A separate random stream per block kind (block35's is the one the lessons were written with)
+_STREAM = {"block35": 1935, "block17": 1917, "block8": 1908}
 
 
-def weight_shapes(variant: str) -> dict[str, tuple[int, ...]]:
+def weight_shapes(variant: str, block: str = "block35") -> dict[str, tuple[int, ...]]:
     """Every slim variable name of the block and its shape, in the snippet's order."""
     variant = check_variant(variant)
-    cin = IN_CHANNELS[variant]
+    block = check_block_kind(block)
+    cin = IN_CHANNELS_BY_BLOCK[block][variant]
     width = {"net": cin}
     shapes: dict[str, tuple[int, ...]] = {}
-    for conv in CONVS[variant]:
-        shapes[f"{conv.scope}/weights"] = (conv.kernel, conv.kernel, width[conv.source],
-                                           conv.filters)
+    for conv in CONVS_BY_BLOCK[block][variant]:
+        shapes[f"{conv.scope}/weights"] = (*conv.kernel, width[conv.source], conv.filters)
         for part in BN_PARTS:
             shapes[f"{conv.scope}/BatchNorm/{part}"] = (conv.filters,)
         width[conv.name] = conv.filters
-    shapes[f"{UP_SCOPE}/weights"] = (1, 1, mixed_channels(variant), cin)
+    shapes[f"{UP_SCOPE}/weights"] = (1, 1, mixed_channels(variant, block), cin)
     shapes[f"{UP_SCOPE}/biases"] = (cin,)
     return shapes
 
 
-def seeded_weights(variant: str, seed: int = 0) -> dict[str, np.ndarray]:
+def seeded_weights(variant: str, seed: int = 0, block: str = "block35") -> dict[str, np.ndarray]:
     """Deterministic weights for a block: slim's Xavier-uniform kernels, and BatchNorm
     statistics and biases that are not the initial 0 / 1 (as a trained block's are not),
     so a port that mixes up beta, moving mean and moving variance gives a different output.
     """
     seed = check_positive_int("seed", seed, minimum=0)
-    rng = np.random.default_rng([seed, 1935])
+    block = check_block_kind(block)
+    rng = np.random.default_rng([seed, _STREAM[block]])
     weights = {}
-    for name, shape in weight_shapes(variant).items():
+    for name, shape in weight_shapes(variant, block).items():
         if name.endswith("/weights"):
             fan_in = shape[0] * shape[1] * shape[2]
             fan_out = shape[0] * shape[1] * shape[3]
@@ -54,13 +58,13 @@ def seeded_weights(variant: str, seed: int = 0) -> dict[str, np.ndarray]:
     return weights
 
 
-def check_weights(weights: object, variant: str) -> dict[str, np.ndarray]:
+def check_weights(weights: object, variant: str, block: str = "block35") -> dict[str, np.ndarray]:
     """``weights`` checked against :func:`weight_shapes` and returned as float32 arrays.
 
     Exactly the slim names, each a finite real array of its shape, variances above -epsilon.
     The first problem is a TypeError / ValueError that names the entry; nothing is changed.
     """
-    expected = weight_shapes(variant)
+    expected = weight_shapes(variant, block)
     if not isinstance(weights, dict):
         raise TypeError(f"weights: got {type(weights).__name__}; expected a dict of slim "
                         "variable names to arrays, as block_weights() returns")
@@ -68,7 +72,7 @@ def check_weights(weights: object, variant: str) -> dict[str, np.ndarray]:
     missing = sorted(set(expected) - names)
     extra = sorted((shorten(n) for n in names - set(expected)), key=str)
     if missing or extra:
-        raise ValueError(f"weights: for variant {variant!r} missing {missing}, "
+        raise ValueError(f"weights: for {block} variant {variant!r} missing {missing}, "
                          f"unexpected {extra}; expected exactly the names of weight_shapes()")
     checked = {}
     for name, shape in expected.items():

@@ -43,7 +43,8 @@ def set_block_weights(block, weights: dict, spec: Block35Spec | None = None) -> 
     before any variable is touched.
     """
     spec = spec or block_spec(block)
-    checked = check_weights(weights, spec.variant)  # everything is checked before anything is set
+    # everything is checked before anything is set
+    checked = check_weights(weights, spec.variant, spec.block)
     variables = _variables(block, spec)
     for name, value in checked.items():
         variables[name].assign(value)

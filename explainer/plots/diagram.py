@@ -57,7 +57,7 @@ def plot_block_diagram(variant: str = "v1", size: int = 35, batch: str = "N") ->
     for conv in CONVS[variant]:
         branch, scope = conv.scope.split("/")
         x, y = _COLUMNS[branch], _ROWS[scope]
-        _box(ax, x, y, f"{scope}\n{conv.kernel}x{conv.kernel}, {conv.filters} + BN + ReLU",
+        _box(ax, x, y, f"{scope}\n{conv.size}, {conv.filters} + BN + ReLU",
              conv_c)
         if conv.source == "net":
             _arrow(ax, (5.5, 11.15), (x, y + 0.5), shape(cin) if x == 5.5 else None,
