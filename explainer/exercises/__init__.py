@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import difflib
 
-from . import broadcasting, porting, residual_scaling, star, start, walkthrough  # noqa: F401 (register)
-from .core import REGISTRY, Exercise, Verdict
+from . import broadcasting, misconceptions, porting, residual_scaling, star, start, walkthrough  # noqa: F401 (register)
+from .core import PLACEHOLDER, REGISTRY, Exercise, Verdict, is_placeholder
 
 __all__ = ["Exercise", "Verdict", "check", "get", "list_exercises", "notebooks", "solution"]
 
@@ -61,10 +61,15 @@ def check(name: str, answer: object) -> Verdict:
     """Grade ``answer`` to exercise ``name``: right or wrong, and why.
 
     The returned :class:`Verdict` is truthy when right and shows itself in a notebook
-    (``print(verdict)`` in a terminal). An answer of the wrong kind (text for a number, ...)
-    is a TypeError or ValueError that says what was expected.
+    (``print(verdict)`` in a terminal). An answer of the wrong kind (a word for a number, ...)
+    is a TypeError or ValueError that says what was expected. The placeholder ``...`` that
+    the notebook's cells hold is not graded: the verdict asks for an answer.
     """
     ex = get(name)
+    if is_placeholder(answer):
+        return Verdict(name=name, answer=answer, correct=False, pending=True,
+                       why=f"replace {PLACEHOLDER} with your answer ({ex.expects}, e.g. "
+                           f"{ex.example}) and run the cell again.")
     correct, why = ex.grade(answer)
     return Verdict(name=name, answer=answer, correct=bool(correct), why=why)
 

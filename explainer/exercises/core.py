@@ -7,6 +7,7 @@ returns whether the learner's answer matches and why. Nothing is compared with a
 
 from __future__ import annotations
 
+import ast
 import html
 import math
 from collections.abc import Callable
@@ -40,22 +41,27 @@ class Verdict:
     answer: object
     correct: bool
     why: str
+    pending: bool = False  # the cell still holds the placeholder `...`: nothing was graded
 
     def __bool__(self) -> bool:
         return self.correct
 
+    @property
+    def head(self) -> str:
+        return "Your turn" if self.pending else "Right" if self.correct else "Not yet"
+
     def __str__(self) -> str:
-        head = "Right" if self.correct else "Not yet"
-        return f"[{self.name}] {head}: {self.why}"
+        return f"[{self.name}] {self.head}: {self.why}"
 
     def __repr__(self) -> str:
         return str(self)
 
     def _repr_html_(self) -> str:
-        # Okabe-Ito blue for right, vermillion for wrong: safe for colour-blind readers,
-        # and the words "Right" / "Not yet" carry the meaning without colour.
-        colour, mark, head = (("#0072B2", "&#10004;", "Right") if self.correct
-                              else ("#D55E00", "&#10008;", "Not yet"))
+        # Okabe-Ito blue for right, vermillion for wrong, grey for a placeholder not yet
+        # replaced: safe for colour-blind readers, and the words carry the meaning too.
+        colour, mark = (("#666666", "&#9998;") if self.pending else
+                        ("#0072B2", "&#10004;") if self.correct else ("#D55E00", "&#10008;"))
+        head = self.head
         return (f'<div class="exercise-verdict" style="border-left:6px solid {colour};'
                 f'padding:0.4em 0.8em;font-size:1.15em;line-height:1.4">'
                 f'<b style="color:{colour}">{mark} {head}</b> '
@@ -78,24 +84,59 @@ def exercise(name: str, notebook: str, question: str, expects: str, example: str
     return register
 
 
+PLACEHOLDER = "..."  # what an exercise cell holds until the learner writes an answer
+
+
+def is_placeholder(answer: object) -> bool:
+    """Whether ``answer`` is the cell's placeholder: ``...`` (Ellipsis) or the text "..."."""
+    return answer is Ellipsis or (isinstance(answer, str) and answer.strip() == PLACEHOLDER)
+
+
+def _literal(answer: object) -> object:
+    """A text answer read as the Python literal it spells ("(1,35,35,256)" -> a tuple);
+    text that is not a literal stays text. Non-text answers are returned as they are."""
+    if not isinstance(answer, str):
+        return answer
+    try:
+        return ast.literal_eval(answer.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return answer
+
+
 def read_number(answer: object, example: str = "0.1") -> float:
-    """A finite real number (int, float, numpy scalar or 0-d array), else a clear error."""
-    return check_scale(answer, name="answer", example=example)
+    """A finite real number (int, float, numpy scalar, 0-d array, or text such as "0.17"),
+    else a clear error."""
+    value = _literal(answer)
+    if isinstance(value, str):
+        raise ValueError(f"answer: got {given(answer)}, which is not a number; expected a "
+                         f"number such as {example}")
+    return check_scale(value, name="answer", example=example)
 
 
 def read_int(answer: object, example: str = "3") -> int:
-    """A whole number (bools refused), else a TypeError."""
-    if isinstance(answer, np.integer):
-        answer = int(answer)
-    if isinstance(answer, bool) or not isinstance(answer, int):
+    """A whole number (or text such as "96"; bools refused), else a TypeError / ValueError."""
+    value = _literal(answer)
+    if isinstance(value, np.integer):
+        value = int(value)
+    if isinstance(value, str):
+        raise ValueError(f"answer: got {given(answer)}, which is not a whole number; expected "
+                         f"a whole number such as {example}")
+    if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"answer: got {given(answer)}; expected a whole number such as {example}")
-    return answer
+    return value
+
+
+_TRUE, _FALSE = ("true", "yes"), ("false", "no")
 
 
 def read_bool(answer: object) -> bool:
-    """True or False (numpy bools too), else a TypeError."""
+    """True or False (numpy bools, and the text "True" / "False" / "yes" / "no" too)."""
     if isinstance(answer, (bool, np.bool_)):
         return bool(answer)
+    if isinstance(answer, str) and answer.strip().lower() in _TRUE + _FALSE:
+        return answer.strip().lower() in _TRUE
+    if isinstance(answer, str):
+        raise ValueError(f"answer: got {given(answer)}; expected True or False")
     raise TypeError(f"answer: got {given(answer)}; expected True or False")
 
 
@@ -105,16 +146,23 @@ def read_text(answer: object, example: str) -> str:
         raise TypeError(f"answer: got {given(answer)}; expected a string such as {example}")
     if not answer.strip():
         raise ValueError(f"answer: got an empty string; expected a string such as {example}")
-    return answer.strip()
+    return answer.strip().strip("'\"")
 
 
 def read_shape(answer: object, example: str = "(1, 35, 35, 256)") -> tuple[int, ...]:
-    """A shape as a tuple or list of whole numbers >= 0, else a TypeError / ValueError."""
-    if not isinstance(answer, (tuple, list)):
+    """A shape: a tuple or list of whole numbers >= 0, or text such as "(1,35,35,256)",
+    else a TypeError / ValueError."""
+    value = _literal(answer)
+    if isinstance(value, str):
+        raise ValueError(f"answer: got {given(answer)}, which is not a shape; expected a shape "
+                         f"such as {example}")
+    if isinstance(value, int) and not isinstance(value, bool) and isinstance(answer, str):
+        value = (value,)  # "256" or "256," typed as text
+    if not isinstance(value, (tuple, list)):
         raise TypeError(f"answer: got {given(answer)}; expected a shape as a tuple of whole "
                         f"numbers such as {example}")
     dims = []
-    for i, dim in enumerate(answer):
+    for i, dim in enumerate(value):
         if isinstance(dim, np.integer):
             dim = int(dim)
         if isinstance(dim, bool) or not isinstance(dim, int):
