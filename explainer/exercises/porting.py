@@ -18,20 +18,21 @@ def _weights() -> dict[str, np.ndarray]:
 
 
 def _swap_difference() -> tuple[float, float]:
-    """(max |net_out| difference slim vs port with beta and moving_mean swapped, and without)."""
-    from ..core.lesson import sample_input
+    """(max |net_out| difference slim vs port with beta and moving_mean swapped, and without),
+    on the lesson's input with every default argument, as the question writes it."""
+    from ..core.lesson import lesson_setup
     from ..core.tracing import forward
     from ..ports.keras_port import from_slim
     from ..ports.legacy import run_slim_block35
 
-    x = sample_input("v1", batch=2, size=9, seed=1)  # compare_slim's default input
-    run = run_slim_block35(x, "v1", 0.17, "relu", seed=0)
+    x = lesson_setup().x
+    run = run_slim_block35(x)
     swapped = dict(run.variables)
     for name in run.variables:
         if name.endswith("/BatchNorm/beta"):
             mean = name.removesuffix("beta") + "moving_mean"
             swapped[name], swapped[mean] = run.variables[mean], run.variables[name]
-    diffs = [float(np.max(np.abs(forward(from_slim(v, "v1", 0.17, "relu"), x) - run.net_out)))
+    diffs = [float(np.max(np.abs(forward(from_slim(v), x) - run.net_out)))
              for v in (swapped, run.variables)]
     return diffs[0], diffs[1]
 
@@ -46,9 +47,11 @@ def _changes_needed(variant: str) -> tuple[int, list[tuple[str, str]]]:
 
 
 @exercise("port_swap_bn", NOTEBOOK,
-          "Swap `beta` and `moving_mean` of every BatchNorm in `run.variables` before "
-          "`port.from_slim` (v1, scale 0.17, relu, compare_slim's default input): what is the "
-          "max abs difference of net_out between the slim graph and the port?",
+          "Run the original code on the lesson's input, `x = explainer.lesson_setup().x; run = "
+          "explainer.legacy.run_slim_block35(x)`, then swap `beta` and `moving_mean` of every "
+          "BatchNorm in `run.variables` and port them, `explainer.port.from_slim(swapped)` "
+          "(default arguments throughout). What is the max abs difference between "
+          "`explainer.forward(ported, x)` and `run.net_out`?",
           "a number", "1e-6", solve=lambda: f"{_swap_difference()[0]:.4f}")
 def port_swap_bn(answer: object) -> tuple[bool, str]:
     value = read_number(answer, "0.1")
