@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from cli_support import run_cli
 
 import explainer
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "explainer", *args], capture_output=True,
-                          text=True, timeout=300)
 
 
 def test_default_prints_answer_table_and_measured_ratio():

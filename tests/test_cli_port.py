@@ -4,20 +4,14 @@ difference; bad arguments are one line on stderr with exit 2, before TensorFlow 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from cli_support import run_cli
 
 import explainer
 from explainer import cli, port
 from explainer.ports.dl4j_port import parse_dl4j
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "explainer", "port", *args],
-                          capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.parametrize(("args", "fragment"), [
@@ -31,7 +25,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     (["--to", "dl4j", "--seed", "-2"], "seed: got -2"),
 ])
 def test_bad_arguments_one_line_exit_2(args, fragment):
-    out = run_cli(*args)
+    out = run_cli("port", *args)
     assert out.returncode == 2
     assert out.stdout == ""
     lines = out.stderr.strip().splitlines()
@@ -40,7 +34,7 @@ def test_bad_arguments_one_line_exit_2(args, fragment):
 
 
 def test_dl4j_prints_the_fragment_and_the_zoo_differences():
-    out = run_cli("--to", "dl4j", "--variant", "v2", "--scale", "0.1")
+    out = run_cli("port", "--to", "dl4j", "--variant", "v2", "--scale", "0.1")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("// block35 (tf-models Inception-ResNet-v2)")
     assert parse_dl4j(out.stdout) == parse_dl4j(port.to_dl4j("v2", 0.1, "relu"))

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "explainer", *args], capture_output=True,
-                          text=True, timeout=300)
+from cli_support import run_cli
 
 
 def test_broadcast_compatible():
