@@ -14,6 +14,8 @@ from functools import cached_property, lru_cache
 import numpy as np
 
 from .block_tables import IN_CHANNELS_BY_BLOCK, check_block_kind
+from .budget import check_memory, tensor_bytes
+from .quiet import import_quietly
 from .schedule import BLOCK35_SCALE
 from .validate import check_activation, check_positive_int, check_scale, check_variant
 from .weight_tables import seeded_weights
@@ -36,6 +38,9 @@ def sample_input(variant: str = "v1", batch: int = 1, size: int = 35, seed: int 
     size = check_positive_int("size", size)
     seed = check_positive_int("seed", seed, minimum=0)
     block = check_block_kind(block)
+    channels = IN_CHANNELS_BY_BLOCK[block][variant]
+    check_memory(tensor_bytes(batch, size, size, channels, copies=2),
+                 f"batch={batch}, size={size}", "making the input")
     rng = np.random.default_rng([seed, int(block[len("block"):])])  # 35, 17 or 8
     x = rng.standard_normal((batch, size, size, IN_CHANNELS_BY_BLOCK[block][variant]),
                             dtype=np.float32)
@@ -66,9 +71,9 @@ class LessonSetup:
     @cached_property
     def block(self):
         """The Keras block (TensorFlow loads here, on first use), on the CPU."""
-        from .blocks import build_block35
-
-        return build_block35(self.variant, scale=self.scale, activation=self.activation,
+        # TensorFlow's native start-up lines would show as a red box in a notebook
+        blocks = import_quietly(".blocks", __package__)
+        return blocks.build_block35(self.variant, scale=self.scale, activation=self.activation,
                              seed=self.seed, device="cpu")
 
 

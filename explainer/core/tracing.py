@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from .block_tables import TRACE_NAMES_BY_BLOCK
+from .budget import check_block_run
 from .spec import UP_SCOPE, Block35Spec, block_spec, keras_name
 from .validate import check_block_input
 
@@ -244,6 +245,7 @@ def forward(block, x) -> np.ndarray:
     """``net_out`` of the block for input ``x`` (N, H, W, C_in), as a numpy array."""
     spec = block_spec(block)
     x = check_block_input(x, spec.in_channels)
+    check_block_run(spec.variant, *x.shape[:3], block=spec.block)  # before TensorFlow allocates
     with tf.device(spec.device):
         return _compiled(block, spec, "forward")(tf.constant(x)).numpy()
 
@@ -252,6 +254,7 @@ def trace(block, x) -> Trace:
     """Run ``block`` on ``x`` and record every intermediate tensor, named as in the snippet."""
     spec = block_spec(block)
     x = check_block_input(x, spec.in_channels)
+    check_block_run(spec.variant, *x.shape[:3], block=spec.block)  # before TensorFlow allocates
     with tf.device(spec.device):
         net = tf.constant(x)
         outputs = _compiled(block, spec, "trace")(net)

@@ -64,15 +64,28 @@ def check_device(device: object) -> str:
     return check_choice("device", device, DEVICES)  # type: ignore[return-value]
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def check_scale(scale: object, name: str = "scale", example: str = "0.17") -> float:
-    """A finite real number (Python or numpy scalar, or a 0-d array); returns a Python float."""
+    """A real number that is finite in float32 (Python or numpy scalar, or a 0-d array).
+
+    The block computes in float32, so 1e39 (inf there) is refused like inf and NaN; so is an
+    integer too large for a float. Returns a Python float.
+    """
     if isinstance(scale, np.ndarray) and scale.ndim == 0:
         scale = scale.item()
     if isinstance(scale, bool) or not isinstance(scale, numbers.Real):
         raise TypeError(f"{name}: got {given(scale)}; expected a real number such as {example}")
-    value = float(scale)
-    if not math.isfinite(value):
-        raise ValueError(f"{name}: got {value!r}; expected a finite number such as {example}")
+    try:
+        value = float(scale)
+    except OverflowError:  # e.g. 10**400
+        raise ValueError(f"{name}: got {shorten(scale)}, too large for a float; expected a "
+                         f"finite number such as {example}") from None
+    if not math.isfinite(value) or abs(value) > FLOAT32_MAX:
+        raise ValueError(f"{name}: got {value!r}, which is not finite in float32 (the block's "
+                         f"dtype, largest {FLOAT32_MAX:.4g}); expected a finite number such as "
+                         f"{example}")
     return value
 
 
@@ -98,13 +111,28 @@ def check_positive_int(name: str, value: object, minimum: int = 1) -> int:
     return int(value)
 
 
-def check_block_input(x: object, in_channels: int, name: str = "x") -> np.ndarray:
-    """A float array of shape (N, H, W, in_channels) with N, H, W >= 1, as float32.
+def _as_numpy(x: object, name: str, in_channels: int) -> object:
+    """A tensor's values as numpy (tf.Tensor, torch.Tensor ...), or a sentence saying why not."""
+    if isinstance(x, np.ndarray) or not hasattr(x, "numpy"):
+        return x
+    try:
+        return x.numpy()
+    except Exception as err:  # e.g. torch: requires_grad, bfloat16, a CUDA tensor
+        dtype = getattr(x, "dtype", "?")
+        raise TypeError(f"{name}: got a {type(x).__name__} of dtype {dtype} whose .numpy() "
+                        f"failed ({shorten(str(err), 120)}); expected a float array of shape "
+                        f"(N, H, W, {in_channels}), e.g. x.detach().cpu().float().numpy() "
+                        "for a torch tensor") from None
 
-    Accepts numpy arrays and anything with ``.numpy()`` (a ``tf.Tensor``).
+
+def check_block_input(x: object, in_channels: int, name: str = "x") -> np.ndarray:
+    """A finite float array of shape (N, H, W, in_channels), N, H, W >= 1, as float32.
+
+    Accepts numpy arrays and anything with ``.numpy()`` (a ``tf.Tensor``, a torch tensor).
+    NaN, inf and values beyond float32's range are refused: every measurement downstream would
+    be NaN without saying why.
     """
-    if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
-        x = x.numpy()
+    x = _as_numpy(x, name, in_channels)
     if not isinstance(x, np.ndarray):
         raise TypeError(
             f"{name}: got {type(x).__name__}; expected a float array of shape "
@@ -124,4 +152,10 @@ def check_block_input(x: object, in_channels: int, name: str = "x") -> np.ndarra
         )
     if min(x.shape[:3]) < 1:
         raise ValueError(f"{name}: got shape {x.shape}; expected N, H and W of at least 1")
-    return np.asarray(x, dtype=np.float32)
+    with np.errstate(over="ignore"):
+        x32 = np.asarray(x, dtype=np.float32)
+    if not np.all(np.isfinite(x32)):
+        bad = int(np.size(x32) - np.count_nonzero(np.isfinite(x32)))
+        raise ValueError(f"{name}: got {bad:,} values that are NaN, inf or beyond float32's "
+                         "range; expected finite numbers")
+    return x32

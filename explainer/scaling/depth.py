@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..core.budget import COPIES, check_memory, tensor_bytes, traced_channels
 from ..core.schedule import SCHEDULE
 from ..core.validate import check_activation, check_block_input, check_positive_int, check_scales
 
@@ -112,6 +113,9 @@ def depth_profile(variant: str, depth: int, scales=(1.0, 0.17, 0.0), x=None, see
     activation = check_activation(activation)
     x = sample_input(variant, seed=seed) if x is None else x
     x = check_block_input(x, IN_CHANNELS[variant])
+    check_memory(tensor_bytes(*x.shape[:3], traced_channels(variant), COPIES) * depth,
+                 f"depth={depth}, batch={x.shape[0]}, size={x.shape[1]}",
+                 f"a stack of {depth} blocks with its gradient")
     import tensorflow as tf
 
     shape = (len(values), depth + 1)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core.budget import check_block_run
 from ..core.spec import Block35Spec, block_spec
 from ..core.validate import check_activation, check_block_input, check_scale, check_scales
 from .exact import apply_tail, direct_metrics, fast_metrics, tail_statics
@@ -176,6 +177,8 @@ def scale_sweep(block, x, scales, *, channel_scale=None, activation: str | None 
     values = check_scales(scales)
     act = spec.activation if activation == "block" else check_activation(activation)
     x = check_block_input(x, spec.in_channels)
+    check_block_run(spec.variant, *x.shape[:3], block=spec.block,
+                    what=f"sweeping {len(values)} scales of {spec.block} {spec.variant}")
     lam = _check_channel_scale(channel_scale, spec.in_channels)
     net, up = x, _up_function(block, spec)(x)  # TensorFlow loads here, after the checks
     if lam is not None:

@@ -1,0 +1,73 @@
+"""A memory budget: requests are estimated before anything is allocated, and refused past it.
+
+A learner who types ``--size 10000`` should get one sentence, not a machine out of memory. The
+estimates are deliberately generous (every traced tensor in float32, kept twice: TensorFlow's
+copy and numpy's, plus the convolution's working space) and count bytes, not seconds. The
+budget is 2 GiB unless ``EXPLAINER_MEMORY_BUDGET`` (bytes, or with K / M / G) says otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from .block_tables import convs_of, in_channels, mixed_channels
+
+DEFAULT_BUDGET = 2 * 2**30
+ENV = "EXPLAINER_MEMORY_BUDGET"
+COPIES = 3  # traced tensors: TensorFlow's, numpy's, and working space of the same order
+_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def memory_budget() -> int:
+    """The budget in bytes: ``EXPLAINER_MEMORY_BUDGET`` if set (e.g. ``512M``), else 2 GiB."""
+    text = os.environ.get(ENV, "").strip()
+    if not text:
+        return DEFAULT_BUDGET
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?", text, re.I)
+    if not match:
+        raise ValueError(f"{ENV}: got {text[:40]!r}; expected bytes such as 2147483648 or 2G")
+    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+
+
+def readable(nbytes: float) -> str:
+    """1536 -> '1.5 KiB'; 3 * 2**30 -> '3 GiB'."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if nbytes < 1024 or unit == "PiB":
+            return f"{nbytes:.3g} {unit}"
+        nbytes /= 1024
+    raise AssertionError("unreachable")
+
+
+def check_memory(nbytes: int, asked: str, what: str) -> None:
+    """Refuse a request whose estimate ``nbytes`` is over the budget.
+
+    ``asked`` names the arguments as given (``"batch=100000, size=35"``); ``what`` says what
+    would need the memory (``"running block35 v1"``).
+    """
+    budget = memory_budget()
+    if nbytes > budget:
+        raise ValueError(f"{asked}: {what} needs about {readable(nbytes)} of memory; expected "
+                         f"at most the budget of {readable(budget)} (a smaller batch or size, "
+                         f"or set {ENV})")
+
+
+def tensor_bytes(batch: int, height: int, width: int, channels: int, copies: int = 1) -> int:
+    """Bytes of ``copies`` float32 tensors of shape (batch, height, width, channels)."""
+    return batch * height * width * channels * 4 * copies
+
+
+def traced_channels(variant: str, block: str = "block35") -> int:
+    """Channels of every tensor a trace keeps, added up (block35 v1: 1,568 per pixel)."""
+    width = in_channels(block, variant)
+    # net, each branch conv, mixed, then up, scaled_up, net_sum, net_out (all C wide)
+    return width + sum(c.filters for c in convs_of(block, variant)) \
+        + mixed_channels(variant, block) + 4 * width
+
+
+def check_block_run(variant: str, batch: int, height: int, width: int,
+                    block: str = "block35", what: str | None = None) -> None:
+    """Refuse running a block on (batch, height, width) when the traced tensors would not fit."""
+    nbytes = tensor_bytes(batch, height, width, traced_channels(variant, block), COPIES)
+    asked = f"batch={batch}, size={height}" + ("" if height == width else f"x{width}")
+    check_memory(nbytes, asked, what or f"running {block} {variant}")
