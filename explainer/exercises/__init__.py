@@ -2,7 +2,7 @@
 
 >>> from explainer.exercises import check, list_exercises
 >>> [e.name for e in list_exercises("03")]
-['scale_ratio', 'scale_ratio_double', 'scale_zero_identity']
+['relu6_clip', 'scale_ratio', 'scale_ratio_double', 'scale_zero_identity']
 >>> check("scale_ratio_double", 2.0)      # doctest: +SKIP
 [scale_ratio_double] Right: two real forwards give ... = 2.0000: ...
 
