@@ -207,6 +207,31 @@ def test_torch_port_with_swapped_statistics_fails(block_v1, x_v1):
     assert diff > 1e-3
 
 
+def test_torch_batchnorm_momentum_is_slims_decay(block_v1):
+    """slim's decay 0.995 is torch momentum 0.005: one training step moves the running mean
+    as our Keras BatchNorm (momentum 0.995, Keras' convention) moves its moving mean."""
+    torch = pytest.importorskip("torch", reason="torch is an optional extra")
+    import tensorflow as tf
+
+    module = port.to_torch(block_v1)
+    bn_torch = module.branches["Branch_0__Conv2d_1x1"][1]
+    bn_keras = block_v1.get_layer("Branch_0__Conv2d_1x1__BatchNorm")
+    assert bn_torch.momentum == pytest.approx(0.005) and bn_keras.momentum == 0.995
+    z = np.random.default_rng(7).normal(2.0, 1.0, (4, 5, 5, 32)).astype(np.float32)
+    before = bn_keras.moving_mean.numpy().copy()
+    copy = type(bn_keras).from_config(bn_keras.get_config())  # leave the fixture untouched
+    copy.build(z.shape)
+    copy.set_weights(bn_keras.get_weights())
+    copy(tf.constant(z), training=True)
+    bn_torch.train()
+    with torch.no_grad():
+        bn_torch(torch.from_numpy(z.transpose(0, 3, 1, 2).copy()))
+    step = 0.005 * (z.mean(axis=(0, 1, 2)) - before)
+    np.testing.assert_allclose(bn_torch.running_mean.numpy(), before + step, atol=1e-6)
+    np.testing.assert_allclose(copy.moving_mean.numpy(), bn_torch.running_mean.numpy(), atol=1e-6)
+    assert np.abs(step).max() > 1e-3  # the step is visible: momentum 0.1 would move 20x more
+
+
 def test_torch_missing_is_a_clear_reason(monkeypatch, block_v1):
     monkeypatch.setitem(__import__("sys").modules, "torch", None)
     from explainer import port_torch

@@ -1,9 +1,9 @@
 """Ports: the original tf-slim code running, the TF1 -> TF2 table, and the block in other
-frameworks (keras.applications, PyTorch, Deeplearning4j), each with a measured comparison.
+frameworks (keras.applications, PyTorch, ONNX, Deeplearning4j), each with a measured comparison.
 
 ``from explainer import port`` gives this package; its entry points are gathered here:
 ``port.from_slim``, ``port.from_keras_applications``, ``port.compare_slim``,
-``port.to_torch``, ``port.compare_torch``, ``port.to_dl4j``.
+``port.to_torch``, ``port.compare_torch``, ``port.to_onnx``, ``port.to_dl4j``.
 """
 
 from .check import PortCheck, max_abs  # noqa: F401
@@ -18,4 +18,5 @@ from .keras_port import (  # noqa: F401
     slim_side_by_side,
     to_keras_applications,
 )
+from .onnx_port import OnnxReport, compare_onnx, find_scale_mul, onnx_missing, to_onnx  # noqa: F401
 from .torch_port import compare_torch, to_torch, torch_forward, torch_missing, torch_report  # noqa: F401

@@ -7,7 +7,11 @@ the package works without it; :func:`torch_missing` says why a port cannot run.
 Layout: TensorFlow kernels are HWIO ``(kh, kw, in, out)``, PyTorch's are OIHW, so each kernel
 is transposed with ``(3, 2, 0, 1)``; activations go NHWC -> NCHW with ``(0, 3, 1, 2)``. slim's
 BatchNorm has no gamma: PyTorch's ``BatchNorm2d`` gets weight 1, bias = beta, running mean and
-variance = moving mean and variance, eps = 0.001. 3x3 'SAME' at stride 1 is padding 1.
+variance = moving mean and variance, eps = 0.001. 'SAME' at stride 1 pads half the kernel on
+each side: 3x3 -> (1, 1), 1x7 -> (0, 3). slim's BatchNorm ``decay`` 0.995 (facenet's arg_scope;
+``moving = decay * moving + (1 - decay) * batch``) is PyTorch ``momentum`` 0.005
+(``running = (1 - momentum) * running + momentum * batch``), not PyTorch's default 0.1:
+inference does not use it, fine-tuning does.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ import importlib
 
 import numpy as np
 
-from ..core.spec import BN_EPSILON, MIXED_FROM, UP_SCOPE, block_spec, keras_name
+from ..core.spec import BN_EPSILON, UP_SCOPE, block_spec, keras_name
 from ..core.validate import check_block_input
 from .check import PortCheck, max_abs
 
+SLIM_BN_DECAY = 0.995  # facenet's batch_norm_params; keras.applications' momentum is 0.99
+TORCH_BN_MOMENTUM = round(1.0 - SLIM_BN_DECAY, 6)  # 0.005: torch weights the new batch
 TORCH_REASON = ("torch is not installed; install the optional extra: "
                 "pip install 'block35-explainer[torch]' (pins torch==2.13.0, the CPU build)")
 
@@ -45,8 +51,8 @@ def _require_torch():
 def _module_class(torch):
     nn = torch.nn
 
-    class Block35Torch(nn.Module):
-        """block35 in PyTorch; ``forward`` takes and returns NCHW tensors."""
+    class ResidualBlockTorch(nn.Module):
+        """block35 / block17 / block8 in PyTorch; ``forward`` takes and returns NCHW tensors."""
 
         def __init__(self, spec):
             super().__init__()
@@ -56,8 +62,8 @@ def _module_class(torch):
             for conv in spec.convs:
                 self.branches[keras_name(conv.scope)] = nn.Sequential(
                     nn.Conv2d(width[conv.source], conv.filters, conv.kernel,
-                              padding=conv.kernel // 2, bias=False),
-                    nn.BatchNorm2d(conv.filters, eps=BN_EPSILON),
+                              padding=(conv.kernel[0] // 2, conv.kernel[1] // 2), bias=False),
+                    nn.BatchNorm2d(conv.filters, eps=BN_EPSILON, momentum=TORCH_BN_MOMENTUM),
                     nn.ReLU())
                 width[conv.name] = conv.filters
             self.up = nn.Conv2d(spec.mixed_channels, spec.in_channels, 1, bias=True)
@@ -70,17 +76,24 @@ def _module_class(torch):
             out = {"net": net}
             for conv in self.spec.convs:
                 out[conv.name] = self.branches[keras_name(conv.scope)](out[conv.source])
-            mixed = torch.cat([out[n] for n in MIXED_FROM], dim=1)
+            mixed = torch.cat([out[n] for n in self.spec.mixed_from], dim=1)
             scaled_up = self.scale * self.up(mixed)
             if self.clip:
                 scaled_up = torch.clamp(scaled_up, -6.0, 6.0)
             return self.activation(net + scaled_up)
 
         def extra_repr(self) -> str:
-            return (f"variant={self.spec.variant}, scale={self.scale}, "
+            return (f"block={self.spec.block}, variant={self.spec.variant}, scale={self.scale}, "
                     f"activation={self.spec.activation}, clip={self.clip}")
 
-    return Block35Torch
+    return ResidualBlockTorch
+
+
+def _named_class(torch, spec):
+    """The module class, named after the block: Block35Torch, Block17Torch, Block8Torch."""
+    cls = _module_class(torch)
+    cls.__name__ = cls.__qualname__ = f"{spec.slim_scope}Torch"
+    return cls
 
 
 def torch_state_dict(weights: dict, spec) -> dict[str, np.ndarray]:
@@ -107,7 +120,7 @@ def to_torch(block):
 
     spec = block_spec(block)
     torch = _require_torch()
-    module = _module_class(torch)(spec)
+    module = _named_class(torch, spec)(spec)
     state = {k: torch.from_numpy(np.ascontiguousarray(v, np.float32))
              for k, v in torch_state_dict(block_weights(block), spec).items()}
     missing, unexpected = module.load_state_dict(state, strict=False)
@@ -132,10 +145,10 @@ def compare_torch(block, x=None):
     from ..core.tracing import forward
 
     spec = block_spec(block)
-    x = sample_input(spec.variant, batch=2, size=9, seed=1) if x is None else x
+    x = sample_input(spec.variant, batch=2, size=9, seed=1, block=spec.block) if x is None else x
     module = to_torch(block)
     torch = _require_torch()
-    return PortCheck(f"ours ({spec.variant}, Keras 3)", f"PyTorch {torch.__version__}",
+    return PortCheck(f"ours ({spec.block} {spec.variant}, Keras 3)", f"PyTorch {torch.__version__}",
                      {"net_out": max_abs(forward(block, x), torch_forward(module, x))},
                      ["kernels HWIO -> OIHW (3, 2, 0, 1); activations NHWC -> NCHW (0, 3, 1, 2)"])
 
