@@ -33,8 +33,16 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_trace.py
 	$(PY) benchmarks/bench_scale.py
 
+# The classroom apps (notebooks/apps/, no TensorFlow in their kernels) on http://127.0.0.1:$(PORT)/;
+# voila.json (culling of closed tabs' kernels) is read from here; the classroom template
+# (share/jupyter/voila/templates/classroom) drops Voila's CDN links. POOL=N preheats N
+# kernels per app before students arrive.
+PORT ?= 8866
+POOL ?= 0
 classroom: $(STAMP)
-	$(VENV)/bin/voila notebooks/ --no-browser --Voila.ip=127.0.0.1
+	JUPYTER_PATH="$(CURDIR)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
+	$(VENV)/bin/voila notebooks/apps/ --no-browser --Voila.ip=127.0.0.1 --port=$(PORT) \
+	  --template=classroom $$( [ "$(POOL)" -gt 0 ] && echo --preheat_kernel=True --pool_size=$(POOL) )
 
 html: $(STAMP)
 	$(PY) -m explainer.site.build build/html

@@ -32,6 +32,8 @@ class BroadcastPlayground(widgets.VBox):
     widget then never imports TensorFlow, as a light classroom kernel needs.
     """
 
+    diagram_density = DIAGRAM_DPI / 80  # the diagram's pixels per CSS pixel
+
     def __init__(self, a: str = UP, b: str = "(C,)", dims: str = DEFAULT_DIMS,
                  tensorflow: bool = True):
         if not isinstance(tensorflow, bool):
@@ -111,7 +113,7 @@ class BroadcastPlayground(widgets.VBox):
                 if len(self._png_cache) >= 64:
                     self._png_cache.pop(next(iter(self._png_cache)))
                 self._png_cache[key] = broadcast_diagram_png(e, dpi=DIAGRAM_DPI)
-            show_png(self.image, self._png_cache[key], density=DIAGRAM_DPI / 80)
+            show_png(self.image, self._png_cache[key], density=self.diagram_density)
         except Exception as err:  # noqa: BLE001 - keep the text even if drawing fails
             self.image.value = b""
             self._show_error("Could not draw the diagram:", [f"{type(err).__name__}: {err}"])

@@ -40,7 +40,8 @@ APP_FONT = {"axes.titlesize": 17, "axes.labelsize": 16, "xtick.labelsize": 15,
 APP_CSS = """<style>
 body, .jp-RenderedHTMLCommon, .classroom-app, .classroom-app .widget-label,
 .classroom-app input, .classroom-app button, .classroom-app .widget-readout,
-.classroom-app textarea, .classroom-app select { font-size: 18px !important; }
+.classroom-app textarea, .classroom-app select,
+.classroom-app .widget-html-content { font-size: 18px !important; }
 .jp-RenderedHTMLCommon h1 { font-size: 30px; }
 .classroom-app .widget-label { min-width: 6em; }
 .classroom-app .widget-inline-hbox .widget-label { width: auto; }
@@ -53,19 +54,23 @@ body, .jp-RenderedHTMLCommon, .classroom-app, .classroom-app .widget-label,
   height: 42px; border: 2px solid #0072B2; }
 .classroom-app .scale-variant button.mod-active { background: #0072B2 !important;
   color: #fff !important; font-weight: bold; }
-.classroom-app .scale-finding { font-size: 26px; font-weight: bold; margin: 4px 0; }
+.classroom-app .scale-finding .widget-html-content { font-size: 28px !important;
+  font-weight: bold; line-height: 1.3; }
+.classroom-app .scale-text input { width: 16em; }
 .classroom-app .scale-engine { color: #444; }
 .classroom-app .scale-plot { width: 100% !important; height: auto; }
+.classroom-app .widget-text { width: 460px; }
+.classroom-app .broadcast-preset { width: 760px !important; }
 .classroom-app .broadcast-result textarea { font-family: monospace; font-size: 17px !important; }
 </style>"""
 
 
 def finding(variant: str, scale: float, values: dict) -> str:
     """The heading: what the block does at ``scale``, in words, from ``values`` (sweep.at)."""
-    return (f"block35 {variant}: at s = {scale:.2f} the residual is "
-            f"{100 * values['residual_ratio']:.1f} % of the shortcut; the output moves "
-            f"{100 * values['output_change']:.1f} %, {100 * values['relu_flips']:.1f} % of "
-            "units flip")
+    nbsp = "\u00a0"  # keeps "9.4 %" and "s = 0.18" on one line
+    return (f"block35 {variant}: at s{nbsp}={nbsp}{scale:.2f} the residual is "
+            f"{100 * values['residual_ratio']:.1f}{nbsp}% of the shortcut, the output moves "
+            f"{100 * values['output_change']:.1f}{nbsp}%")
 
 
 class ClassroomFrame:
@@ -143,7 +148,7 @@ class ClassroomScaleExplorer(widgets.VBox):
                                             tooltips=["block35 v1 (facenet)",
                                                       "block35 v2 (slim)"])
         self.text = widgets.Text(placeholder="type a scale, e.g. 0.17", description="or type",
-                                 continuous_update=False)
+                                 continuous_update=False, layout=widgets.Layout(width="420px"))
         self.ratio = widgets.HTML()
         self.numbers = widgets.HTML()
         self.error = widgets.HTML()
@@ -213,7 +218,7 @@ class ClassroomScaleExplorer(widgets.VBox):
             self.ratio.value = (f"residual ratio ||s·up|| / ||net|| = "
                                 f"<b>{values['residual_ratio']:.4f}</b> at s = {value:.2f}")
             self.numbers.value = (
-                f"output change {values['output_change']:.4f} · ReLU flips "
+                f"output change {values['output_change']:.4f} · units flipped on/off "
                 f"{values['relu_flips']:.4f} · net_out mean {values['net_out_mean']:.4f}, "
                 f"std {values['net_out_std']:.4f}, max {values['net_out_max']:.4f}")
             self.image.value = frame.render(value, values)
@@ -234,9 +239,15 @@ def classroom_scale_explorer(variant: str = "v1") -> ClassroomScaleExplorer:
     return ClassroomScaleExplorer(variant)
 
 
+class ClassroomBroadcastPlayground(BroadcastPlayground):
+    """The playground with its diagram at full pixel size (1.5x the notebook's)."""
+
+    diagram_density = 1.0
+
+
 def classroom_broadcast_playground() -> widgets.VBox:
     """The broadcasting playground asking numpy only, with the projector style."""
-    playground = BroadcastPlayground(tensorflow=False)
+    playground = ClassroomBroadcastPlayground(tensorflow=False)
     engine = widgets.HTML("Computed in this kernel by numpy (explainer.broadcasting.rule."
                           "explain_broadcast_numpy); TensorFlow is not loaded.")
     engine.add_class("broadcast-engine")
