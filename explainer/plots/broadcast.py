@@ -20,7 +20,11 @@ RULE_COLOURS = {RULE_EQUAL: ("#0072B2", "white"), RULE_STRETCH: ("#E69F00", "bla
                 RULE_MISSING: ("#56B4E9", "black"), RULE_MISMATCH: ("#D55E00", "white")}
 
 
-def _box(ax, x: float, y: float, text: str, rule: str, missing: bool = False) -> None:
+MIN_WIDTH_IN = 10.0  # 800 px at the 80 dpi of broadcast_diagram_png: readable when projected
+
+
+def _box(ax, x: float, y: float, text: str, rule: str, missing: bool = False,
+         zoom: float = 1.0) -> None:
     face, ink = RULE_COLOURS[rule]
     if missing:
         ax.add_patch(Rectangle((x + 0.06, y + 0.08), 0.88, 0.84, facecolor="white",
@@ -29,7 +33,7 @@ def _box(ax, x: float, y: float, text: str, rule: str, missing: bool = False) ->
     else:
         ax.add_patch(Rectangle((x + 0.06, y + 0.08), 0.88, 0.84, facecolor=face,
                                edgecolor="black", linewidth=0.8))
-    size = 12 if len(text) <= 4 else max(6, 12 - (len(text) - 4) * 1.2)
+    size = zoom * (12 if len(text) <= 4 else max(6, 12 - (len(text) - 4) * 1.2))
     ax.text(x + 0.5, y + 0.5, text, ha="center", va="center", fontsize=size, color=ink,
             fontweight="bold" if not missing else "normal")
 
@@ -45,39 +49,42 @@ def broadcast_diagram(explanation: BroadcastExplanation, dpi: int = 100) -> Figu
                         "BroadcastExplanation that explain_broadcast() returns")
     e = explanation
     n = len(e.axes)
-    width = min(14.0, 2.2 + 1.0 * max(n, 1))
-    fig = Figure(figsize=(width, 3.0), dpi=dpi)
+    width = max(MIN_WIDTH_IN, min(16.0, 2.2 + 1.0 * max(n, 1)))
+    fig = Figure(figsize=(width, 3.6), dpi=dpi)
     ax = fig.add_axes((0.0, 0.17, 1.0, 0.72))
     left = 1.4
-    ax.set_xlim(0, left + max(n, 1) + 0.2)
+    units = left + max(n, 1) + 0.2
+    ax.set_xlim(0, units)
+    zoom = min(1.6, width / units)  # boxes wider than an inch get larger text
     ax.set_ylim(0, 3.4)
     for i, x in enumerate(e.axes):
-        ax.text(left + i + 0.5, 3.15, f"axis {x.axis}", ha="center", va="center", fontsize=9,
+        ax.text(left + i + 0.5, 3.15, f"axis {x.axis}", ha="center", va="center", fontsize=11,
                 color="#444444")
     ax.axis("off")
     rows = (("a", 2, lambda x: x.a, "a"), ("b", 1, lambda x: x.b, "b"))
     for label, y, get, side in rows:
-        ax.text(left - 0.15, y + 0.5, label, ha="right", va="center", fontsize=12)
+        ax.text(left - 0.15, y + 0.5, label, ha="right", va="center", fontsize=14)
         for i, x in enumerate(e.axes):
             size = get(x)
             if size is None:
-                _box(ax, left + i, y, "(1)", x.rule, missing=True)
+                _box(ax, left + i, y, "(1)", x.rule, missing=True, zoom=zoom)
             elif x.rule == RULE_STRETCH and x.stretched == side:
-                _box(ax, left + i, y, f"1\u2192{x.result}", x.rule)
+                _box(ax, left + i, y, f"1\u2192{x.result}", x.rule, zoom=zoom)
             else:
-                _box(ax, left + i, y, str(size), x.rule)
-    ax.text(left - 0.15, 0.5, "result", ha="right", va="center", fontsize=12)
+                _box(ax, left + i, y, str(size), x.rule, zoom=zoom)
+    ax.text(left - 0.15, 0.5, "result", ha="right", va="center", fontsize=14)
     for i, x in enumerate(e.axes):
-        _box(ax, left + i, 0, "\u2717" if x.result is None else str(x.result), x.rule)
+        _box(ax, left + i, 0, "\u2717" if x.result is None else str(x.result), x.rule,
+             zoom=zoom)
     if n == 0:
         ax.text(left + 0.5, 1.5, "both are scalars: result ()", ha="left", va="center",
                 fontsize=12)
     outcome = (f"\u2192 {e.result_shape}" if e.compatible
                else f"\u2192 error: axis {e.failing_axis} mismatches")
-    fig.suptitle(f"{e.a} * {e.b}  {outcome}", fontsize=12, y=0.97)
+    fig.suptitle(f"{e.a} * {e.b}  {outcome}", fontsize=14, y=0.97)
     used = [r for r in RULE_COLOURS if any(x.rule == r for x in e.axes)] or [RULE_EQUAL]
     fig.legend(handles=[Patch(facecolor=RULE_COLOURS[r][0], edgecolor="black", label=r)
-                        for r in used], loc="lower center", ncol=len(used), fontsize=10,
+                        for r in used], loc="lower center", ncol=len(used), fontsize=12,
                frameon=False)
     return fig
 
