@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lab demo bench classroom html lint readme clean
+.PHONY: install test lab demo bench classroom html lint readme clean experiment
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ classroom: $(STAMP)
 	JUPYTER_PATH="$(CURDIR)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
 	$(VENV)/bin/voila notebooks/apps/ --no-browser --Voila.ip=127.0.0.1 --port=$(PORT) \
 	  --template=classroom $$( [ "$(POOL)" -gt 0 ] && echo --preheat_kernel=True --pool_size=$(POOL) )
+
+# The "why scale" grid (Szegedy et al. 3.3 in miniature): about 20 minutes on 2 cores;
+# resumable (run it again after an interruption). Writes results/why_scale.json.
+experiment: $(STAMP)
+	$(PY) -m explainer why-scale
 
 html: $(STAMP)
 	$(PY) -m explainer.site.build build/html

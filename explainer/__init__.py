@@ -48,6 +48,8 @@ _EXPORTS = {
     "depth_profile": "scaling.depth", "DepthProfile": "scaling.depth",
     "fold_scale": "scaling.folding", "fold_cases": "scaling.folding",
     "FoldCase": "scaling.folding", "fold_table": "scaling.folding",
+    "train_trunk": "scaling.training", "TrunkRun": "scaling.training",
+    "build_trunk": "scaling.trunk", "load_why_scale_results": "scaling.why_scale_results",
     # broadcasting and operator semantics
     "explain_broadcast": "broadcasting.rule", "BroadcastExplanation": "broadcasting.rule",
     "explain_broadcast_numpy": "broadcasting.rule",

@@ -23,6 +23,8 @@ COMMANDS = {
     "scale": ("scale", "sweep the residual scale and print ratio / output change / ReLU flips"),
     "port": ("port", "port block35 to torch, dl4j or keras.applications, or run the slim "
                      "original; prints measured differences"),
+    "why-scale": ("why_scale", "train a miniature Inception-ResNet trunk over widths x scales x "
+                               "learning rates (Szegedy et al. 3.3); resumable"),
 }
 
 
