@@ -120,10 +120,11 @@ class TrunkRun:
                 f"died at step {self.died_step}" if self.died else "trained")
         final = self.loss[np.isfinite(self.loss)]
         last = f"{final[-1]:.3f}" if final.size else "nan"
+        dead = self.dead_fraction[np.isfinite(self.dead_fraction)]
         return (f"trunk width {self.width}, depth {self.depth}, scale {self.scale}, "
                 f"{self.optimizer} lr {self.lr:g}, {self.steps} steps, seed {self.seed}: "
                 f"{fate}; last loss {last}, test accuracy {self.test_accuracy:.3f}, "
-                f"dead fraction at the end {self.dead_fraction[np.isfinite(self.dead_fraction)][-1]:.3f}")
+                f"dead fraction at the last step {dead[-1]:.3f}")
 
 
 def _rounded(values: np.ndarray, digits: int) -> list:
@@ -193,10 +194,10 @@ def train_trunk(width: int, depth: int, scale: float | str, lr: float, steps: in
         norms = tf.stack([tf.sqrt(tf.add_n([tf.reduce_sum(tf.square(grads[index[id(v)]]))
                                             for v in group])) for group in groups])
         ratios = tf.stack([tf.norm(s) / tf.norm(n)
-                           for s, n in zip(out["scaled_ups"], out["nets"])])
+                           for s, n in zip(out["scaled_ups"], out["nets"], strict=True)])
         hits = tf.equal(tf.argmax(out["logits"], axis=1, output_type=tf.int32), y)
         accuracy = tf.reduce_mean(tf.cast(hits, tf.float32))
-        opt.apply_gradients(zip(grads, variables))  # after every number above was taken
+        opt.apply_gradients(zip(grads, variables, strict=True))  # after the numbers above
         return loss, accuracy, norms, ratios, dead_fraction(out["last"])
 
     order = batch_order(len(x_train), steps, batch, int(seed))

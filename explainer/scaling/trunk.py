@@ -134,7 +134,8 @@ def block_variables(model: keras.Model, index: int) -> list:
     found = [v for layer in model.layers if layer.name.startswith(prefix)
              for v in layer.trainable_weights]
     if not found:
-        raise ValueError(f"index: got {index}; the trunk has blocks 1..{model.trunk_config['depth']}")
+        depth = model.trunk_config["depth"]
+        raise ValueError(f"index: got {index}; expected a block number 1..{depth}")
     return found
 
 

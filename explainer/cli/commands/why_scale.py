@@ -1,7 +1,7 @@
 """`python -m explainer why-scale`: train the miniature trunk over the grid (Szegedy et al. §3.3).
 
     python -m explainer why-scale                 # the full grid -> results/why_scale.json
-    python -m explainer why-scale --quick         # a small grid (< 60 s) -> build/why_scale_quick.json
+    python -m explainer why-scale --quick         # small grid, < 60 s -> build/why_scale_quick.json
     python -m explainer why-scale --out my.json   # somewhere else
 
 Interrupt it (Ctrl-C) and run the same command again: finished runs are kept in
