@@ -1,0 +1,157 @@
+"""The classroom apps: they run headless without TensorFlow, and show the TensorFlow block's
+numbers (computed by the numpy engine)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbclient import NotebookClient
+
+from explainer.core.lesson import lesson_setup
+from explainer.scaling.numpy_sweep import SLIDER_SCALES, numpy_net_up, numpy_scale_sweep
+from explainer.widgets.classroom import (
+    ClassroomScaleExplorer,
+    classroom_broadcast_playground,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+APPS = ROOT / "notebooks" / "apps"
+APP_NAMES = ("scale_explorer.ipynb", "broadcast_playground.ipynb")
+# The numpy engine computes in float64 and rounds net and up to float32; the Keras block
+# computes in float32. Measured gaps: up 7e-7 (values up to 1.7), ratios 1.4e-8, max 4.8e-7.
+TOL = {"residual_ratio": 1e-6, "output_change": 1e-6, "relu_flips": 1e-5,
+       "net_out_mean": 1e-6, "net_out_std": 1e-6, "net_out_max": 1e-5}
+
+
+def _run_app(name: str):
+    """Execute the app with one extra cell at the end that reports the kernel's modules."""
+    nb = nbformat.read(APPS / name, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import sys, json\nprint(json.dumps({'tensorflow': 'tensorflow' in sys.modules, "
+        "'keras': 'keras' in sys.modules}))"))
+    client = NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(APPS)}})
+    client.execute()
+    return nb
+
+
+@pytest.mark.parametrize("name", APP_NAMES)
+def test_app_runs_headless_without_tensorflow(name):
+    nb = _run_app(name)
+    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"], \
+        "an app must not print warnings into the page"
+    widget_views = [o for o in outputs
+                    if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(widget_views) == 1  # the app is one widget
+    modules = json.loads(outputs[-1].text)
+    assert modules == {"tensorflow": False, "keras": False}
+
+
+@pytest.mark.parametrize("name", APP_NAMES)
+def test_app_is_an_explanation_and_the_widget(name):
+    nb = nbformat.read(APPS / name, as_version=4)
+    kinds = [c.cell_type for c in nb.cells]
+    assert kinds == ["markdown", "code"]
+    assert nb.cells[0].source.startswith("# ")
+    assert "explainer.widgets.classroom" in nb.cells[1].source
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+def test_classroom_modules_import_without_tensorflow():
+    code = ("import sys, explainer.widgets.classroom, explainer.scaling.numpy_sweep; "
+            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    assert out.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("variant", ["v1", "v2"])
+def test_numpy_sweep_equals_the_tensorflow_block(variant):
+    from explainer.scaling.sweep import scale_sweep
+
+    setup = lesson_setup(variant)
+    tf_sweep = scale_sweep(setup.block, setup.x, SLIDER_SCALES)
+    np_sweep = numpy_scale_sweep(variant)
+    np.testing.assert_array_equal(np_sweep.scales, tf_sweep.scales)
+    for name, atol in TOL.items():
+        np.testing.assert_allclose(np_sweep[name], tf_sweep[name], rtol=0, atol=atol,
+                                   err_msg=name)
+
+
+@pytest.mark.parametrize("variant", ["v1", "v2"])
+def test_numpy_net_and_up_equal_the_traced_block(variant):
+    from explainer.core.tracing import trace
+
+    setup = lesson_setup(variant)
+    tr = trace(setup.block, setup.x)
+    net, up = numpy_net_up(variant)
+    np.testing.assert_array_equal(net, tr["net"].value)
+    np.testing.assert_allclose(up, tr["up"].value, rtol=0, atol=1e-5)
+    assert tr.residual_ratio == pytest.approx(
+        numpy_scale_sweep(variant, [setup.scale]).residual_ratio[0], abs=1e-6)
+
+
+@pytest.fixture(scope="module")
+def app():
+    return ClassroomScaleExplorer()
+
+
+@pytest.mark.parametrize("scale", [0.0, 0.17, 0.3, 1.0])
+def test_app_shows_the_tensorflow_numbers(app, scale):
+    from explainer.scaling.sweep import scale_sweep
+
+    setup = lesson_setup("v1")
+    expected = scale_sweep(setup.block, setup.x, [scale]).at(scale)
+    assert app.update(scale) is True
+    assert f"<b>{expected['residual_ratio']:.4f}</b>" in app.ratio.value
+    assert f"output change {expected['output_change']:.4f}" in app.numbers.value
+    assert f"{100 * expected['residual_ratio']:.1f}\u00a0% of the shortcut" in app.finding.value
+    assert f"s\u00a0=\u00a0{scale:.2f}" in app.finding.value
+    assert app.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_app_typed_values_variants_and_refusals(app):
+    app.text.value = "0.42"
+    assert app.slider.value == 0.42 and app.error.value == ""
+    assert app.update("abc") is False
+    assert "scale: got &#x27;abc&#x27;" in app.error.value
+    assert app.update(1.5) is False and "from 0 to 1" in app.error.value
+    assert app.update(float("nan")) is False
+    app.toggle.value = "v2"
+    assert app.variant == "v2" and "block35 v2" in app.finding.value
+    expected = numpy_scale_sweep("v2", [0.42]).residual_ratio[0]
+    assert f"<b>{expected:.4f}</b>" in app.ratio.value
+    assert app.frames_built == 2
+    app.switch("v1")
+    assert app.frames_built == 2  # each variant's sweep and figure are made once
+
+
+def test_playground_app_asks_numpy_only():
+    box = classroom_broadcast_playground()
+    e = box.playground.update()
+    assert e.compatible and e.tensorflow is None and e.numpy.ok
+    box.playground.shape_b.value = "(3,)"
+    assert "numpy:" in box.playground.error.value
+    assert "tensorflow" not in box.playground.error.value
+
+
+def test_playground_refuses_a_non_bool_engine():
+    from explainer.widgets.broadcast_playground import BroadcastPlayground
+
+    with pytest.raises(TypeError, match="tensorflow: got 'no'"):
+        BroadcastPlayground(tensorflow="no")
+
+
+def test_numpy_sweep_refuses_bad_input():
+    with pytest.raises(ValueError, match="variant"):
+        numpy_scale_sweep("v3")
+    with pytest.raises((TypeError, ValueError), match="scales"):
+        numpy_scale_sweep("v1", [])
