@@ -39,7 +39,8 @@ def test_sweep_figure_marks_real_choices_and_paper_band(sweep):
         assert f"{value:.2f} {name}" in words
     at = sweep.at(0.17)
     assert f"{at['residual_ratio']:.1%}" in fig.get_suptitle()  # the title states the numbers
-    (ax,) = fig.axes
+    ax = fig.axes[0]
+    assert "exactly 0" in fig.get_suptitle()  # the title says why the flips jump near s = 0
     band = [p for p in ax.patches if p.get_label().startswith("Szegedy et al. 2016")]
     assert len(band) == 1
     assert band[0].get_x() == pytest.approx(0.1) and band[0].get_width() == pytest.approx(0.2)
@@ -63,7 +64,9 @@ def test_depth_profile_figure():
     profile = explainer.depth_profile("v1", 2, [1.0, 0.17, 0.0], x=x)
     fig = plot_depth_profile(profile)
     labelled(fig)
-    assert fig.axes[0].get_yscale() == "log"
+    # narrow ranges on linear axes; the gradient bars start at 0
+    assert fig.axes[0].get_yscale() == "linear" and fig.axes[1].get_yscale() == "linear"
+    assert fig.axes[2].get_yscale() == "linear" and fig.axes[2].get_ylim()[0] == 0
     assert "2 x block35 v1" in fig.get_suptitle()
 
 

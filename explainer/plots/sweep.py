@@ -47,17 +47,21 @@ def _style(ax) -> None:
 
 
 def mark_choices(ax, labels: bool = True) -> None:
-    """Shade the paper's 0.1–0.3 band and draw the real nets' scales as thin lines."""
+    """Shade the paper's 0.1–0.3 band and draw the real nets' scales as thin lines, named on
+    ticks above the axes (outside the plot: no curve or marker line crosses a name), or with
+    ``labels=False`` in the legend."""
     ax.axvspan(*PAPER_BAND, color=OKABE_ITO["yellow"], alpha=0.25, lw=0,
                label="Szegedy et al. 2016: 0.1–0.3")
     summary = "real nets: " + ", ".join(f"{v:.2f} {n}" for v, n in REAL_CHOICES)
-    for i, (value, name) in enumerate(REAL_CHOICES):
+    for i, (value, _) in enumerate(REAL_CHOICES):
         ax.axvline(value, color=OKABE_ITO["grey"], lw=1, ls=(0, (2, 2)),
                    label=summary if i == 0 and not labels else None)
-        if labels:
-            ax.text(value, 0.99, f" {value:.2f} {name}", transform=ax.get_xaxis_transform(),
-                    ha="center", va="top", rotation=90, fontsize=9.5, color="#444444",
-                    bbox={"fc": "white", "ec": "none", "alpha": 0.7, "pad": 1})
+    if labels:
+        top = ax.secondary_xaxis("top")
+        top.set_xticks([v for v, _ in REAL_CHOICES],
+                       [f"{v:.2f} {n}" for v, n in REAL_CHOICES], rotation=90, fontsize=10,
+                       color="#444444")
+        top.tick_params(length=4, color=OKABE_ITO["grey"])
 
 
 def draw_sweep(ax, sweep, scale: float | None = None, choice_labels: bool = True) -> dict:
@@ -102,9 +106,24 @@ def plot_sweep(sweep, scale: float | None = None) -> Figure:
     draw_sweep(ax, sweep, scale)
     fig.suptitle(f"block35 {sweep.spec.variant}, scale {scale:g}: the residual is "
                  f"{at['residual_ratio']:.1%} of the shortcut, the output moves "
-                 f"{at['output_change']:.1%}, {at['relu_flips']:.1%} of units flip",
-                 fontsize=13)
+                 f"{at['output_change']:.1%}, {at['relu_flips']:.1%} of units flip"
+                 + flips_reason(sweep), fontsize=13)
     return fig
+
+
+def flips_reason(sweep) -> str:
+    """Why the flips curve jumps at the first scale above 0, measured: a unit whose ``net``
+    is exactly 0 (a ReLU output) turns on for any s > 0 where ``up`` > 0. Empty when the
+    sweep has no activation or no positive scale."""
+    positive = np.sort(sweep.scales[sweep.scales > 0])
+    if sweep.activation is None or positive.size == 0:
+        return ""
+    first = float(positive[0])
+    zero = sweep.net == 0
+    switched = float(np.mean(zero & (sweep.up > 0)))
+    return (f"\nwhy so many flip: {np.mean(zero):.0%} of net is exactly 0 (a ReLU's output); "
+            f"where up > 0 there ({switched:.1%} of units),\nany s > 0 turns the unit on, so "
+            f"the flips jump to {sweep.at(first)['relu_flips']:.1%} already at s = {first:g}")
 
 
 def hist_range(sweep, scales=(0.0, 1.0)) -> tuple[float, float]:
@@ -177,29 +196,40 @@ def plot_histograms(sweep, scale: float | None = None, bins: int = 80) -> Figure
     return fig
 
 
+def _value_axis(ax, values: np.ndarray) -> None:
+    """Log scale only where the values span more than a factor of 30; otherwise linear."""
+    positive = values[values > 0]
+    if positive.size and positive.max() / positive.min() > 30:
+        ax.set_yscale("log")
+
+
 def plot_depth_profile(profile) -> Figure:
-    """Activation std and norm after each block of the stack, one line per scale (log scale),
-    and the input-gradient norm per scale."""
-    fig = new_figure(14, 4.6)
+    """Activation std and norm after each block of the stack, one line per scale, and the
+    input-gradient norm per scale as bars from 0 (log axes only for ranges over 30x)."""
+    fig = new_figure(14, 4.8)
     ax_std, ax_norm, ax_grad = fig.subplots(1, 3)
     colours = list(OKABE_ITO.values())[1:]
     blocks = np.arange(profile.depth + 1)
     for i, s in enumerate(profile.scales):
-        kw = {"color": colours[i % len(colours)], "marker": "o", "lw": 2, "label": f"s = {s:g}"}
+        kw = {"color": colours[i % len(colours)], "marker": "o", "lw": 2, "label": f"s = {s:g}",
+              "ls": ("-", "--", ":", "-.")[i % 4]}
         ax_std.plot(blocks, profile.std[i], **kw)
         ax_norm.plot(blocks, profile.norm[i], **kw)
-    ax_grad.bar([f"{s:g}" for s in profile.scales], profile.grad_norm,
-                color=[colours[i % len(colours)] for i in range(len(profile.scales))])
-    for ax, ylabel in ((ax_std, "std of activations (units)"),
-                       (ax_norm, "L2 norm of activations (units)")):
+    labels = [f"{s:g}" for s in profile.scales]
+    bars = ax_grad.bar(labels, profile.grad_norm,
+                       color=[colours[i % len(colours)] for i in range(len(profile.scales))])
+    ax_grad.bar_label(bars, [f"{g:.3g}" for g in profile.grad_norm], fontsize=11)
+    for ax, ylabel, values in ((ax_std, "std of activations (units)", profile.std),
+                               (ax_norm, "L2 norm of activations (units)", profile.norm)):
         ax.set_xlabel("block (0 = stack input)")
         ax.set_ylabel(ylabel)
-        ax.set_yscale("log")
+        ax.set_xticks(blocks)
+        _value_axis(ax, np.asarray(values, dtype=float))
         ax.legend(frameon=False)
         _style(ax)
     ax_std.set_title("std after each block")
     ax_norm.set_title("norm after each block")
-    ax_grad.set_yscale("log")
+    ax_grad.set_ylim(0, 1.15 * float(np.max(profile.grad_norm)))
     ax_grad.set_xlabel("residual scale s")
     ax_grad.set_ylabel("||d sum(out) / d input|| (units)")
     ax_grad.set_title("input-gradient norm")
