@@ -61,6 +61,7 @@ class Outcome:
     shape: tuple[int, ...] | None
     error: str | None  # "ErrorType: message" as raised
     how: str  # what was run
+    unsupported: bool = False  # the rule allows it, but this library's kernel refuses it
 
     @property
     def message(self) -> str | None:
@@ -134,7 +135,11 @@ class BroadcastExplanation:
         for o in self.outcomes:
             got = str(o.shape) if o.ok else o.message
             lines.append(f"{o.library}: {got}   [{o.how}]")
-        lines.append(f"rule and libraries agree: {'yes' if self.agrees else 'NO'}")
+        if any(o.unsupported for o in self.outcomes):
+            lines.append("rule and libraries agree: no - numpy follows the rule; TensorFlow's "
+                         "kernel does not support this broadcast at this rank")
+        else:
+            lines.append(f"rule and libraries agree: {'yes' if self.agrees else 'NO'}")
         return "\n".join(lines)
 
 
@@ -201,16 +206,20 @@ def _run_tf(a, b, rule_ok: bool) -> Outcome:
 
     small_inputs = math.prod(a) <= SMALL and math.prod(b) <= SMALL
     if small_inputs and (not rule_ok or math.prod(np.broadcast_shapes(a, b)) <= SMALL):
+        how = "tf.zeros(a) * tf.zeros(b)"
         try:
-            if rule_ok:
-                out = tf.zeros(a) * tf.zeros(b)
-            else:
-                ta, tb = tf.zeros(a), tf.zeros(b)
-                with native_stderr_silenced():
-                    out = ta * tb
+            ta, tb = tf.zeros(a), tf.zeros(b)
+            with native_stderr_silenced():  # a failing eager op logs a C++ line to fd 2
+                out = ta * tb
+        except tf.errors.UnimplementedError as err:
+            # TensorFlow's Mul kernel broadcasts only a limited pattern of stretched axes at
+            # higher ranks: the rule allows it, the kernel does not. That is its real outcome.
+            return Outcome("tensorflow", False, None, error_text(err),
+                           f"{how}: TensorFlow's kernel does not support this broadcast at this "
+                           "rank (the rule allows it)", unsupported=True)
         except (tf.errors.InvalidArgumentError, ValueError) as err:
-            return Outcome("tensorflow", False, None, error_text(err), "tf.zeros(a) * tf.zeros(b)")
-        return Outcome("tensorflow", True, tuple(out.shape), None, "tf.zeros(a) * tf.zeros(b)")
+            return Outcome("tensorflow", False, None, error_text(err), how)
+        return Outcome("tensorflow", True, tuple(out.shape), None, how)
     try:
         shape = tf.raw_ops.BroadcastArgs(s0=tf.constant(a, tf.int64, shape=(len(a),)),
                                          s1=tf.constant(b, tf.int64, shape=(len(b),)))

@@ -10,7 +10,9 @@ from __future__ import annotations
 import numbers
 import re
 
-MAX_RANK = 32
+from ..core.validate import given, shorten
+
+MAX_RANK = 64  # numpy 2's most dimensions; TensorFlow's kernels allow fewer
 MAX_DIM = 2**62
 MAX_ELEMENTS = 2**63 - 1  # numpy's intp and TensorFlow's int64 element counts
 _INT = re.compile(r"[0-9]+\Z")
@@ -20,9 +22,10 @@ _EXAMPLES = "'(2, 35, 35, 256)', '[2,35,35,256]', '2x35x35x256', '()' or '(N, 25
 
 def _check_dims(dims: dict) -> dict[str, int]:
     for key, value in dims.items():
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-            raise ValueError(f"{key}: got {value!r}; expected a whole number >= 0 for the "
-                             f"dimension named {key}")
+        if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+                or not 0 <= value <= MAX_DIM):
+            raise ValueError(f"{key}: got {given(value)}; expected a whole number from 0 to "
+                             f"{MAX_DIM} for the dimension named {key}")
     return {k: int(v) for k, v in dims.items()}
 
 
@@ -30,18 +33,18 @@ def _item(token: str, text: str, dims: dict[str, int]) -> int:
     token = token.strip()
     if _INT.match(token):
         if len(token.lstrip("0")) > 19 or int(token) > MAX_DIM:
-            raise ValueError(f"shape: got {text!r}; the size {token} is too large, expected at "
-                             f"most {MAX_DIM}")
+            raise ValueError(f"shape: got {shorten(text)}; the size {shorten(token)} is too "
+                             f"large, expected at most {MAX_DIM}")
         return int(token)
     if _NAME.match(token):
         if token not in dims:
             bound = f" (bound: {', '.join(sorted(dims))})" if dims else ""
-            raise ValueError(f"shape: got {text!r}; the name {token!r} is not bound{bound}; "
-                             f"bind it, e.g. {token}=2")
+            raise ValueError(f"shape: got {shorten(text)}; the name {shorten(token)} is not "
+                             f"bound{bound}; bind it, e.g. {token}=2")
         return dims[token]
-    what = "an empty size" if not token else f"{token!r}"
-    raise ValueError(f"shape: got {text!r}: {what} is not a whole number >= 0 or a bound name; "
-                     f"expected e.g. {_EXAMPLES}")
+    what = "an empty size" if not token else f"{shorten(token)}"
+    raise ValueError(f"shape: got {shorten(text)}: {what} is not a whole number >= 0 or a "
+                     f"bound name; expected e.g. {_EXAMPLES}")
 
 
 def parse_dims(text: str) -> dict[str, int]:
@@ -52,18 +55,19 @@ def parse_dims(text: str) -> dict[str, int]:
     for part in filter(str.strip, text.split(",")):
         m = _DIM.match(part)
         if not m:
-            raise ValueError(f"dims: got {part.strip()!r}; expected NAME=whole number, e.g. "
+            raise ValueError(f"dims: got {shorten(part.strip())}; expected NAME=whole number, e.g. "
                              "'N=2, H=35, W=35, C=256'")
         dims[m.group(1)] = int(m.group(2))
     return dims
 
 
-def parse_shape(text: str, **dims: int) -> tuple[int, ...]:
+def parse_shape(text: str, /, **dims: int) -> tuple[int, ...]:
     """Parse shape text into a tuple of ints, without ``eval``.
 
     Accepts ``(2, 35, 35, 256)``, ``[2,35,35,256]``, ``2x35x35x256``, ``(256,)``, ``256``,
-    ``()`` and names bound by the caller: ``parse_shape("(N, 256)", N=2)``. Anything else is a
-    ``ValueError`` that quotes the text and says what is expected.
+    ``()`` and names bound by the caller: ``parse_shape("(N, 256)", N=2)``; any identifier is
+    a dimension name (``text`` is positional-only, so ``text=3`` binds a dimension too).
+    Anything else is a ``ValueError`` that quotes the text and says what is expected.
     """
     if not isinstance(text, str):
         raise TypeError(f"shape: got {type(text).__name__}; expected shape text such as "
@@ -75,7 +79,7 @@ def parse_shape(text: str, **dims: int) -> tuple[int, ...]:
     if s[0] in "([":
         close = ")" if s[0] == "(" else "]"
         if s[-1] != close or any(c in s[1:-1] for c in "()[]"):
-            raise ValueError(f"shape: got {text!r}; brackets do not match, expected e.g. "
+            raise ValueError(f"shape: got {shorten(text)}; brackets do not match, expected e.g. "
                              f"{_EXAMPLES}")
         s = s[1:-1].strip()
         if not s:
@@ -90,11 +94,12 @@ def parse_shape(text: str, **dims: int) -> tuple[int, ...]:
         tokens = pieces if usable else [s]
     shape = tuple(_item(t, text, dims) for t in tokens)
     if len(shape) > MAX_RANK:
-        raise ValueError(f"shape: got {len(shape)} dimensions in {text!r}; at most {MAX_RANK}")
+        raise ValueError(f"shape: got {len(shape)} dimensions in {shorten(text)}; expected at "
+                         f"most {MAX_RANK}")
     return shape
 
 
-def as_shape(value: object, name: str = "shape", **dims: int) -> tuple[int, ...]:
+def as_shape(value: object, name: str = "shape", /, **dims: int) -> tuple[int, ...]:
     """A shape from a tuple/list of ints, shape text, an array or tensor, or a Python float
     (a scalar value: shape ``()``)."""
     if isinstance(value, str):
@@ -103,22 +108,27 @@ def as_shape(value: object, name: str = "shape", **dims: int) -> tuple[int, ...]
         except ValueError as err:
             raise ValueError(str(err).replace("shape:", f"{name}:", 1)) from None
     if isinstance(value, (bool, numbers.Integral)):
-        raise TypeError(f"{name}: got the number {value!r}; write ({value},) for a shape or "
+        raise TypeError(f"{name}: got the number {shorten(value)}; write ({value},) for a shape or "
                         f"{float(value)!r} for a scalar value")
     if isinstance(value, float):
         return ()
     if isinstance(value, (tuple, list)):
         if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) and 0 <= d
                    <= MAX_DIM for d in value) or len(value) > MAX_RANK:
-            raise ValueError(f"{name}: got {value!r}; expected whole numbers >= 0, at most "
-                             f"{MAX_RANK} of them")
+            raise ValueError(f"{name}: got {shorten(value)}; expected whole numbers from 0 to "
+                             f"{MAX_DIM}, at most {MAX_RANK} of them")
         return tuple(int(d) for d in value)
     shape = value if hasattr(value, "as_list") else getattr(value, "shape", None)  # TensorShape
     if shape is None:
         raise TypeError(f"{name}: got {type(value).__name__}; expected a shape tuple, shape "
                         "text, an array or a tensor")
+    if hasattr(shape, "as_list") and getattr(shape, "rank", 0) is None:
+        raise ValueError(f"{name}: got a TensorShape of unknown rank; expected a shape whose "
+                         "rank and sizes are known, e.g. (2, 35, 35, 256)")
     dims_ = list(shape.as_list() if hasattr(shape, "as_list") else shape)
     if any(d is None for d in dims_):
-        raise ValueError(f"{name}: got a tensor of partly unknown shape {dims_}; expected a "
-                         "fully known shape")
+        raise ValueError(f"{name}: got a tensor of partly unknown shape {shorten(dims_)}; "
+                         "expected a fully known shape")
+    if len(dims_) > MAX_RANK:
+        raise ValueError(f"{name}: got rank {len(dims_)}; expected at most {MAX_RANK}")
     return tuple(int(d) for d in dims_)

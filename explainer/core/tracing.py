@@ -174,9 +174,12 @@ class Trace:
         return self._records[-1].device
 
     @property
-    def residual_ratio(self) -> float:
-        """||scaled_up||_2 / ||net||_2: how big the added residual is next to the shortcut."""
-        return self["scaled_up"].l2 / self["net"].l2
+    def residual_ratio(self) -> float | None:
+        """||scaled_up||_2 / ||net||_2: how big the added residual is next to the shortcut.
+
+        None (undefined) when ``net`` is all zeros: there is no shortcut to compare with."""
+        net = self["net"].l2
+        return self["scaled_up"].l2 / net if net else None
 
     def to_dict(self) -> dict:
         return {"block": self.spec.block, "variant": self.spec.variant, "scale": self.spec.scale,

@@ -54,6 +54,14 @@ def tail_statics(net: np.ndarray, up: np.ndarray, activation: str | None) -> dic
             "norm_f0": _sumsq(f0) ** 0.5, "on0": active(net, activation)}
 
 
+def over(num, den):
+    """``num / den``, or NaN where it is undefined: a reference of norm 0 has no ratio (the
+    callers' reports say "undefined"; numpy's divide-by-zero warning is not raised)."""
+    if den:
+        return num / den
+    return np.full(np.shape(num), np.nan) if np.ndim(num) else np.nan
+
+
 def direct_metrics(net: np.ndarray, up: np.ndarray, scales: np.ndarray,
                    activation: str | None, statics: dict | None = None) -> dict[str, np.ndarray]:
     """Every metric at every scale, one float32 pass per scale (see module doc).
@@ -69,13 +77,13 @@ def direct_metrics(net: np.ndarray, up: np.ndarray, scales: np.ndarray,
         scaled = np.float32(s) * up
         if clip:
             scaled = np.clip(scaled, np.float32(-6), np.float32(6))
-            out["residual_ratio"][i] = _sumsq(scaled) ** 0.5 / st["norm_net"]
+            out["residual_ratio"][i] = over(_sumsq(scaled) ** 0.5, st["norm_net"])
         else:  # exactly linear in the scale
-            out["residual_ratio"][i] = abs(float(s)) * st["norm_up"] / st["norm_net"]
+            out["residual_ratio"][i] = over(abs(float(s)) * st["norm_up"], st["norm_net"])
         v = net + scaled
         y = apply_tail(net, scaled, activation)
         change = _sumsq(y - st["f0"]) ** 0.5
-        out["output_change"][i] = change / st["norm_f0"] if st["norm_f0"] else np.nan
+        out["output_change"][i] = over(change, st["norm_f0"])
         flips = np.count_nonzero(active(v, activation) != st["on0"])
         out["relu_flips"][i] = float(flips) / v.size
         out["net_out_mean"][i] = y.mean(dtype=np.float64)
@@ -246,16 +254,16 @@ def fast_metrics(net: np.ndarray, up: np.ndarray, scales: np.ndarray,
         c2, n2, u2, nn2, nu2, uu2 = sums[("off0", "on")]
         nn_on0 = nn1[0] + nn1_off[0]  # ||relu(net)||^2: the units on at scale 0, on or off at q_0
         change2 = q * q * uu1 + (nn2 + 2 * q * nu2 + q * q * uu2) + nn1_off
-        change = np.sqrt(np.maximum(change2, 0.0)) / np.sqrt(nn_on0) if nn_on0 else q * np.nan
+        change = over(np.sqrt(np.maximum(change2, 0.0)), np.sqrt(nn_on0))
         s1, s2 = n1 + n2 + q * (u1 + u2), nn1 + nn2 + 2 * q * (nu1 + nu2) + q * q * (uu1 + uu2)
     else:
-        change = np.abs(q) * norm_up / norm_net
+        change = over(np.abs(q) * norm_up, norm_net)
         s1 = sum_n + q * sum_u
         s2 = sum_nn + 2 * q * sum_nu + q * q * sum_uu
     mean = s1 / size
     std = np.sqrt(np.maximum(s2 / size - mean * mean, 0.0))
     per_q = {"output_change": change, "relu_flips": flips, "net_out_mean": mean,
              "net_out_std": std, "net_out_max": _max_over_lines(*lines, q, activation == "relu")}
-    out = {"residual_ratio": ratio * norm_up / norm_net}
+    out = {"residual_ratio": over(ratio * norm_up, norm_net)}
     out.update({k: np.asarray(v, dtype=np.float64)[where] for k, v in per_q.items()})
     return out

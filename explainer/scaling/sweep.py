@@ -90,23 +90,37 @@ class ScaleSweep:
                                 self._statics)
         return {k: float(v[0]) for k, v in values.items()}
 
+    @property
+    def undefined(self) -> dict[str, str]:
+        """Metric -> why some of its values are undefined (NaN in the arrays), e.g. an input
+        of norm 0 has no residual ratio, and an output of norm 0 at scale 0 (every unit off)
+        no relative change. Empty when every value is defined."""
+        why = {"residual_ratio": "||net|| = 0: the input is all zeros",
+               "output_change": "||f(net)|| = 0: the block's output at scale 0 is all zeros"}
+        return {k: why.get(k, "not a number") for k in METRICS
+                if np.isnan(self.metrics[k]).any()}
+
     def to_dict(self) -> dict:
-        """Plain Python values for JSON: the block, the scales and every metric."""
+        """Plain Python values for strict JSON: the block, the scales and every metric
+        (undefined values are None, and :attr:`undefined` says why)."""
         return {"variant": self.spec.variant, "block_scale": self.spec.scale,
                 "activation": self.activation, "input_shape": list(self.net.shape),
                 "scales": self.scales.tolist(),
-                "metrics": {k: self.metrics[k].tolist() for k in METRICS},
-                "descriptions": dict(_DOC)}
+                "metrics": {k: [None if np.isnan(v) else v for v in self.metrics[k].tolist()]
+                            for k in METRICS},
+                "undefined": self.undefined, "descriptions": dict(_DOC)}
 
     def __str__(self) -> str:
         head = (f"{'scale':>8}{'ratio':>10}{'out change':>12}{'flips':>9}"
                 f"{'out mean':>10}{'out std':>9}{'out max':>9}")
         lines = [head, "-" * len(head)]
+        widths = (10, 12, 9, 10, 9, 9)
         for i, s in enumerate(self.scales):
-            m = {k: self.metrics[k][i] for k in METRICS}
-            lines.append(f"{s:>8.3f}{m['residual_ratio']:>10.4f}{m['output_change']:>12.4f}"
-                         f"{m['relu_flips']:>9.4f}{m['net_out_mean']:>10.4f}"
-                         f"{m['net_out_std']:>9.4f}{m['net_out_max']:>9.3f}")
+            cells = [("undefined" if np.isnan(v := self.metrics[k][i]) else
+                      f"{v:.{3 if k == 'net_out_max' else 4}f}").rjust(w)
+                     for k, w in zip(METRICS, widths, strict=True)]
+            lines.append(f"{s:>8.3f}" + "".join(cells))
+        lines += [f"undefined {k}: {why}" for k, why in self.undefined.items()]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -183,9 +197,6 @@ def scale_sweep(block, x, scales, *, channel_scale=None, activation: str | None 
     net, up = x, _up_function(block, spec)(x)  # TensorFlow loads here, after the checks
     if lam is not None:
         up = up * lam
-    if not np.any(net):
-        raise ValueError("x: got an input that is all zeros; ||net|| = 0 makes the residual "
-                         "ratio undefined; expected an input with some non-zero value")
     if len(values) < DIRECT_BELOW or act == "relu6":
         metrics = direct_metrics(net, up, values, act)
     else:

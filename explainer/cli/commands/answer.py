@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from ..jsonout import dumps
 from .argtypes import add_block_options
 
 
@@ -18,8 +17,8 @@ def run(args) -> int:
                         batch=args.batch, size=args.size, seed=args.seed, device=args.device)
     tr = ans.trace
     if args.json:
-        print(json.dumps({"answer": ans.lines, **tr.to_dict(),
-                          "residual_ratio_at_scale_1": ans.ratio_at_scale_1}, indent=2))
+        print(dumps({"answer": ans.lines, **tr.to_dict(),
+                          "residual_ratio_at_scale_1": ans.ratio_at_scale_1}))
         return 0
     print("What does `*` do in `net += scale * up`?\n")
     print("\n".join(f"  {i}. {line}" for i, line in enumerate(ans.lines, 1)))

@@ -8,9 +8,10 @@ TensorFlow's real error texts) and exit 2 with a one-line reason on stderr.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
+
+from ..jsonout import dumps
 
 _NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -42,7 +43,7 @@ def run(args) -> int:
 
     dims = parse_dims(args.dims)  # a ValueError here is one line on stderr, exit 2 (cli.main)
     e = explain_broadcast(as_shape(args.a, "a", **dims), as_shape(args.b, "b", **dims))
-    print(json.dumps(e.to_dict(), indent=2) if args.json else e)
+    print(dumps(e.to_dict()) if args.json else e)
     if not e.compatible:
         print(f"python -m explainer: error: {e.reason}; numpy says: "
               f"{(e.numpy.message or '').strip()}", file=sys.stderr)

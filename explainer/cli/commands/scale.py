@@ -10,9 +10,10 @@ TensorFlow is imported inside :func:`run`, after argparse has checked every argu
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
+from ...core.validate import shorten
+from ..jsonout import dumps
 from .argtypes import add_block_options, scales
 
 DEFAULT_SCALES = "0,0.05,0.1,0.17,0.2,0.3,0.5,1"
@@ -20,14 +21,24 @@ PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def plot_path(text: str) -> str:
-    """An argparse type: a .png / .svg / .pdf path whose folder exists."""
+    """An argparse type: a writable .png / .svg / .pdf path (tried before any work)."""
     if not text.lower().endswith(PLOT_SUFFIXES):
-        raise argparse.ArgumentTypeError(f"plot: got {text!r}; expected a file name ending in "
-                                         f"{', '.join(PLOT_SUFFIXES)}")
+        raise argparse.ArgumentTypeError(f"plot: got {shorten(text)}; expected a file name "
+                                         f"ending in {', '.join(PLOT_SUFFIXES)}")
     folder = os.path.dirname(os.path.abspath(text))
     if not os.path.isdir(folder):
-        raise argparse.ArgumentTypeError(f"plot: got {text!r}; its folder {folder!r} does not "
-                                         "exist")
+        raise argparse.ArgumentTypeError(f"plot: got {shorten(text)}; its folder "
+                                         f"{shorten(folder)} does not exist")
+    existed = os.path.exists(text)
+    try:  # open it now, before anything is computed: a late failure would waste the run
+        with open(text, "ab"):
+            pass
+    except OSError as err:
+        raise argparse.ArgumentTypeError(f"plot: got {shorten(text)}, which cannot be written "
+                                         f"({err.strerror}); expected a writable file "
+                                         "name") from None
+    if not existed:
+        os.remove(text)  # leave nothing behind if the run fails later
     return text
 
 
@@ -58,7 +69,7 @@ def run(args) -> int:
         fine = np.union1d(np.linspace(lo, hi, 101), args.scales)
         plot_sweep(scale_sweep(block, x, fine), scale=args.scale).savefig(args.plot)
     if args.json:
-        print(json.dumps({**sweep.to_dict(), "plot": args.plot}, indent=2))
+        print(dumps({**sweep.to_dict(), "plot": args.plot}))
         return 0
     print(f"block35 {args.variant}, activation={sweep.activation}, input {tuple(x.shape)}, "
           f"seed {args.seed}: the branches ran once, every scale comes from net and up\n")

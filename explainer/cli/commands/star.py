@@ -6,10 +6,10 @@ last line and of the whole block, the gradient check, the `+=` experiments and t
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 
 from ...core.schedule import BLOCK35_SCALE
+from ..jsonout import dumps
 from .argtypes import scale as scale_type
 
 
@@ -53,7 +53,7 @@ def run(args) -> int:
 
     f = _findings(args.scale)
     if args.json:
-        print(json.dumps(_to_json(f), indent=2))
+        print(dumps(_to_json(f)))
         return 0
     print("1. How Python evaluates `scale * up` (each step called for real)\n")
     for label, d in f["dispatch"].items():
