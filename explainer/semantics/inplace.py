@@ -48,10 +48,11 @@ def _case(library: str, code: str, cls: type | None, make: Callable, step: Calla
     try:
         net = step(net)
     except Exception as err:  # noqa: BLE001 - the error is the finding
+        held = "the alias" if "alias" in code else "net"  # only speak of an alias the code has
         return InplaceCase(library, code, _iadd(cls), None, None, error_text(err),
-                           "raised; the alias still holds the old value"
+                           f"raised; {held} still holds the old value"
                            if np.array_equal(read(alias), before)
-                           else "raised after changing the alias's value")
+                           else f"raised after changing {held}'s value")
     sees = not np.array_equal(read(alias), before)
     same = net is alias
     if same and sees:
