@@ -61,8 +61,8 @@ class GridConfig:
 
 SCALES = (1.0, 0.3, 0.17, 0.1, "rezero", "layerscale")
 # Sized for about 20 minutes on 2 shared CPU cores (see the notebook for the reasoning).
-FULL = GridConfig(widths=(256, 1088, 2080), depth=4, scales=SCALES,
-                  lrs=(0.025, 0.05, 0.1, 0.2, 0.4), steps=120, seeds=(0,))
+FULL = GridConfig(widths=(256, 1088, 2080), depth=3, scales=SCALES,
+                  lrs=(0.05, 0.1, 0.2, 0.4), steps=60, seeds=(0,))
 QUICK = GridConfig(widths=(256,), depth=2, scales=(1.0, 0.1), lrs=(0.1, 0.4), steps=25,
                    seeds=(0,))
 GRIDS = {"full": FULL, "quick": QUICK}

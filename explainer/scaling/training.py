@@ -213,7 +213,7 @@ def train_trunk(width: int, depth: int, scale: float | str, lr: float, steps: in
     loss, accuracy, dead = rows[:, 0], rows[:, 1], rows[:, -1]
     diverged_at = first_nonfinite(loss[:measured])
     if diverged_at is None:
-        logits = model.predict_on_batch(x_test)["logits"]
+        logits = model(tf.constant(x_test), training=False)["logits"].numpy()  # moving stats
         test_accuracy = float(np.mean(np.argmax(logits, axis=1) == y_test))
     else:
         test_accuracy = math.nan
