@@ -15,6 +15,7 @@ from .core.blocks import build_block35
 from .core.lesson import sample_input
 from .core.schedule import BLOCK35_SCALE
 from .core.tracing import Trace, trace
+from .core.validate import check_activation
 
 
 @dataclass
@@ -43,6 +44,7 @@ def explain_block(variant: str = "v1", scale: float = BLOCK35_SCALE,
                   batch: int = 1, size: int = 35, seed: int = 0,
                   device: str = "auto") -> BlockAnswer:
     """Build and trace one block and answer the question with its numbers."""
+    activation = check_activation(activation)  # "RELU6" -> "relu6", as the block reads it
     block = build_block35(variant, scale=scale, activation=activation, seed=seed, device=device)
     tr = trace(block, sample_input(variant, batch=batch, size=size, seed=seed))
     up, net = tr["up"], tr["net"]
