@@ -37,8 +37,21 @@ class TranslationRow:
     agree: bool
     note: str
 
+    @property
+    def outcome(self) -> str:
+        """What the row found, in words: a form that raised is a failure, not a disagreement."""
+        old_failed = "Error" in self.old_result.split(":")[0]
+        new_failed = "Error" in self.new_result.split(":")[0]
+        if self.agree:
+            return "same result"
+        if old_failed and not new_failed:
+            return "the TF1 form fails on TF 2.21; the new form runs"
+        if new_failed:
+            return "the new form fails"
+        return "both run, with different results"
+
     def as_dict(self) -> dict:
-        return dict(vars(self))
+        return {**vars(self), "outcome": self.outcome}
 
 
 def _outcome(fn: Callable[[], object]) -> tuple[bool, str]:
@@ -197,7 +210,7 @@ def table_text(rows: list[TranslationRow]) -> str:
     out = []
     for i, r in enumerate(rows, 1):
         out += [f"{i}. TF1:  {r.old}", f"   now:  {r.new}", f"   TF1 here -> {r.old_result}",
-                f"   now here -> {r.new_result}", f"   agree: {r.agree}   ({r.note})", ""]
+                f"   now here -> {r.new_result}", f"   outcome: {r.outcome}   ({r.note})", ""]
     return "\n".join(out)
 
 
