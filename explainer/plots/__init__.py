@@ -7,5 +7,6 @@ from __future__ import annotations
 
 from .broadcast import broadcast_diagram, broadcast_diagram_png  # noqa: F401
 from .diagram import plot_block_diagram  # noqa: F401
+from .folding import plot_fold_cases  # noqa: F401
 from .lesson import plot_line_terms  # noqa: F401
 from .sweep import plot_depth_profile, plot_histograms, plot_sweep  # noqa: F401
