@@ -128,6 +128,12 @@ class WhyScaleResults:
                          "Scale 1 never died in this grid: the paper's symptom (the last layer "
                          "before pooling producing only zeros) did not appear at these sizes "
                          "and step counts.")
+        died = [r for r in self.runs if r.seed == seed and r.died and not r.diverged]
+        alive = [r for r in died if r.test_accuracy > 2 / 10]  # twice chance (10 digits)
+        if died:
+            lines.append(f"Of the {len(died)} runs that died, {len(alive)} still reached a test "
+                         "accuracy above 0.2 (chance is 0.1): a few live units can carry the "
+                         "classifier.")
         for i, w in enumerate(self.widths):
             parts = [f"{scale_label(s)}: {_lr_text(stable[i, j])}"
                      for j, s in enumerate(self.scales)]
