@@ -5,7 +5,7 @@ One submodule per topic; their public functions are re-exported here.
 
 from __future__ import annotations
 
-from .broadcast import broadcast_diagram, broadcast_diagram_png  # noqa: F401
+from .broadcast import broadcast_diagram, broadcast_diagram_png, plot_keep_mask  # noqa: F401
 from .diagram import plot_block_diagram  # noqa: F401
 from .folding import plot_fold_cases  # noqa: F401
 from .lesson import plot_line_terms  # noqa: F401

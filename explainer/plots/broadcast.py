@@ -102,3 +102,34 @@ def figure_png(fig: Figure, dpi: int | None = None) -> bytes:
 def broadcast_diagram_png(explanation: BroadcastExplanation, dpi: int = 80) -> bytes:
     """:func:`broadcast_diagram` as PNG bytes (for an ipywidgets ``Image``)."""
     return figure_png(broadcast_diagram(explanation, dpi=dpi))
+
+
+def plot_keep_mask(written, meant) -> Figure:
+    """The factor each (image, channel) pair gets from a per-image scale, as computed two ways
+    (arrays of shape (N, H, W, C) after multiplying a tensor of ones): left what was written,
+    right what was meant. Black is 0 (dropped), white is 1 (kept); each cell is labelled."""
+    import numpy as np
+
+    from .sweep import new_figure
+
+    maps = {"written: keep * up  (keep shape (N,))": np.asarray(written)[:, 0, 0, :],
+            "meant: keep[:, None, None, None] * up": np.asarray(meant)[:, 0, 0, :]}
+    fig = new_figure(12, 5.6)
+    axes = fig.subplots(1, 2)
+    for ax, (title, grid) in zip(axes, maps.items(), strict=True):
+        ax.imshow(grid, cmap="gray", vmin=0, vmax=1)
+        for (row, col), value in np.ndenumerate(grid):
+            ax.text(col, row, f"{value:g}", ha="center", va="center", fontsize=11,
+                    color="white" if value < 0.5 else "black")
+        ax.set_title(title, fontsize=13)
+        ax.set_xlabel("channel (C axis)", fontsize=12)
+        ax.set_ylabel("image (N axis)", fontsize=12)
+        ax.set_xticks(range(grid.shape[1]))
+        ax.set_yticks(range(grid.shape[0]))
+    grid = maps[next(iter(maps))]
+    image_0 = np.asarray(written)[0]
+    dropped = [int(c) for c in np.flatnonzero(np.all(grid == 0, axis=0))]
+    fig.suptitle(f"N == C, so (N,) silently meets the channel axis: image 0 keeps "
+                 f"{np.count_nonzero(image_0) / image_0.size:.0%} of its values, and every "
+                 f"image loses channel(s) {dropped}", fontsize=13)
+    return fig
