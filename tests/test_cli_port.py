@@ -23,6 +23,11 @@ from explainer.ports.dl4j_port import parse_dl4j
     (["--to", "keras", "--variant", "v1"], "variant: got 'v1' with --to keras"),
     (["--to", "slim", "--scale", "inf"], "scale: got inf"),
     (["--to", "dl4j", "--seed", "-2"], "seed: got -2"),
+    (["--to", "onnx"], "out: got nothing with --to onnx"),
+    (["--to", "onnx", "--out", "/no/such/folder/b.onnx"], "does not exist"),
+    (["--to", "torch", "--out", "b.onnx"], "--out is for --to onnx"),
+    (["--to", "slim", "--block", "block9"], "block: got 'block9'"),
+    (["--to", "keras", "--block", "block8", "--index", "11"], "index: got 11"),
 ])
 def test_bad_arguments_one_line_exit_2(args, fragment):
     out = run_cli("port", *args)
@@ -65,3 +70,29 @@ def test_keras_prints_the_layer_map_and_difference(capsys):
     assert doc["variant"] == "v2" and doc["scale"] == pytest.approx(0.17)
     assert "block35_10_conv" in doc["block35_10 layers (slim scope <- Keras)"]
     assert np.isfinite(doc["max_abs_diff"]["net_out"]) and doc["max_abs_diff"]["net_out"] <= 1e-5
+
+
+def test_onnx_writes_the_file_and_reports_the_mul(tmp_path, capsys):
+    pytest.importorskip("onnxruntime", reason="onnx is an optional extra")
+    out = tmp_path / "block35.onnx"
+    assert cli.main(["port", "--to", "onnx", "--variant", "v1", "--out", str(out),
+                     "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert out.exists() and doc["file_bytes"] == out.stat().st_size
+    assert doc["mul"]["value"] == pytest.approx(explainer.BLOCK35_SCALE)
+    assert doc["ops"].split(" -> ").count("Conv") == 7 and "BatchNormalization" not in doc["ops"]
+    block = explainer.build_block35("v1", seed=0)
+    assert doc["max_abs_diff"]["net_out"] == pytest.approx(
+        port.to_onnx(block, tmp_path / "again.onnx").max_abs_diff)
+
+
+def test_block17_through_slim_and_dl4j(capsys):
+    assert cli.main(["port", "--to", "slim", "--block", "block17", "--variant", "v2",
+                     "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["block"] == "block17" and doc["scale"] == explainer.REAL_SCALES["block17"]
+    assert "tower_conv1_2" in doc["max_abs_diff"] and "tower_conv2_2" not in doc["max_abs_diff"]
+    assert all(d <= 1e-5 for d in doc["max_abs_diff"].values())
+    assert cli.main(["port", "--to", "dl4j", "--block", "block8"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("// block8 (facenet") and "new ScaleVertex(0.2)" in text

@@ -247,10 +247,10 @@ def test_to_torch_bad_input():
 
 
 # ------------------------------------------------------------------ ours -> DL4J text
-def _keras_wiring(block) -> dict[str, tuple[str, ...]]:
+def _keras_wiring(block, prefix: str = "Block35") -> dict[str, tuple[str, ...]]:
     """Our block's graph as {DL4J vertex name: input names}, read from the Keras layers."""
     def dl4j(name: str) -> str:
-        return "input" if name == "net" else "Block35/" + name.replace("__", "/")
+        return "input" if name == "net" else f"{prefix}/" + name.replace("__", "/")
     wiring = {}
     for layer in block.layers[1:]:
         inputs = layer.input if isinstance(layer.input, list) else [layer.input]
@@ -284,6 +284,25 @@ def test_dl4j_fragment_has_every_vertex_wired_as_our_graph(variant, activation):
     assert text.count("ConvolutionMode.Same") == 7 and text.count("(") == text.count(")")
     cin = 256 if variant == "v1" else 320
     assert f".nIn({cin})" in text and f".nOut({cin})" in text
+
+
+@pytest.mark.parametrize(("kind", "variant", "k"), [("block17", "v1", 7), ("block8", "v2", 3)])
+def test_dl4j_fragment_of_block17_and_block8(kind, variant, k):
+    from explainer.core.blocks import build_block
+
+    scale = explainer.REAL_SCALES[kind]
+    text = port.to_dl4j(variant, scale, "relu", block=kind)
+    prefix = f"Block{kind[5:]}"
+    vertices = parse_dl4j(text)
+    expected = _keras_wiring(build_block(kind, variant, scale), prefix)
+    assert set(vertices) == set(expected)
+    assert all(vertices[name][1] == inputs for name, inputs in expected.items())
+    assert vertices[f"{prefix}/mixed"][1] == (f"{prefix}/Branch_0/Conv2d_1x1/Relu",
+                                              f"{prefix}/Branch_1/Conv2d_0c_{k}x1/Relu")
+    assert f"new ConvolutionLayer.Builder(1, {k})" in text
+    assert f"new ConvolutionLayer.Builder({k}, 1)" in text
+    assert f"new ScaleVertex({scale!r})" in text and f"class {prefix}Fragment" in text
+    assert text.count("ConvolutionMode.Same") == 5 and text.count("(") == text.count(")")
 
 
 def test_dl4j_text_follows_the_scale_and_differences_table():

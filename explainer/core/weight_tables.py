@@ -72,8 +72,9 @@ def check_weights(weights: object, variant: str, block: str = "block35") -> dict
     missing = sorted(set(expected) - names)
     extra = sorted((shorten(n) for n in names - set(expected)), key=str)
     if missing or extra:
-        raise ValueError(f"weights: for {block} variant {variant!r} missing {missing}, "
-                         f"unexpected {extra}; expected exactly the names of weight_shapes()")
+        raise ValueError(f"weights: missing {missing}, unexpected [{', '.join(extra)}]; "
+                         "expected exactly "
+                         f"the names of weight_shapes({variant!r}, {block!r})")
     checked = {}
     for name, shape in expected.items():
         given = weights[name]

@@ -1,9 +1,13 @@
-"""block35 as Deeplearning4j Java: a ComputationGraph fragment, as text (no JVM here).
+"""block35, block17 and block8 as Deeplearning4j Java: ComputationGraph fragments, as text
+(no JVM here).
 
-The fragment is generated from the same spec as our Keras block (:data:`explainer.blocks.CONVS`),
-with one DL4J vertex per Keras layer and vertex names made of the slim scopes
-(``Block35/Branch_1/Conv2d_0b_3x3``, ``.../BatchNorm``, ``.../Relu``). ``scale * up`` is a
-``ScaleVertex`` and ``net +`` an ``ElementWiseVertex(ElementWiseVertex.Op.Add)``.
+The fragment is generated from the same spec tables as our Keras blocks
+(:data:`explainer.core.block_tables.CONVS_BY_BLOCK`), with one DL4J vertex per Keras layer and
+vertex names made of the slim scopes (``Block35/Branch_1/Conv2d_0b_3x3``, ``.../BatchNorm``,
+``.../Relu``; ``Block17/Branch_1/Conv2d_0b_1x7`` ...). A 1x7 kernel is
+``ConvolutionLayer.Builder(1, 7)``: DL4J's kernel size is (height, width) as slim's.
+``scale * up`` is a ``ScaleVertex`` and ``net +`` an
+``ElementWiseVertex(ElementWiseVertex.Op.Add)``.
 :func:`parse_dl4j` reads the text back into ``{vertex: (class, inputs)}`` so tests and the
 notebook check its wiring without Java. :data:`DL4J_DIFFERENCES` says how DL4J's own zoo block
 (``InceptionResNetHelper.inceptionV1ResA``) differs from facenet's.
@@ -14,11 +18,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..core.block_tables import (
+    CONVS_BY_BLOCK,
+    IN_CHANNELS_BY_BLOCK,
+    MIXED_FROM_BY_BLOCK,
+    SLIM_BLOCK_SCOPE,
+    check_block_kind,
+)
 from ..core.schedule import BLOCK35_SCALE
-from ..core.spec import BN_EPSILON, CONVS, IN_CHANNELS, MIXED_FROM, UP_SCOPE
+from ..core.spec import BN_EPSILON, UP_SCOPE
 from ..core.validate import check_activation, check_scale, check_variant
 
-PREFIX = "Block35"
+PREFIX = "Block35"  # block35's vertex prefix; block17 and block8 use Block17 and Block8
 INPUT = "input"  # the Java parameter holding the name of the vertex the block reads
 
 
@@ -42,18 +53,20 @@ def _act(name: str) -> str:
 
 
 def dl4j_vertices(variant: str = "v1", scale: float = BLOCK35_SCALE,
-                  activation: str | None = "relu") -> list[Dl4jVertex]:
+                  activation: str | None = "relu", block: str = "block35") -> list[Dl4jVertex]:
     """The fragment's vertices in graph order (inputs named; the block input is ``input``)."""
     variant = check_variant(variant)
     scale = check_scale(scale)
     activation = check_activation(activation)
-    cin = IN_CHANNELS[variant]
+    block = check_block_kind(block)
+    prefix = SLIM_BLOCK_SCOPE[block]
+    cin = IN_CHANNELS_BY_BLOCK[block][variant]
     name_of, width = {"net": INPUT}, {"net": cin}
     out: list[Dl4jVertex] = []
-    for c in CONVS[variant]:
-        base = f"{PREFIX}/{c.scope}"
+    for c in CONVS_BY_BLOCK[block][variant]:
+        base = f"{prefix}/{c.scope}"
         out.append(Dl4jVertex(base, "ConvolutionLayer",
-                              f"new ConvolutionLayer.Builder({c.kernel}, {c.kernel})"
+                              f"new ConvolutionLayer.Builder({c.kernel[0]}, {c.kernel[1]})"
                               f".nIn({width[c.source]}).nOut({c.filters}).stride(1, 1)"
                               ".convolutionMode(ConvolutionMode.Same).hasBias(false)"
                               ".activation(Activation.IDENTITY).build()", (name_of[c.source],)))
@@ -65,15 +78,16 @@ def dl4j_vertices(variant: str = "v1", scale: float = BLOCK35_SCALE,
         out.append(Dl4jVertex(f"{base}/Relu", "ActivationLayer", _act("RELU"),
                               (f"{base}/BatchNorm",)))
         name_of[c.name], width[c.name] = f"{base}/Relu", c.filters
-    mixed = f"{PREFIX}/mixed"
+    mixed_from = MIXED_FROM_BY_BLOCK[block]
+    mixed = f"{prefix}/mixed"
     out.append(Dl4jVertex(mixed, "MergeVertex", "new MergeVertex()",
-                          tuple(name_of[n] for n in MIXED_FROM)))
-    up, mixed_width = f"{PREFIX}/{UP_SCOPE}", sum(width[n] for n in MIXED_FROM)
+                          tuple(name_of[n] for n in mixed_from)))
+    up, mixed_width = f"{prefix}/{UP_SCOPE}", sum(width[n] for n in mixed_from)
     out.append(Dl4jVertex(up, "ConvolutionLayer",
                           f"new ConvolutionLayer.Builder(1, 1).nIn({mixed_width})"
                           f".nOut({cin}).stride(1, 1).convolutionMode(ConvolutionMode.Same)"
                           ".hasBias(true).activation(Activation.IDENTITY).build()", (mixed,)))
-    scaled = f"{PREFIX}/scaled_up"
+    scaled = f"{prefix}/scaled_up"
     out.append(Dl4jVertex(scaled, "ScaleVertex", f"new ScaleVertex({scale!r})", (up,)))
     if activation == "relu6":  # clip(v, -6, 6) == relu6(v + 6) - 6: tf-models' bandpass clip
         out += [Dl4jVertex(f"{scaled}/shift_up", "ShiftVertex", "new ShiftVertex(6.0)", (scaled,)),
@@ -82,32 +96,36 @@ def dl4j_vertices(variant: str = "v1", scale: float = BLOCK35_SCALE,
                 Dl4jVertex(f"{scaled}/clip", "ShiftVertex", "new ShiftVertex(-6.0)",
                            (f"{scaled}/relu6",))]
         scaled = f"{scaled}/clip"
-    out.append(Dl4jVertex(f"{PREFIX}/net_sum", "ElementWiseVertex",
+    out.append(Dl4jVertex(f"{prefix}/net_sum", "ElementWiseVertex",
                           "new ElementWiseVertex(ElementWiseVertex.Op.Add)", (INPUT, scaled)))
     act = {"relu": "RELU", "relu6": "RELU6", None: "IDENTITY"}[activation]
-    out.append(Dl4jVertex(f"{PREFIX}/net_out", "ActivationLayer", _act(act),
-                          (f"{PREFIX}/net_sum",)))
+    out.append(Dl4jVertex(f"{prefix}/net_out", "ActivationLayer", _act(act),
+                          (f"{prefix}/net_sum",)))
     return out
 
 
-def _weight_comments(variant: str) -> list[str]:
+def _weight_comments(variant: str, block: str) -> list[str]:
     lines = ["// Weights, slim name -> DL4J parameter (conv \"W\" is [nOut, nIn, kH, kW]:",
              "// transpose slim's HWIO kernel with (3, 2, 0, 1)). slim's batch_norm has no",
              "// gamma: set \"gamma\" to 1; \"beta\", \"mean\", \"var\" take beta, moving_mean,",
              "// moving_variance (useLogStd(false) keeps \"var\" a plain variance)."]
-    for c in CONVS[variant]:
-        lines.append(f"//   {c.scope}/weights -> \"{PREFIX}/{c.scope}\" W")
-    lines.append(f"//   {UP_SCOPE}/weights, biases -> \"{PREFIX}/{UP_SCOPE}\" W, b")
+    prefix = SLIM_BLOCK_SCOPE[block]
+    for c in CONVS_BY_BLOCK[block][variant]:
+        lines.append(f"//   {c.scope}/weights -> \"{prefix}/{c.scope}\" W")
+    lines.append(f"//   {UP_SCOPE}/weights, biases -> \"{prefix}/{UP_SCOPE}\" W, b")
     return lines
 
 
 def to_dl4j(variant: str = "v1", scale: float = BLOCK35_SCALE,
-            activation: str | None = "relu") -> str:
-    """Java source of a DL4J ComputationGraph fragment that appends block35 to a GraphBuilder.
+            activation: str | None = "relu", block: str = "block35") -> str:
+    """Java source of a DL4J ComputationGraph fragment that appends block35 (or ``block``:
+    "block17", "block8"; pass its scale too) to a GraphBuilder.
 
     Text only: it is checked structurally (:func:`parse_dl4j`), not compiled, here.
     """
-    vertices = dl4j_vertices(variant, scale, activation)
+    block = check_block_kind(block)
+    vertices = dl4j_vertices(variant, scale, activation, block)
+    prefix = SLIM_BLOCK_SCOPE[block]
     classes = sorted({v.java_class for v in vertices})
     pkg = {"ConvolutionLayer": "layers", "BatchNormalization": "layers",
            "ActivationLayer": "layers", "MergeVertex": "graph", "ScaleVertex": "graph",
@@ -117,14 +135,16 @@ def to_dl4j(variant: str = "v1", scale: float = BLOCK35_SCALE,
                *(f"org.deeplearning4j.nn.conf.{pkg[c]}.{c}" for c in classes),
                "org.nd4j.linalg.activations.Activation"]
     origin = {"v1": "facenet Inception-ResNet-v1", "v2": "tf-models Inception-ResNet-v2"}
-    lines = [f"// block35 ({origin[variant]}): net += {scale!r} * up, activation {activation}.",
+    lines = [f"// {block} ({origin[variant]}): net += {scale!r} * up, activation {activation}.",
              "// Generated by explainer.port.to_dl4j; vertex names are the slim scopes.",
-             *_weight_comments(variant), ""]
+             *_weight_comments(variant, block), ""]
     lines += [f"import {i};" for i in sorted(imports)]
-    lines += ["", "public final class Block35Fragment {",
-              "    /** Appends block35 reading vertex {@code input}; returns its output vertex. */",
-              "    public static String block35(ComputationGraphConfiguration.GraphBuilder graph,",
-              "                                 String input) {",
+    lines += ["", f"public final class {prefix}Fragment {{",
+              f"    /** Appends {block} reading vertex {{@code input}}; returns its output "
+              "vertex. */",
+              f"    public static String {block}(ComputationGraphConfiguration.GraphBuilder "
+              "graph,",
+              "            String input) {",
               "        graph"]
     for v in vertices:
         inputs = ", ".join(i if i == INPUT else f'"{i}"' for i in v.inputs)

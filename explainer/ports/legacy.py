@@ -1,10 +1,10 @@
-"""The original tf-slim block35, running on TensorFlow 2 with ``tf_slim``.
+"""The original tf-slim block35, block17 and block8, running on TensorFlow 2 with ``tf_slim``.
 
-Two snippets are kept as their authors wrote them for TF1: facenet's Inception-ResNet-v1
-``block35`` (the TF 0.12 era text, with ``tf.concat(3, [...])``) and tf-models' newer slim
-Inception-ResNet-v2 ``block35`` (which clips ``scale * up`` to [-6, 6] when the activation is
-relu6). :data:`CHANGES` lists every edit that makes them run on TF 2.21; the text that runs is
-exactly the original with those replacements (:func:`ported_source`), compiled and executed in
+The snippets are kept as their authors wrote them for TF1 (:mod:`.legacy_sources`): facenet's
+Inception-ResNet-v1 blocks (the TF 0.12 era text, with ``tf.concat(3, [...])``) and tf-models'
+newer slim Inception-ResNet-v2 blocks (which clip ``scale * up`` to [-6, 6] when the activation
+is relu6). :data:`CHANGES` lists every edit that makes them run on TF 2.21; the text that runs
+is exactly the original with those replacements (:func:`ported_source`), compiled and executed in
 a ``tf.compat.v1`` graph of its own, with facenet's arg_scope (BatchNorm decay 0.995, epsilon
 0.001, ``updates_collections=None``) and ``is_training=False``.
 
@@ -27,8 +27,15 @@ import numpy as np
 import tensorflow as tf
 import tf_slim as slim
 
+from ..core.block_tables import (
+    CONVS_BY_BLOCK,
+    IN_CHANNELS_BY_BLOCK,
+    SLIM_BLOCK_SCOPE,
+    TRACE_NAMES_BY_BLOCK,
+    check_block_kind,
+)
 from ..core.schedule import BLOCK35_SCALE
-from ..core.spec import CONVS, IN_CHANNELS, TRACE_NAMES, UP_SCOPE
+from ..core.spec import UP_SCOPE
 from ..core.validate import (
     check_activation,
     check_block_input,
@@ -37,111 +44,27 @@ from ..core.validate import (
     check_variant,
 )
 from ..core.weight_tables import check_weights, seeded_weights, weight_shapes
+from .legacy_sources import CHANGES, ORIGINALS, ORIGINALS_BY_BLOCK, SOURCES, Change  # noqa: F401
 
-# facenet src/models/inception_resnet_v1.py, TF 0.12 era (tf.concat took the axis first).
-ORIGINAL_V1 = '''\
-import tensorflow as tf
-import tensorflow.contrib.slim as slim
-
-# Inception-Renset-A
-def block35(net, scale=1.0, activation_fn=tf.nn.relu, scope=None, reuse=None):
-    """Builds the 35x35 resnet block."""
-    with tf.variable_scope(scope, 'Block35', [net], reuse=reuse):
-        with tf.variable_scope('Branch_0'):
-            tower_conv = slim.conv2d(net, 32, 1, scope='Conv2d_1x1')
-        with tf.variable_scope('Branch_1'):
-            tower_conv1_0 = slim.conv2d(net, 32, 1, scope='Conv2d_0a_1x1')
-            tower_conv1_1 = slim.conv2d(tower_conv1_0, 32, 3, scope='Conv2d_0b_3x3')
-        with tf.variable_scope('Branch_2'):
-            tower_conv2_0 = slim.conv2d(net, 32, 1, scope='Conv2d_0a_1x1')
-            tower_conv2_1 = slim.conv2d(tower_conv2_0, 32, 3, scope='Conv2d_0b_3x3')
-            tower_conv2_2 = slim.conv2d(tower_conv2_1, 32, 3, scope='Conv2d_0c_3x3')
-        mixed = tf.concat(3, [tower_conv, tower_conv1_1, tower_conv2_2])
-        up = slim.conv2d(mixed, net.get_shape()[3], 1, normalizer_fn=None,
-                         activation_fn=None, scope='Conv2d_1x1')
-        net += scale * up
-        if activation_fn:
-            net = activation_fn(net)
-    return net
-'''
-
-# tensorflow/models research/slim/nets/inception_resnet_v2.py, with the relu6 clip.
-ORIGINAL_V2 = '''\
-import tensorflow as tf
-
-slim = tf.contrib.slim
-
-
-def block35(net, scale=1.0, activation_fn=tf.nn.relu, scope=None, reuse=None):
-  """Builds the 35x35 resnet block."""
-  with tf.variable_scope(scope, 'Block35', [net], reuse=reuse):
-    with tf.variable_scope('Branch_0'):
-      tower_conv = slim.conv2d(net, 32, 1, scope='Conv2d_1x1')
-    with tf.variable_scope('Branch_1'):
-      tower_conv1_0 = slim.conv2d(net, 32, 1, scope='Conv2d_0a_1x1')
-      tower_conv1_1 = slim.conv2d(tower_conv1_0, 32, 3, scope='Conv2d_0b_3x3')
-    with tf.variable_scope('Branch_2'):
-      tower_conv2_0 = slim.conv2d(net, 32, 1, scope='Conv2d_0a_1x1')
-      tower_conv2_1 = slim.conv2d(tower_conv2_0, 48, 3, scope='Conv2d_0b_3x3')
-      tower_conv2_2 = slim.conv2d(tower_conv2_1, 64, 3, scope='Conv2d_0c_3x3')
-    mixed = tf.concat(axis=3, values=[tower_conv, tower_conv1_1, tower_conv2_2])
-    up = slim.conv2d(mixed, net.get_shape()[3], 1, normalizer_fn=None,
-                     activation_fn=None, scope='Conv2d_1x1')
-    scaled_up = up * scale
-    if activation_fn == tf.nn.relu6:
-      # Use clip_by_value to simulate bandpass activation.
-      scaled_up = tf.clip_by_value(scaled_up, -6.0, 6.0)
-
-    net += scaled_up
-    if activation_fn:
-      net = activation_fn(net)
-  return net
-'''
-
-ORIGINALS = {"v1": ORIGINAL_V1, "v2": ORIGINAL_V2}
-SOURCES = {"v1": "facenet src/models/inception_resnet_v1.py (TF 0.12 era)",
-           "v2": "tensorflow/models research/slim/nets/inception_resnet_v2.py"}
-
-
-@dataclass(frozen=True)
-class Change:
-    """One edit that the TF1 code needs on TF 2.21: ``old`` -> ``new`` in the text, and why."""
-
-    variant: str  # "v1", "v2", or "both"
-    old: str
-    new: str
-    why: str
-
-
-CHANGES = (
-    Change("v1", "import tensorflow.contrib.slim as slim", "import tf_slim as slim",
-           "tf.contrib was removed in TF 2.0; slim lives on as the tf-slim package"),
-    Change("v2", "slim = tf.contrib.slim", "import tf_slim as slim",
-           "tf.contrib was removed in TF 2.0; slim lives on as the tf-slim package"),
-    Change("both", "tf.variable_scope(", "tf.compat.v1.variable_scope(",
-           "variable scopes are TF1 graph API, kept only under tf.compat.v1"),
-    Change("v1", "tf.concat(3, [tower_conv, tower_conv1_1, tower_conv2_2])",
-           "tf.concat([tower_conv, tower_conv1_1, tower_conv2_2], 3)",
-           "TF 1.0 swapped the arguments to tf.concat(values, axis); the old order passes the "
-           "list as the axis"),
-)
 SHIM_WHY = ("tf-slim 1.1.0's batch_norm checks isinstance(x, ops.Tensor); TF 2.21 moved the "
             "class to tensorflow.python.framework.tensor.Tensor and dropped the ops alias. "
             "ops_tensor_shim() restores the alias while the graph is built, then removes it.")
 
 
-def changes_for(variant: str) -> tuple[Change, ...]:
-    """The text changes that apply to one variant's snippet, in order."""
+def changes_for(variant: str, block: str = "block35") -> tuple[Change, ...]:
+    """The text changes that apply to one variant's snippet of one block kind, in order."""
     variant = check_variant(variant)
-    return tuple(c for c in CHANGES if c.variant in (variant, "both"))
+    block = check_block_kind(block)
+    return tuple(c for c in CHANGES if c.variant in (variant, "both") and block in c.blocks)
 
 
-def ported_source(variant: str, upto: int | None = None) -> str:
+def ported_source(variant: str, upto: int | None = None, block: str = "block35") -> str:
     """The original text with the first ``upto`` changes applied (all when None)."""
-    text = ORIGINALS[check_variant(variant)]
-    for change in changes_for(variant)[:upto]:
+    text = ORIGINALS_BY_BLOCK[check_block_kind(block)][check_variant(variant)]
+    for change in changes_for(variant, block)[:upto]:
         if change.old not in text:
-            raise RuntimeError(f"change {change.old!r} does not occur in the {variant} snippet")
+            raise RuntimeError(f"change {change.old!r} does not occur in the {variant} "
+                               f"{block} snippet")
         text = text.replace(change.old, change.new)
     return text
 
@@ -167,26 +90,30 @@ def ops_tensor_shim() -> Iterator[bool]:
             del ops.Tensor
 
 
-def source_diff(variant: str) -> str:
+def source_diff(variant: str, block: str = "block35") -> str:
     """A unified diff: the original TF1 text -> the text that runs on TF 2.21."""
     variant = check_variant(variant)
+    block = check_block_kind(block)
     return "".join(difflib.unified_diff(
-        ORIGINALS[variant].splitlines(True), ported_source(variant).splitlines(True),
-        fromfile=f"{SOURCES[variant]} (TF1)", tofile="ported (TF 2.21 + tf_slim 1.1.0)"))
+        ORIGINALS_BY_BLOCK[block][variant].splitlines(True),
+        ported_source(variant, block=block).splitlines(True),
+        fromfile=f"{SOURCES[variant]} {block} (TF1)", tofile="ported (TF 2.21 + tf_slim 1.1.0)"))
 
 
-def load_block35(variant: str, upto: int | None = None):
-    """Compile and execute the (ported) snippet; returns its ``block35`` function.
+def load_block35(variant: str, upto: int | None = None, block: str = "block35"):
+    """Compile and execute the (ported) snippet; returns its ``block35`` function (or, with
+    ``block="block17"`` / ``"block8"``, that function).
 
     With ``upto`` smaller than the number of changes, the text is only partly ported and
     executing or calling it raises the error TF 2.21 gives for the remaining TF1 code.
     """
-    text = ported_source(variant, upto)
-    filename = f"<block35 {variant}: {SOURCES[variant]}, ported>"
+    block = check_block_kind(block)
+    text = ported_source(variant, upto, block)
+    filename = f"<{block} {variant}: {SOURCES[variant]}, ported>"
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    namespace: dict = {"__name__": f"explainer.legacy.block35_{variant}"}
+    namespace: dict = {"__name__": f"explainer.legacy.{block}_{variant}"}
     exec(compile(text, filename, "exec"), namespace)  # the snippet itself, as written
-    return namespace["block35"]
+    return namespace[block]
 
 
 @contextmanager
@@ -216,7 +143,6 @@ def facenet_arg_scope() -> Iterator[None]:
 
 
 ACTIVATION_FNS = {"relu": tf.nn.relu, "relu6": tf.nn.relu6, None: None}
-CONVS_ALL = {IN_CHANNELS[v]: CONVS[v] for v in CONVS}  # input width -> the variant's convs
 
 
 @dataclass
@@ -231,38 +157,42 @@ class SlimRun:
     variables: dict[str, np.ndarray] = field(repr=False)
     graph_names: dict[str, str]  # trace name -> tensor name in the slim graph
     source: str = field(repr=False)  # the text that ran
+    block: str = "block35"
 
     @property
     def net_out(self) -> np.ndarray:
         return self.outputs["net_out"]
 
 
-def _named_tensors(graph, net, out) -> dict:
+def _named_tensors(graph, net, out, block: str, variant: str) -> dict:
     """Trace name -> graph tensor, found by walking back from the block's output."""
     scope = out.name.split("/")[0]
     found = {"net": net}
-    for conv in CONVS_ALL[net.shape[-1]]:
+    for conv in CONVS_BY_BLOCK[block][variant]:
         found[conv.name] = graph.get_tensor_by_name(f"{scope}/{conv.scope}/Relu:0")
     up = graph.get_tensor_by_name(f"{scope}/{UP_SCOPE}/BiasAdd:0")
     found["mixed"] = up.op.inputs[0].op.inputs[0]  # BiasAdd <- Conv2D <- concat
     net_sum = out.op.inputs[0] if out.op.type in ("Relu", "Relu6") else out
     found.update(up=up, scaled_up=net_sum.op.inputs[1], net_sum=net_sum, net_out=out)
-    return {name: found[name] for name in TRACE_NAMES}
+    return {name: found[name] for name in TRACE_NAMES_BY_BLOCK[block]}
 
 
 def run_slim_block35(x, variant: str = "v1", scale: float = BLOCK35_SCALE,
                      activation: str | None = "relu", seed: int = 0,
-                     weights: dict | None = None) -> SlimRun:
+                     weights: dict | None = None, block: str = "block35") -> SlimRun:
     """Run the original snippet in a ``tf.compat.v1`` graph and Session of its own.
 
     Args:
-        x: block input (N, H, W, 256 for v1 / 320 for v2), numpy or tf.Tensor.
+        x: block input (N, H, W, 256 for v1 / 320 for v2; block17 896 / 1088, block8
+            1792 / 2080), numpy or tf.Tensor.
         variant: "v1" (facenet, no clip) or "v2" (tf-models, clips ``scale * up`` for relu6).
         scale: the residual scale passed to ``block35``.
         activation: "relu", "relu6" or None, passed as ``activation_fn``.
         seed: weights are ``explainer.weights.seeded_weights(variant, seed)``: Xavier kernels,
             non-trivial BatchNorm beta / moving mean / moving variance and biases.
         weights: optional ``{slim name: array}`` to use instead of the seeded ones.
+        block: "block35" (default), "block17" or "block8": which original function runs
+            (pass its scale too: the default is block35's).
 
     Returns a :class:`SlimRun` whose ``.outputs`` hold every named tensor of the snippet
     (``net``, ``tower_conv`` ... ``net_out``) and ``.variables`` the values the graph held.
@@ -271,19 +201,21 @@ def run_slim_block35(x, variant: str = "v1", scale: float = BLOCK35_SCALE,
     scale = check_scale(scale)
     activation = check_activation(activation)
     seed = check_positive_int("seed", seed, minimum=0)
-    x = check_block_input(x, IN_CHANNELS[variant])
-    weights = check_weights(seeded_weights(variant, seed) if weights is None else weights,
-                            variant)  # the same checks as set_block_weights, before any graph
-    expected = weight_shapes(variant)
-    block35 = load_block35(variant)
+    block = check_block_kind(block)
+    cin = IN_CHANNELS_BY_BLOCK[block][variant]
+    x = check_block_input(x, cin)
+    weights = check_weights(seeded_weights(variant, seed, block) if weights is None else weights,
+                            variant, block)  # the same checks as set_block_weights
+    expected = weight_shapes(variant, block)
+    block_fn = load_block35(variant, block=block)
     graph = tf.Graph()
     with graph.as_default(), ops_tensor_shim(), facenet_arg_scope(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*layer.apply.*is deprecated")
-        net = tf.compat.v1.placeholder(tf.float32, [None, None, None, IN_CHANNELS[variant]],
-                                       name="net")
-        out = block35(net, scale=scale, activation_fn=ACTIVATION_FNS[activation])
-        tensors = _named_tensors(graph, net, out)
-        variables = {v.name[len("Block35/"):-len(":0")]: v
+        net = tf.compat.v1.placeholder(tf.float32, [None, None, None, cin], name="net")
+        out = block_fn(net, scale=scale, activation_fn=ACTIVATION_FNS[activation])
+        tensors = _named_tensors(graph, net, out, block, variant)
+        prefix = f"{SLIM_BLOCK_SCOPE[block]}/"
+        variables = {v.name[len(prefix):-len(":0")]: v
                      for v in tf.compat.v1.global_variables()}
         if set(variables) != set(expected):
             raise RuntimeError(f"slim graph variables {sorted(variables)} are not the expected "
@@ -297,7 +229,7 @@ def run_slim_block35(x, variant: str = "v1", scale: float = BLOCK35_SCALE,
         held = sess.run({n: variables[n] for n in expected})
         values = sess.run(tensors, {net: x})
     return SlimRun(variant=variant, scale=scale, activation=activation, seed=seed,
-                   outputs={n: values[n] for n in TRACE_NAMES},
+                   outputs={n: values[n] for n in TRACE_NAMES_BY_BLOCK[block]},
                    variables={n: held[n] for n in expected},
                    graph_names={n: t.name for n, t in tensors.items()},
-                   source=ported_source(variant))
+                   source=ported_source(variant, block=block), block=block)

@@ -1,46 +1,64 @@
-"""`python -m explainer port --to torch|dl4j|keras|slim`: port block35 and measure the port.
+"""`python -m explainer port --to torch|onnx|dl4j|keras|slim`: port a block and measure the port.
 
-torch: our block -> torch.nn.Module, max |difference| of outputs. dl4j: the Java fragment and
-how DL4J's zoo block differs (text only, nothing to measure). keras: keras.applications
-InceptionResNetV2 (weights=None) ``block35_{index}`` -> our v2 block, measured. slim: the
-original tf-slim code run in a compat.v1 graph -> our block, measured tensor by tensor.
+torch: our block -> torch.nn.Module, max |difference| of outputs. onnx: our block -> an .onnx
+file (``--out``) run by onnxruntime: its op sequence, the scale's ``Mul`` and the difference.
+dl4j: the Java fragment and how DL4J's zoo block differs (text only, nothing to measure).
+keras: keras.applications InceptionResNetV2 (weights=None) ``{block}_{index}`` -> our v2
+block, measured. slim: the original tf-slim code run in a compat.v1 graph -> our block,
+measured tensor by tensor. ``--block block17`` / ``block8`` ports those blocks instead.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 
-from ...core.schedule import BLOCK35_SCALE
+from ...core.block_tables import BLOCK_KINDS, KERAS_APPS_COUNTS, check_block_kind
+from ...core.schedule import REAL_SCALES
+from ..jsonout import dumps
 from .argtypes import activation, scale, seed, variant
 
-TARGETS = ("torch", "dl4j", "keras", "slim")
+TARGETS = ("torch", "onnx", "dl4j", "keras", "slim")
+MAX_INDEX = max(KERAS_APPS_COUNTS.values())
 
 
 def _index(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"index: got {text!r}; expected a whole number 1..10") \
-            from None
-    if not 1 <= value <= 10:
-        raise argparse.ArgumentTypeError(f"index: got {value}; expected 1..10 "
-                                         "(InceptionResNetV2 has block35_1 ... block35_10)")
+        raise argparse.ArgumentTypeError(f"index: got {text!r}; expected a whole number "
+                                         f"1..{MAX_INDEX}") from None
+    if not 1 <= value <= MAX_INDEX:
+        raise argparse.ArgumentTypeError(f"index: got {value}; expected 1..{MAX_INDEX} "
+                                         "(InceptionResNetV2 has block35_1 ... block35_10, "
+                                         "block17_1 ... block17_20, block8_1 ... block8_10)")
     return value
+
+
+def _block(text: str) -> str:
+    try:
+        return check_block_kind(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--to", required=True, choices=TARGETS,
-                        help="torch, dl4j, keras (keras.applications, v2 only) or slim")
+                        help="torch, onnx, dl4j, keras (keras.applications, v2 only) or slim")
+    parser.add_argument("--block", type=_block, default="block35",
+                        help=f"which block: {', '.join(BLOCK_KINDS)} (block35)")
+    parser.add_argument("--out", metavar="FILE.onnx",
+                        help="with --to onnx: where to write the ONNX file")
     parser.add_argument("--variant", type=variant, default=None,
                         help="v1 (facenet) or v2 (tf-slim / keras apps); default v1, v2 for keras")
-    parser.add_argument("--scale", type=scale, default=BLOCK35_SCALE,
-                        help=f"residual scale ({BLOCK35_SCALE:g}); keras reads it from the model")
+    parser.add_argument("--scale", type=scale, default=None,
+                        help="residual scale (the nets' own: block35 0.17, block17 0.1, block8 "
+                             "0.2); keras reads it from the model")
     parser.add_argument("--activation", type=activation, default="relu",
                         help="relu, relu6 or none; keras reads it from the model")
     parser.add_argument("--seed", type=seed, default=0, help="seed of weights and input (0)")
     parser.add_argument("--index", type=_index, default=1,
-                        help="which keras.applications block35_INDEX, 1..10 (1)")
+                        help="which keras.applications BLOCK_INDEX: 1..10, block17 1..20 (1)")
     parser.add_argument("--json", action="store_true", help="print only a JSON document")
 
 
@@ -48,9 +66,28 @@ def _check(args) -> None:
     """Argument combinations checked before TensorFlow is imported."""
     if args.variant is None:
         args.variant = "v2" if args.to == "keras" else "v1"
+    if args.scale is None:
+        args.scale = REAL_SCALES[args.block]
     if args.to == "keras" and args.variant != "v2":
         raise ValueError(f"variant: got {args.variant!r} with --to keras; expected 'v2' "
                          "(keras.applications.InceptionResNetV2 holds v2 blocks only)")
+    if args.to == "keras" and args.index > KERAS_APPS_COUNTS[args.block]:
+        count = KERAS_APPS_COUNTS[args.block]
+        raise ValueError(f"index: got {args.index}; expected 1..{count} (InceptionResNetV2 "
+                         f"has {args.block}_1 ... {args.block}_{count})")
+    if args.to == "onnx":
+        from ...ports.onnx_port import onnx_missing  # imports onnx, builds nothing
+
+        if not args.out:
+            raise ValueError("out: got nothing with --to onnx; expected --out FILE.onnx")
+        folder = os.path.dirname(os.path.abspath(args.out))
+        if not os.path.isdir(folder):
+            raise ValueError(f"out: got {args.out!r}; its folder {folder!r} does not exist")
+        reason = onnx_missing()
+        if reason:
+            raise ValueError(f"to: got 'onnx' but {reason}")
+    elif args.out:
+        raise ValueError(f"out: got {args.out!r} with --to {args.to}; --out is for --to onnx")
     if args.to == "torch":
         from ...ports.torch_port import torch_missing  # tries `import torch`, builds nothing
 
@@ -61,15 +98,15 @@ def _check(args) -> None:
 
 def run(args) -> int:
     _check(args)
-    doc = {"to": args.to, "variant": args.variant, "scale": args.scale,
+    doc = {"to": args.to, "block": args.block, "variant": args.variant, "scale": args.scale,
            "activation": args.activation, "seed": args.seed}
     if args.to == "dl4j":
         from ...ports.dl4j_port import DL4J_DIFFERENCE_COLUMNS, DL4J_DIFFERENCES, to_dl4j
 
-        java = to_dl4j(args.variant, args.scale, args.activation)
+        java = to_dl4j(args.variant, args.scale, args.activation, block=args.block)
         rows = [dict(zip(DL4J_DIFFERENCE_COLUMNS, r, strict=True)) for r in DL4J_DIFFERENCES]
         if args.json:
-            print(json.dumps({**doc, "java": java, "differences": rows}, indent=2))
+            print(dumps({**doc, "java": java, "differences": rows}))
             return 0
         print(java)
         print("// How DL4J's zoo InceptionResNetHelper.inceptionV1ResA differs from facenet:")
@@ -82,7 +119,7 @@ def run(args) -> int:
     doc.update(source=check.source, target=check.target, max_abs_diff=check.max_abs_diff,
                notes=check.notes, **detail)
     if args.json:
-        print(json.dumps(doc, indent=2))
+        print(dumps(doc))
         return 0
     for key, value in detail.items():
         print(f"{key}:\n{value}" if "\n" in str(value) else f"{key}: {value}")
@@ -92,23 +129,31 @@ def run(args) -> int:
 
 def _measured(args):
     from ... import ports as port
-    from ...core.blocks import build_block35
+    from ...core.blocks import build_block
 
     if args.to == "slim":
-        return port.compare_slim(None, args.variant, args.scale, args.activation, args.seed), {}
+        return port.compare_slim(None, args.variant, args.scale, args.activation, args.seed,
+                                 block=args.block), {}
+    block = build_block(args.block, args.variant, args.scale, args.activation, seed=args.seed)
     if args.to == "torch":
-        block = build_block35(args.variant, args.scale, args.activation, seed=args.seed)
         module = port.to_torch(block)
         return port.compare_torch(block), {"module": str(module)}
+    if args.to == "onnx":
+        report = port.to_onnx(block, args.out)
+        mul = None if report.mul is None else vars(report.mul)
+        return report.check(), {"path": report.path, "file_bytes": report.file_bytes,
+                                "ops": " -> ".join(report.ops), "mul": mul,
+                                "versions": report.versions}
     import keras
 
     from ...core.weight_tables import seeded_weights
 
     model = keras.applications.InceptionResNetV2(weights=None)  # builds offline
     # weights=None leaves BatchNorm at 0 / 1 and biases at 0: load non-trivial ones first
-    port.to_keras_applications(seeded_weights("v2", args.seed), model, args.index)
-    found = port.keras_apps_block(model, args.index)
+    kind, index = args.block, args.index
+    port.to_keras_applications(seeded_weights("v2", args.seed, kind), model, index, block=kind)
+    found = port.keras_apps_block(model, index, block=kind)
     layers = "\n".join(f"  {scope:<24} <- {name}" for scope, name in found.layer_names.items())
-    return port.compare_keras_applications(model, args.index), {
+    return port.compare_keras_applications(model, index, block=kind), {
         "scale": found.scale, "activation": found.activation,  # read from the model
-        f"block35_{args.index} layers (slim scope <- Keras)": layers}
+        f"{kind}_{index} layers (slim scope <- Keras)": layers}
