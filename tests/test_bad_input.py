@@ -14,7 +14,7 @@ import explainer
     ({"variant": 1}, ValueError, r"variant: got 1 \(int\)"),
     ({"activation": "tanh"}, ValueError, r"activation: got 'tanh'.*'relu', 'relu6', None"),
     ({"device": "tpu"}, ValueError, r"device: got 'tpu'.*'auto', 'cpu', 'gpu'"),
-    ({"scale": float("nan")}, ValueError, r"scale: got nan; expected a finite number"),
+    ({"scale": float("nan")}, ValueError, r"scale: got nan, which is not finite in float32.*expected a finite number"),
     ({"scale": float("inf")}, ValueError, r"scale: got inf"),
     ({"scale": "0.17"}, TypeError, r"scale: got '0.17' \(str\); expected a real number"),
     ({"scale": None}, TypeError, r"scale: got None"),

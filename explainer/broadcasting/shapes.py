@@ -40,7 +40,7 @@ def _item(token: str, text: str, dims: dict[str, int]) -> int:
         if token not in dims:
             bound = f" (bound: {', '.join(sorted(dims))})" if dims else ""
             raise ValueError(f"shape: got {shorten(text)}; the name {shorten(token)} is not "
-                             f"bound{bound}; bind it, e.g. {token}=2")
+                             f"bound{bound}; bind it, e.g. {token if len(token) <= 20 else 'N'}=2")
         return dims[token]
     what = "an empty size" if not token else f"{shorten(token)}"
     raise ValueError(f"shape: got {shorten(text)}: {what} is not a whole number >= 0 or a "

@@ -98,7 +98,8 @@ def build_block35(variant: str = "v1", scale: float = BLOCK35_SCALE,
     The model carries its :class:`BlockSpec` as ``model.residual_spec`` (and, for block35, as
     ``model.block35``).
     """
-    return build_block("block35", variant, scale, activation, seed, device)
+    # scale is checked here: None means "the real scale" only for build_block
+    return build_block("block35", variant, check_scale(scale), activation, seed, device)
 
 
 def build_block17(variant: str = "v1", scale: float = REAL_SCALES["block17"],
@@ -107,7 +108,7 @@ def build_block17(variant: str = "v1", scale: float = REAL_SCALES["block17"],
     """Build one Inception-ResNet-B block17 (17x17 in the real nets): v1 896 channels,
     128 | 128 -> 1x7 128 -> 7x1 128; v2 1088 channels, 192 | 128 -> 1x7 160 -> 7x1 192.
     Arguments as :func:`build_block35`; the default scale is the nets' 0.10."""
-    return build_block("block17", variant, scale, activation, seed, device)
+    return build_block("block17", variant, check_scale(scale), activation, seed, device)
 
 
 def build_block8(variant: str = "v1", scale: float = REAL_SCALES["block8"],
@@ -117,7 +118,7 @@ def build_block8(variant: str = "v1", scale: float = REAL_SCALES["block8"],
     192 | 192 -> 1x3 192 -> 3x1 192; v2 2080 channels, 192 | 192 -> 1x3 224 -> 3x1 256.
     Arguments as :func:`build_block35`; the default scale is the nets' 0.20 (the nets' last
     block8 runs at scale 1.0 with ``activation=None``)."""
-    return build_block("block8", variant, scale, activation, seed, device)
+    return build_block("block8", variant, check_scale(scale), activation, seed, device)
 
 
 def build_block(block: str, variant: str = "v1", scale: float | None = None,

@@ -20,7 +20,7 @@ import zlib
 import ipywidgets as widgets
 import numpy as np
 
-from ..core.validate import check_scale
+from ..core.validate import check_scale, shorten
 from ..plots.sweep import (
     draw_histograms,
     draw_sweep,
@@ -175,11 +175,11 @@ class ScaleExplorer(widgets.VBox):
             value = float(scale) if isinstance(scale, str) else scale
             value = check_scale(value)
             if not 0.0 <= value <= 1.0:
-                raise ValueError(f"scale: got {value!r}; expected a number from 0 to 1 "
+                raise ValueError(f"scale: got {shorten(value)}; expected a number from 0 to 1 "
                                  "(the slider's range)")
         except (TypeError, ValueError) as err:
             text = str(err) if not isinstance(scale, str) or "scale:" in str(err) else (
-                f"scale: got {scale!r}; expected a number from 0 to 1 such as 0.17")
+                f"scale: got {shorten(scale)}; expected a number from 0 to 1 such as 0.17")
             self.error.value = _message(text)
             return False
         if self._updating:
