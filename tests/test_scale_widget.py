@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 import explainer
+from explainer.core.schedule import BLOCK35_SCALE
 from explainer.widgets import scale_explorer
 
 
@@ -24,8 +25,9 @@ def by_class(root, cls):
     return found
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def explorer(block_v1, x_v1):
+    """A fresh explorer per test: tests move its slider, and must not see each other's moves."""
     return scale_explorer(block_v1, x_v1)
 
 
@@ -51,7 +53,7 @@ def test_update_shows_the_sweep_ratio_and_a_new_plot(explorer, block_v1, x_v1, s
     expected = explainer.scale_sweep(block_v1, x_v1, [scale]).residual_ratio[0]
     assert f"{expected:.4f}" in explorer.ratio.value
     assert explorer.slider.value == scale
-    if scale != 0.17:  # the fixture starts at 0.17
+    if scale != BLOCK35_SCALE:  # a fresh explorer starts at the block's scale
         assert explorer.image.value != before
     img = Image.open(io.BytesIO(explorer.image.value))
     assert img.size[0] > 300 and np.asarray(img).std() > 0  # a real, non-blank picture

@@ -1,8 +1,8 @@
 """The residual-scale slider of notebook 03, driven by the keyboard in JupyterLab and in Voilà.
 
 The value the page must show is computed here, in the test process, with the package's own
-``explainer.scale_sweep`` on the same block and input the notebook builds (read from the
-notebook's literal arguments).
+``explainer.scale_sweep`` on the lesson's block and input (``explainer.lesson_setup()``), which
+the notebook uses too.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from functools import lru_cache
 
 import pytest
 from browser_support import NOTEBOOKS
-from notebook_source import literal_call, widget_arguments
 
 import explainer
 
@@ -23,14 +22,11 @@ UPDATE_TIMEOUT_MS = 30_000
 
 @lru_cache(maxsize=1)
 def _block_and_input():
-    path = NOTEBOOKS / NOTEBOOK
-    block_name, x_name = widget_arguments(path, "scale_explorer")
-    built = {}
-    for name in (block_name, x_name):
-        func, args, kwargs = literal_call(path, name, "scale_explorer")
-        assert func in ("build_block35", "sample_input"), f"{name} is made by {func}"
-        built[name] = getattr(explainer, func)(*args, **kwargs)
-    return built[block_name], built[x_name]
+    source = (NOTEBOOKS / NOTEBOOK).read_text()
+    assert "explainer.lesson_setup()" in source and "scale_explorer(block, x)" in source, (
+        f"{NOTEBOOK} must give the slider the lesson's block and input")
+    lesson = explainer.lesson_setup()
+    return lesson.block, lesson.x
 
 
 def expected_ratio_text(scale: float) -> str:
