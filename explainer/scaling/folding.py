@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.spec import MIXED_FROM, UP_SCOPE, block_spec, keras_name
+from ..core.spec import UP_SCOPE, block_spec, keras_name
 from ..core.validate import check_block_input
 
 HOLDS_BELOW = 1e-4  # relative difference under which float32 results count as equal
@@ -25,15 +25,15 @@ def _device_word(device: str) -> str:
 def fold_scale(block):
     """A copy of ``block`` with scale 1 whose ``Conv2d_1x1`` kernel and bias are multiplied by
     the original scale. Its outputs equal the original's (to float32 rounding)."""
-    from ..core.blocks import build_block35
+    from ..core.blocks import build_block
     from ..core.weights import block_weights, set_block_weights
 
     spec = block_spec(block)
     weights = block_weights(block)
     weights[f"{UP_SCOPE}/weights"] = weights[f"{UP_SCOPE}/weights"] * np.float32(spec.scale)
     weights[f"{UP_SCOPE}/biases"] = weights[f"{UP_SCOPE}/biases"] * np.float32(spec.scale)
-    folded = build_block35(spec.variant, scale=1.0, activation=spec.activation, seed=spec.seed,
-                           device=_device_word(spec.device))
+    folded = build_block(spec.block, spec.variant, scale=1.0, activation=spec.activation,
+                         seed=spec.seed, device=_device_word(spec.device))
     set_block_weights(folded, weights)
     return folded
 
@@ -79,7 +79,7 @@ def fold_cases(block, x) -> list[FoldCase]:
     import keras
     import tensorflow as tf
 
-    from ..core.blocks import build_block35
+    from ..core.blocks import build_block
     from ..core.tracing import forward, trace
     from ..core.weights import block_weights, set_block_weights
 
@@ -89,8 +89,9 @@ def fold_cases(block, x) -> list[FoldCase]:
     cases = [_case("fold into the projection Conv2d_1x1", s, forward(fold_scale(block), x),
                    forward(block, x), "conv(m, sW) + sb = s * (conv(m, W) + b): linear")]
 
-    neg = build_block35(spec.variant, scale=-abs(s) or -1.0, activation=spec.activation,
-                        seed=spec.seed, device=_device_word(spec.device))
+    neg = build_block(spec.block, spec.variant, scale=-abs(s) or -1.0,
+                      activation=spec.activation, seed=spec.seed,
+                      device=_device_word(spec.device))
     set_block_weights(neg, block_weights(block))
     cases.append(_case("fold a negative scale into the projection", -abs(s) or -1.0,
                        forward(fold_scale(neg), x), forward(neg, x),
@@ -118,7 +119,7 @@ def fold_cases(block, x) -> list[FoldCase]:
         cases.append(_case(f"fold into a projection followed by BatchNorm ({mode})", s,
                            folded, target, note, unscaled))
 
-    ends = [f"{keras_name(c.scope)}__BatchNorm" for c in spec.convs if c.name in MIXED_FROM]
+    ends = [f"{keras_name(c.scope)}__BatchNorm" for c in spec.convs if c.name in spec.mixed_from]
     pre_model = keras.Model(block.inputs, [block.get_layer(n).output for n in ends])
     pre = np.concatenate([t.numpy() for t in pre_model(tf.constant(x), training=False)], axis=3)
     for sign in (1.0, -1.0):

@@ -66,6 +66,13 @@ def device(text: str) -> str:
     return _wrap(check_device, text)
 
 
+def block_kind(text: str) -> str:
+    """'block35', 'block17' or 'block8'."""
+    from ...core.block_tables import check_block_kind
+
+    return _wrap(check_block_kind, text)
+
+
 def add_block_options(parser: argparse.ArgumentParser, variant_default: str = "v1") -> None:
     """The options every command that builds a block shares."""
     parser.add_argument("--variant", type=variant, default=variant_default,

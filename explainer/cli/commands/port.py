@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import os
 
-from ...core.block_tables import BLOCK_KINDS, KERAS_APPS_COUNTS, check_block_kind
+from ...core.block_tables import BLOCK_KINDS, KERAS_APPS_COUNTS
 from ...core.schedule import REAL_SCALES
 from ..jsonout import dumps
-from .argtypes import activation, scale, seed, variant
+from .argtypes import activation, block_kind, scale, seed, variant
 
 TARGETS = ("torch", "onnx", "dl4j", "keras", "slim")
 MAX_INDEX = max(KERAS_APPS_COUNTS.values())
@@ -35,17 +35,10 @@ def _index(text: str) -> int:
     return value
 
 
-def _block(text: str) -> str:
-    try:
-        return check_block_kind(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-
-
 def add_arguments(parser) -> None:
     parser.add_argument("--to", required=True, choices=TARGETS,
                         help="torch, onnx, dl4j, keras (keras.applications, v2 only) or slim")
-    parser.add_argument("--block", type=_block, default="block35",
+    parser.add_argument("--block", type=block_kind, default="block35",
                         help=f"which block: {', '.join(BLOCK_KINDS)} (block35)")
     parser.add_argument("--out", metavar="FILE.onnx",
                         help="with --to onnx: where to write the ONNX file")

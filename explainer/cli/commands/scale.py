@@ -14,7 +14,7 @@ import os
 
 from ...core.validate import shorten
 from ..jsonout import dumps
-from .argtypes import add_block_options, scales
+from .argtypes import add_block_options, block_kind, scales
 
 DEFAULT_SCALES = "0,0.05,0.1,0.17,0.2,0.3,0.5,1"
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
@@ -44,6 +44,10 @@ def plot_path(text: str) -> str:
 
 def add_arguments(parser) -> None:
     add_block_options(parser)
+    parser.add_argument("--block", type=block_kind, default="block35",
+                        help="block35 (default), block17 or block8; without --scale, the "
+                             "block's own scale in the real nets (0.17, 0.1, 0.2)")
+    parser.set_defaults(scale=None)  # None: the chosen block's real scale
     parser.add_argument("--scales", type=scales, default=scales(DEFAULT_SCALES),
                         help=f"comma-separated scales to tabulate ({DEFAULT_SCALES})")
     parser.add_argument("--plot", type=plot_path, metavar="FILE.png",
@@ -54,13 +58,17 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     import numpy as np
 
-    from ...core.blocks import build_block35
+    from ...core.blocks import build_block
     from ...core.lesson import sample_input
+    from ...core.schedule import REAL_SCALES
     from ...scaling.sweep import scale_sweep
 
-    block = build_block35(args.variant, scale=args.scale, activation=args.activation,
-                          seed=args.seed, device=args.device)
-    x = sample_input(args.variant, batch=args.batch, size=args.size, seed=args.seed)
+    if args.scale is None:
+        args.scale = REAL_SCALES[args.block]
+    block = build_block(args.block, args.variant, scale=args.scale, activation=args.activation,
+                        seed=args.seed, device=args.device)
+    x = sample_input(args.variant, batch=args.batch, size=args.size, seed=args.seed,
+                     block=args.block)
     sweep = scale_sweep(block, x, args.scales)
     if args.plot:
         from ...plots.sweep import plot_sweep
@@ -71,7 +79,7 @@ def run(args) -> int:
     if args.json:
         print(dumps({**sweep.to_dict(), "plot": args.plot}))
         return 0
-    print(f"block35 {args.variant}, activation={sweep.activation}, input {tuple(x.shape)}, "
+    print(f"{args.block} {args.variant}, activation={sweep.activation}, input {tuple(x.shape)}, "
           f"seed {args.seed}: the branches ran once, every scale comes from net and up\n")
     print(sweep)
     print("\nratio = ||scale*up|| / ||net||; out change = ||f(net+scale*up) - f(net)|| / "
