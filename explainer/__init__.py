@@ -35,6 +35,7 @@ ENGINE = ("core", "semantics", "broadcasting", "scaling", "ports")  # no plots, 
 _EXPORTS = {
     # core: the block itself
     "build_block35": "core.blocks", "resolve_device": "core.blocks",
+    "build_block17": "core.blocks", "build_block8": "core.blocks", "build_block": "core.blocks",
     "sample_input": "core.lesson", "lesson_setup": "core.lesson", "LessonSetup": "core.lesson",
     "Block35Spec": "core.spec", "describe_block": "core.spec", "TRACE_NAMES": "core.spec",
     "trace": "core.tracing", "forward": "core.tracing", "Trace": "core.tracing",
@@ -46,6 +47,7 @@ _EXPORTS = {
     # residual scaling
     "scale_sweep": "scaling.sweep", "ScaleSweep": "scaling.sweep",
     "depth_profile": "scaling.depth", "DepthProfile": "scaling.depth",
+    "stage_profile": "scaling.stages", "StageProfile": "scaling.stages",
     "fold_scale": "scaling.folding", "fold_cases": "scaling.folding",
     "FoldCase": "scaling.folding", "fold_table": "scaling.folding",
     "train_trunk": "scaling.training", "TrunkRun": "scaling.training",
@@ -64,7 +66,7 @@ _EXPORTS = {
     "run_slim_block35": "ports.legacy", "SlimRun": "ports.legacy",
     "translation_table": "ports.translation",
     "from_slim": "ports.keras_port", "from_keras_applications": "ports.keras_port",
-    "to_torch": "ports.torch_port", "to_dl4j": "ports.dl4j_port",
+    "to_torch": "ports.torch_port", "to_dl4j": "ports.dl4j_port", "to_onnx": "ports.onnx_port",
 }
 # Old module names (before the layered layout) -> where the module lives now. `explainer.port`
 # is the ports package, whose __init__ gathers the porting entry points.
@@ -107,7 +109,13 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for editors and type checkers; at run time the lazy table above serves
-    from .core.blocks import build_block35, resolve_device  # noqa: F401
+    from .core.blocks import (  # noqa: F401
+        build_block,
+        build_block8,
+        build_block17,
+        build_block35,
+        resolve_device,
+    )
     from .core.lesson import lesson_setup, sample_input  # noqa: F401
     from .core.spec import TRACE_NAMES, Block35Spec  # noqa: F401
     from .core.tracing import TensorRecord, Trace, forward, trace  # noqa: F401

@@ -21,8 +21,8 @@ COMMANDS = {
     "star": ("star", "what `*` and `+=` do: dispatch, graph ops, in-place, dtypes"),
     "broadcast": ("broadcast", "explain broadcasting of two shapes, e.g. '(2,35,35,256)' '(256,)'"),
     "scale": ("scale", "sweep the residual scale and print ratio / output change / ReLU flips"),
-    "port": ("port", "port block35 to torch, dl4j or keras.applications, or run the slim "
-                     "original; prints measured differences"),
+    "port": ("port", "port block35 / block17 / block8 to torch, onnx, dl4j or "
+                     "keras.applications, or run the slim original; prints measured differences"),
     "why-scale": ("why_scale", "train a miniature Inception-ResNet trunk over widths x scales x "
                                "learning rates (Szegedy et al. 3.3); resumable"),
 }
