@@ -1,0 +1,149 @@
+"""Lessons a learner does: every exercise is answerable from its notebook's own names, no
+output carries a TensorFlow warning, sections with data have figures, and the outputs say
+what they mean."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+import explainer
+from explainer.exercises import list_exercises
+
+NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
+
+# exercise -> an expression over the names its notebook defines (after running it) that
+# computes the answer; the test appends `check(name, <expression>)` and expects "Right".
+FROM_NOTEBOOK = {
+    "00_start_here": {
+        "start_scale": "block.block35.scale",
+        "start_star": "'b' if np.array_equal(answer.trace['scaled_up'].value, "
+                      "np.float32(answer.trace.spec.scale) * answer.trace['up'].value) else '?'",
+        "start_ratio": "sweep.at(0.17)['residual_ratio']",
+    },
+    "01_what_does_star_do": {
+        "scale_on_shortcut": "float(np.linalg.norm(up) / np.linalg.norm(scale * net))",
+        "scale_after_sum": "float(np.linalg.norm(scale * (net + up)) / "
+                           "np.linalg.norm(net + scale * up))",
+        "star_graph_op": "ops.compute_types[0]",
+        "star_gradient": "max(grad.d_up_values_on)",
+        "star_inplace": "cases[0].alias_sees_change",
+    },
+    "02_block35_walkthrough": {
+        "walk_mixed_channels": "trace_v1['mixed'].shape[-1]",
+        "walk_up_shape": "str(trace_v1['up'].shape).replace(' ', '')",  # typed as text
+        "walk_scale_is_weight": "bool(block_v1.get_layer('scaled_up').weights)",
+    },
+    "03_residual_scaling": {
+        "relu6_clip": "int(np.sum(relu6['scaled_up'].value != "
+                      "np.float32(0.17) * relu6['up'].value))",
+        "scale_ratio": "sweep.at(0.3)['residual_ratio']",
+        "scale_ratio_double": "fine.at(0.34)['residual_ratio'] / fine.at(0.17)['residual_ratio']",
+        "scale_zero_identity": "bool(np.array_equal(sweep.net_out(0.0), sweep.net))",
+    },
+    "04_broadcasting": {
+        "broadcast_per_channel": "per_channel.result_shape",
+        "broadcast_per_sample": "next(e.scale_shape for e in catalogue "
+                                "if e.label.startswith('per-sample'))",
+        "broadcast_silent_mistake": "not next(e.explanation.compatible for e in coincide "
+                                    "if e.label == 'mistake: (N,)')",
+        "scale_per_sample_vs_channel": "(lambda keep: float(np.count_nonzero("
+                                       "(keep * np.ones((256, 4, 4, 256), np.float32))[0]) / "
+                                       "(4 * 4 * 256)))(np.r_[np.float32(0), np.ones(255)])",
+    },
+}
+MIN_FIGURES = {"00_start_here": 1, "01_what_does_star_do": 2, "02_block35_walkthrough": 2,
+               "03_residual_scaling": 5, "04_broadcasting": 3}
+# TensorFlow's Python warnings, its native (absl) log lines, Python warnings of any kind
+TF_WARNING = re.compile(r"WARNING:tensorflow|triggered tf\.function retracing|^[IWE]\d{4} "
+                        r"|\w+Warning: |WARNING: All log messages", re.M)
+
+
+def output_texts(nb) -> list[str]:
+    """Every text a learner can see in the executed notebook: streams (stdout and stderr),
+    results, errors."""
+    texts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream":
+                texts.append(out.text)
+            elif out.output_type == "error":
+                texts.append("\n".join(out.traceback))
+            else:
+                texts += [v for k, v in out.get("data", {}).items() if k.startswith("text/")]
+    return texts
+
+
+def test_the_warning_pattern_catches_what_tensorflow_prints():
+    retrace = ("WARNING:tensorflow:5 out of the last 5 calls to <function f> triggered "
+               "tf.function retracing. Tracing is expensive")
+    native = "W0000 00:00:1796037184.970348   16809 local_rendezvous.cc:412] Local rendezvous"
+    for text in (retrace, native, "/x.py:3: UserWarning: careful"):
+        assert TF_WARNING.search(text)
+    assert not TF_WARNING.search("a warning in prose, Wide 0000 numbers, 'W' alone")
+
+
+def test_every_exercise_of_notebooks_00_to_04_has_an_answer_expression():
+    for notebook, answers in FROM_NOTEBOOK.items():
+        assert set(answers) == {e.name for e in list_exercises(notebook)}, notebook
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("notebook", sorted(FROM_NOTEBOOK))
+def test_each_exercise_is_answerable_from_the_notebook(notebook):
+    """Run the notebook as stored, then compute each answer from the names it defined: the
+    check must say Right. Also: no TensorFlow warning anywhere in the outputs (stdout too),
+    and the figures are there."""
+    path = NOTEBOOKS / f"{notebook}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    stored = len(nb.cells)
+    nb.cells.append(nbformat.v4.new_code_cell("import numpy as np"))
+    for name, expression in FROM_NOTEBOOK[notebook].items():
+        nb.cells.append(nbformat.v4.new_code_cell(
+            f"print(explainer.exercises.check({name!r}, {expression}))"))
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    answered = nb.cells[stored + 1:]
+    for (name, expression), cell in zip(FROM_NOTEBOOK[notebook].items(), answered, strict=True):
+        printed = "".join(o.get("text", "") for o in cell.outputs)
+        assert printed.startswith(f"[{name}] Right"), (expression, printed)
+    warnings = [m.group(0) for t in output_texts(nb) for m in [TF_WARNING.search(t)] if m]
+    assert not warnings, warnings
+    figures = sum("image/png" in o.get("data", {}) for c in nb.cells[:stored]
+                  for o in c.get("outputs", []))
+    assert figures >= MIN_FIGURES[notebook], f"{notebook}: {figures} figures"
+    pending = [o for c in nb.cells[:stored] for o in c.get("outputs", [])
+               if "Not yet" in str(o.get("data", {}))]
+    assert not pending, "a stored exercise cell is graded red before the learner answers"
+
+
+def test_inplace_table_speaks_of_an_alias_only_where_the_code_has_one():
+    for case in explainer.inplace_semantics():
+        if "alias" not in case.code:
+            assert "alias" not in case.verdict, case
+    raised = [c for c in explainer.inplace_semantics() if c.error and "alias" not in c.code]
+    assert raised and all("net still holds the old value" in c.verdict for c in raised)
+
+
+def test_broadcast_diagrams_are_at_least_800_px_wide():
+    from explainer.plots.broadcast import figure_png
+    from explainer.widgets.images import png_size
+
+    for a, b in (("()", "(1, 35, 35, 256)"), ("(2, 35, 35, 256)", "(256, 1)"), ("(3,)", "(3,)")):
+        e = explainer.explain_broadcast(a, b)
+        assert png_size(explainer.plots.broadcast_diagram_png(e))[0] >= 800
+        assert png_size(figure_png(explainer.plots.broadcast_diagram(e)))[0] >= 800
+
+
+def test_translation_rows_that_run_are_not_called_disagreeing():
+    rows = explainer.translation_table()
+    for row in rows:
+        old_failed = row.old_result.split(":")[0].endswith("Error")
+        if old_failed and not row.new_result.split(":")[0].endswith("Error"):
+            assert row.outcome == "the TF1 form fails on TF 2.21; the new form runs"
+    text = explainer.translation.table_text(rows)
+    assert "agree: False" not in text and "outcome: same result" in text
