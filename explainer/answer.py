@@ -39,6 +39,18 @@ def _operator_facts(scale: float, up: tf.Tensor) -> dict:
             "tensor_has_iadd": hasattr(type(up), "__iadd__")}
 
 
+def _what_scale_does(scale: float) -> str:
+    """What multiplying by ``scale`` does to the residual, in words that hold for that scale."""
+    size = abs(scale)
+    how = ("removed" if size == 0 else "shrunk" if size < 1 else "kept at full size"
+           if size == 1 else "grown")
+    return how + (", and its sign flipped," if scale < 0 else "")
+
+
+def _number(value: float | None) -> str:
+    return "undefined (||net|| = 0)" if value is None else f"{value:.4f}"
+
+
 def explain_block(variant: str = "v1", scale: float = BLOCK35_SCALE,
                   activation: str | None = "relu",
                   batch: int = 1, size: int = 35, seed: int = 0,
@@ -50,7 +62,7 @@ def explain_block(variant: str = "v1", scale: float = BLOCK35_SCALE,
     up, net = tr["up"], tr["net"]
     facts = _operator_facts(tr.spec.scale, tf.constant(up.value[:1, :1, :1, :1]))
     clipped = activation == "relu6"
-    ratio_1 = None if clipped else up.l2 / net.l2
+    ratio_1 = None if clipped or not net.l2 else up.l2 / net.l2
     mul_step = ("float.__mul__ returns NotImplemented, so Python calls tf.Tensor.__rmul__"
                 if facts["mul_returns_notimplemented"] else "float.__mul__ handles it")
     iadd = ("tf.Tensor has no __iadd__, so Python computes `net + scale * up` as a new tensor "
@@ -64,9 +76,10 @@ def explain_block(variant: str = "v1", scale: float = BLOCK35_SCALE,
         f"`scale` is a plain Python float ({tr.spec.scale:g}), a constant, not a trained weight. "
         f"`*` is element-wise multiplication: {mul_step}, i.e. tf.math.multiply, one `Mul` op; "
         f"the scalar is broadcast to all {n_el:,} elements.",
-        f"So the residual is shrunk before it is added: ||scale*up|| / ||net|| = "
-        f"{tr.residual_ratio:.4f}" + (f" (at scale 1 it would be {ratio_1:.4f})."
-                                      if ratio_1 is not None else " (clipped to [-6, 6])."),
+        f"So the residual is {_what_scale_does(tr.spec.scale)} before it is added: "
+        f"||scale*up|| / ||net|| = {_number(tr.residual_ratio)}"
+        + (f" (at scale 1 it would be {_number(ratio_1)})." if not clipped
+           else " (clipped to [-6, 6])."),
         f"`+=`: {iadd}; then the activation ({activation or 'none'}).",
         "It scales activations, not layers, yet it equals multiplying Conv2d_1x1's weights and "
         "biases by scale (see fold_scale), and the gradient reaching `up` is scaled by it too.",

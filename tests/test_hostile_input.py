@@ -281,3 +281,12 @@ def test_cli_random_argv(command):
             _strict(out)
 
     check()
+
+
+@pytest.mark.parametrize(("scale", "words"), [(0.17, "shrunk before"), (5.0, "grown before"),
+                                              (-1.0, "kept at full size, and its sign flipped"),
+                                              (0.0, "removed before")])
+def test_answer_words_hold_for_the_scale(scale, words):
+    line = explainer.explain_block(scale=scale, size=5).lines[2]
+    assert words in line
+    assert ("shrunk" in line) == (0 < abs(scale) < 1)
