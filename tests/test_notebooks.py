@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from test_lessons import TF_WARNING, output_texts  # the same scan as the lessons test
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 TIMINGS = Path(__file__).parent.parent / "build" / "notebook_timings.json"
@@ -44,3 +45,6 @@ def test_notebook_executes(path):
     # a learner sees no red stderr boxes (TensorFlow's start-up lines, warnings)
     stderr = [o.text for o in outputs if o.get("name") == "stderr"]
     assert not stderr, stderr
+    # ... and no TensorFlow warning anywhere, stdout included (TF logs retracing to stdout)
+    warnings = [m.group(0) for t in output_texts(nb) for m in [TF_WARNING.search(t)] if m]
+    assert not warnings, f"{path.name}: {warnings}"
