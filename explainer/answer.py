@@ -48,7 +48,9 @@ def _what_scale_does(scale: float) -> str:
 
 
 def _number(value: float | None) -> str:
-    return "undefined (||net|| = 0)" if value is None else f"{value:.4f}"
+    if value is None or not np.isfinite(value):
+        return "undefined (||net|| = 0, or scale * up beyond float32's range)"
+    return f"{value:.4f}"
 
 
 def explain_block(variant: str = "v1", scale: float = BLOCK35_SCALE,

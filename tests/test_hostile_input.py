@@ -290,3 +290,12 @@ def test_answer_words_hold_for_the_scale(scale, words):
     line = explainer.explain_block(scale=scale, size=5).lines[2]
     assert words in line
     assert ("shrunk" in line) == (0 < abs(scale) < 1)
+
+
+def test_overflowing_scale_is_undefined_and_quiet():
+    out = subprocess.run([sys.executable, "-m", "explainer", "scale", "--scales", "0,3e38",
+                          "--size", "4", "--json"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stderr == "", out.stderr  # no RuntimeWarning either
+    doc = _strict(out.stdout)
+    assert doc["metrics"]["net_out_mean"][1] is None and "overflows" in doc["undefined"][
+        "net_out_mean"]

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -177,9 +178,10 @@ class Trace:
     def residual_ratio(self) -> float | None:
         """||scaled_up||_2 / ||net||_2: how big the added residual is next to the shortcut.
 
-        None (undefined) when ``net`` is all zeros: there is no shortcut to compare with."""
-        net = self["net"].l2
-        return self["scaled_up"].l2 / net if net else None
+        None (undefined) when ``net`` is all zeros (there is no shortcut to compare with) or
+        when ``scale * up`` overflowed float32."""
+        net, residual = self["net"].l2, self["scaled_up"].l2
+        return residual / net if net and math.isfinite(residual) else None
 
     def to_dict(self) -> dict:
         return {"block": self.spec.block, "variant": self.spec.variant, "scale": self.spec.scale,

@@ -66,8 +66,15 @@ def direct_metrics(net: np.ndarray, up: np.ndarray, scales: np.ndarray,
                    activation: str | None, statics: dict | None = None) -> dict[str, np.ndarray]:
     """Every metric at every scale, one float32 pass per scale (see module doc).
 
-    ``statics`` is :func:`tail_statics` of the same tensors, when the caller keeps it.
+    ``statics`` is :func:`tail_statics` of the same tensors, when the caller keeps it. A scale
+    whose product with ``up`` overflows float32 gives inf / NaN, as the float32 block does
+    (without numpy's RuntimeWarning); the sweep reports those values as undefined.
     """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _direct_metrics(net, up, scales, activation, statics)
+
+
+def _direct_metrics(net, up, scales, activation, statics) -> dict[str, np.ndarray]:
     clip = activation == "relu6"
     st = statics or tail_statics(net, up, activation)
     out = {k: np.empty(len(scales)) for k in

@@ -16,7 +16,13 @@ import numpy as np
 
 from ..core.budget import check_block_run
 from ..core.spec import Block35Spec, block_spec
-from ..core.validate import check_activation, check_block_input, check_scale, check_scales
+from ..core.validate import (
+    FLOAT32_MAX,
+    check_activation,
+    check_block_input,
+    check_scale,
+    check_scales,
+)
 from .exact import apply_tail, direct_metrics, fast_metrics, tail_statics
 
 METRICS = ("residual_ratio", "output_change", "relu_flips", "net_out_mean", "net_out_std",
@@ -97,8 +103,14 @@ class ScaleSweep:
         no relative change. Empty when every value is defined."""
         why = {"residual_ratio": "||net|| = 0: the input is all zeros",
                "output_change": "||f(net)|| = 0: the block's output at scale 0 is all zeros"}
-        return {k: why.get(k, "not a number") for k in METRICS
-                if np.isnan(self.metrics[k]).any()}
+        found = {}
+        for k in METRICS:
+            values = self.metrics[k]
+            if np.isinf(values).any() or (np.isnan(values).any() and k not in why):
+                found[k] = "scale * up overflows float32 (beyond 3.4e38) at some scales"
+            elif np.isnan(values).any():
+                found[k] = why[k]
+        return found
 
     def to_dict(self) -> dict:
         """Plain Python values for strict JSON: the block, the scales and every metric
@@ -106,7 +118,7 @@ class ScaleSweep:
         return {"variant": self.spec.variant, "block_scale": self.spec.scale,
                 "activation": self.activation, "input_shape": list(self.net.shape),
                 "scales": self.scales.tolist(),
-                "metrics": {k: [None if np.isnan(v) else v for v in self.metrics[k].tolist()]
+                "metrics": {k: [v if np.isfinite(v) else None for v in self.metrics[k].tolist()]
                             for k in METRICS},
                 "undefined": self.undefined, "descriptions": dict(_DOC)}
 
@@ -116,7 +128,7 @@ class ScaleSweep:
         lines = [head, "-" * len(head)]
         widths = (10, 12, 9, 10, 9, 9)
         for i, s in enumerate(self.scales):
-            cells = [("undefined" if np.isnan(v := self.metrics[k][i]) else
+            cells = [("undefined" if not np.isfinite(v := self.metrics[k][i]) else
                       f"{v:.{3 if k == 'net_out_max' else 4}f}").rjust(w)
                      for k, w in zip(METRICS, widths, strict=True)]
             lines.append(f"{s:>8.3f}" + "".join(cells))
@@ -197,7 +209,9 @@ def scale_sweep(block, x, scales, *, channel_scale=None, activation: str | None 
     net, up = x, _up_function(block, spec)(x)  # TensorFlow loads here, after the checks
     if lam is not None:
         up = up * lam
-    if len(values) < DIRECT_BELOW or act == "relu6":
+    # the exact form is float64 arithmetic: where float32 would overflow, run the block's way
+    overflows = np.max(np.abs(values)) * float(np.max(np.abs(up), initial=0.0)) > FLOAT32_MAX
+    if len(values) < DIRECT_BELOW or act == "relu6" or overflows:
         metrics = direct_metrics(net, up, values, act)
     else:
         metrics = fast_metrics(net, up, values, act)
