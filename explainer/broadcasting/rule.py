@@ -202,6 +202,9 @@ def _run_numpy(a, b) -> Outcome:
 
 
 def _run_tf(a, b, rule_ok: bool) -> Outcome:
+    from ..core.quiet import load_tensorflow_quietly
+
+    load_tensorflow_quietly()  # its first import here must not print native start-up lines
     import tensorflow as tf
 
     small_inputs = math.prod(a) <= SMALL and math.prod(b) <= SMALL
