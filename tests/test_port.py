@@ -312,3 +312,23 @@ def test_dl4j_text_follows_the_scale_and_differences_table():
         assert fact in table
     with pytest.raises(ValueError, match="variant: got 'v5'"):
         port.to_dl4j("v5")
+
+
+# ------------------------------------------------------------------ the figure of all ports
+def test_port_differences_figure_has_one_marker_per_compared_tensor(block_v1, x_v1):
+    from explainer.plots.ports import plot_port_differences
+
+    slim = port.compare_slim(x_v1, "v1")
+    exact = port.PortCheck("a", "b", {"net_out": 0.0})
+    fig = plot_port_differences({"slim": slim, "exact": exact})
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(slim.max_abs_diff)
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    shown = [d for d in slim.max_abs_diff.values() if d > 0]
+    assert sorted(lines["slim"].get_ydata()) == sorted(shown)
+    bottom = ax.get_ylim()[0]
+    assert list(lines["exact: exactly 0"].get_ydata()) == [bottom]  # zero drawn at the edge
+    assert bottom < min(shown)
+    with pytest.raises(TypeError, match="checks: got list"):
+        plot_port_differences([slim])

@@ -9,5 +9,6 @@ from .broadcast import broadcast_diagram, broadcast_diagram_png, plot_keep_mask 
 from .diagram import plot_block_diagram  # noqa: F401
 from .folding import plot_fold_cases  # noqa: F401
 from .lesson import plot_line_terms  # noqa: F401
+from .ports import plot_port_differences  # noqa: F401
 from .schemes import plot_scale_schemes  # noqa: F401
 from .sweep import plot_depth_profile, plot_histograms, plot_sweep  # noqa: F401
