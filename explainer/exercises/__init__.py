@@ -15,7 +15,16 @@ from __future__ import annotations
 
 import difflib
 
-from . import broadcasting, misconceptions, porting, residual_scaling, star, start, walkthrough  # noqa: F401 (register)
+from . import (  # noqa: F401 (register)
+    broadcasting,
+    misconceptions,
+    porting,
+    residual_scaling,
+    star,
+    start,
+    walkthrough,
+    why_scale,
+)
 from .core import PLACEHOLDER, REGISTRY, Exercise, Verdict, is_placeholder
 
 __all__ = ["Exercise", "Verdict", "check", "get", "list_exercises", "notebooks", "solution"]

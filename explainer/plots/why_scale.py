@@ -31,17 +31,20 @@ def _style_of(scale) -> tuple[str, str]:
 
 
 def stability_title(results) -> str:
-    """Which scale tolerates the largest learning rate, at how many widths (from the map)."""
-    stable = results.stability_map()
+    """At the widest width: scale 1's largest stable learning rate beside the best scale's."""
+    stable = np.where(np.isnan(results.stability_map()), 0.0, results.stability_map())
     labels = [scale_label(s) for s in results.scales]
-    filled = np.where(np.isnan(stable), 0.0, stable)
-    if np.all(filled == filled[:, :1]):
-        return "Every scale has the same largest stable learning rate at each width"
-    best = [", ".join(labels[j] for j in np.flatnonzero(row == row.max())) for row in filled]
-    if len(set(best)) == 1:
-        return f"Largest stable learning rate is reached by scale {best[0]} at every width"
-    return "Largest stable learning rate by width: " + "; ".join(
-        f"{w}: {b}" for w, b in zip(results.widths, best, strict=True))
+    width, row = results.widths[-1], stable[-1]
+    best = [labels[j] for j in np.flatnonzero(row == row.max())]
+    if "1" not in labels:
+        return f"Width {width}: scales {', '.join(best)} train at the largest learning rate"
+    one = row[labels.index("1")]
+    if one == row.max():
+        return (f"Width {width}: scale 1 is as stable as any scale here "
+                f"(trains up to lr {one:g})")
+    word = "scales" if len(best) > 1 else "scale"
+    return (f"Width {width}: scale 1 trains only up to lr {one:g}; "
+            f"{word} {', '.join(best)} up to {row.max():g}")
 
 
 def plot_stability(results):
@@ -127,11 +130,35 @@ def plot_curves(results, lr: float | None = None):
     axes[0, 0].set_ylabel("training loss (log)")
     axes[1, 0].set_ylabel("last block's outputs = 0 (%)")
     axes[0, -1].legend(title="scale", loc="upper right", ncol=2, fontsize=10)
-    failed = (f"failed at lr {lr:g}: " + ", ".join(died)) if died else \
-        f"every scale trained at lr {lr:g}"
-    fig.suptitle(f"Loss and dead units per step, {results.config.optimizer} lr {lr:g} "
-                 f"(dotted: the paper's 'died' line, 99 %) — {failed}", fontsize=12.5)
+    failed = ("failed (scale@width): " + ", ".join(died)) if died else "every scale trained"
+    fig.suptitle(f"{dead_first_title(results, lr)}\n{results.config.optimizer} lr {lr:g}; "
+                 f"dotted: the paper's 'died' line (99 %); {failed}", fontsize=12.5)
     return fig
+
+
+def dead_first_title(results, lr: float, level: float = 0.9) -> str:
+    """Which scale's last block first reaches ``level`` zeros at each width, at ``lr``."""
+    firsts = []
+    for width in results.widths:
+        steps = {}
+        for scale in results.scales:
+            dead = results.get(width, scale, lr).dead_fraction
+            hit = np.flatnonzero(np.nan_to_num(dead) >= level)
+            if hit.size:
+                steps[scale_label(scale)] = int(hit[0])
+        if steps:
+            first = min(steps.values())
+            firsts.append({k for k, v in steps.items() if v == first})
+        else:
+            firsts.append(set())
+    common = set.intersection(*firsts) if firsts else set()
+    pct = f"{100 * level:.0f} %"
+    if common:
+        return (f"Scale {', '.join(sorted(common))}: the last block is first to reach {pct} "
+                "zeros, at every width")
+    if not any(firsts):
+        return f"No scale's last block reaches {pct} zeros at this learning rate"
+    return f"The first scale to reach {pct} dead units differs by width"
 
 
 def plot_step0_gradients(results):
@@ -186,10 +213,10 @@ def plot_accuracy(results):
     ax.set_xlabel("residual scale")
     ax.set_ylabel("test accuracy (360 digits)")
     ax.legend(loc="upper center", ncol=len(results.widths), fontsize=10)
-    best = np.nanmax(acc, axis=0)
+    mean = np.nanmean(acc, axis=0)  # over widths
     labels = [scale_label(s) for s in results.scales]
-    top = labels[int(np.nanargmax(best))]
-    fig.suptitle(f"Best test accuracy after {results.config.steps} steps: highest with scale "
-                 f"{top} ({np.nanmax(best):.3f}); lowest best {np.nanmin(best):.3f}",
-                 fontsize=13)
+    top, low = int(np.nanargmax(mean)), int(np.nanargmin(mean))
+    fig.suptitle(f"After {results.config.steps} steps, averaged over widths: scale "
+                 f"{labels[top]} is most accurate ({mean[top]:.2f}), scale {labels[low]} "
+                 f"least ({mean[low]:.2f})", fontsize=13)
     return fig

@@ -1,0 +1,85 @@
+"""Exercises of ``06_why_scale``: read the stored experiment (results/why_scale.json).
+
+The truth is computed from the results file when you check, with the same code the notebook's
+figures use; the file itself is produced by ``make experiment`` and checked by the tests.
+TensorFlow and the results load only when an exercise is checked.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .core import close, exercise, read_int, read_number
+
+NOTEBOOK = "06_why_scale"
+RATIO_WIDTH = 1088  # the width the first question asks about
+
+
+@lru_cache(maxsize=1)
+def _results():
+    from ..scaling.why_scale_results import load_why_scale_results
+
+    return load_why_scale_results()
+
+
+def _step0_ratios(width: int = RATIO_WIDTH) -> tuple[float, float]:
+    """Block 1's ||scale*up|| / ||net|| at step 0 for scale 1 and scale 0.1."""
+    results = _results()
+    lr = results.lrs[0]
+    one = results.get(width, 1.0, lr).residual_ratio[0, 0]
+    tenth = results.get(width, 0.1, lr).residual_ratio[0, 0]
+    return float(one), float(tenth)
+
+
+@exercise("why_scale_step0_ratio", NOTEBOOK,
+          f"At step 0, block 1 of the width-{RATIO_WIDTH} trunk has a residual ratio "
+          "||scale*up|| / ||net|| at scale 1 and at scale 0.1 (same seed, so the same "
+          "weights). How many times larger is it at scale 1? (read the stored runs: "
+          "results.get(width, scale, lr).residual_ratio[0, 0])",
+          "a number", "3.0",
+          solve=lambda: f"{_step0_ratios()[0] / _step0_ratios()[1]:.4f}")
+def why_scale_step0_ratio(answer: object) -> tuple[bool, str]:
+    value = read_number(answer, "3.0")
+    one, tenth = _step0_ratios()
+    truth = one / tenth
+    if close(value, truth, rel=1e-3):
+        return True, (f"stored: {one:.5g} / {tenth:.5g} = {truth:.4f}. At step 0 nothing has "
+                      "been trained: block 1 sees the same input and has the same weights at "
+                      "both scales, so only the factor in front of `up` differs.")
+    if close(value, truth ** 2, rel=1e-3):
+        return False, f"{value:g} is the growth of the squared norm; the ratio of norms is linear."
+    if close(value, one):
+        return False, f"{value:g} is the ratio itself at scale 1; the question asks for a factor."
+    return False, (f"{value:g} is not it. Does block 1's `up` depend on the scale before the "
+                   "first update? Then what is ||1*up|| / ||0.1*up||?")
+
+
+def _failures(scale: float = 1.0) -> tuple[int, int, int]:
+    """(failed, died, diverged) runs at ``scale`` over every width and learning rate."""
+    results = _results()
+    runs = [results.get(w, scale, lr) for w in results.widths for lr in results.lrs]
+    died = sum(r.died and not r.diverged for r in runs)
+    diverged = sum(r.diverged for r in runs)
+    return died + diverged, died, diverged
+
+
+@exercise("why_scale_failures", NOTEBOOK,
+          "How many of the stored scale-1 runs failed, that is died (last block >= 99 % "
+          "zeros to the end) or diverged (non-finite loss), over every width and learning "
+          "rate of the grid?", "a whole number", "4",
+          solve=lambda: str(_failures()[0]))
+def why_scale_failures(answer: object) -> tuple[bool, str]:
+    value = read_int(answer, "4")
+    failed, died, diverged = _failures()
+    total = len(_results().widths) * len(_results().lrs)
+    tenth = _failures(0.1)[0]
+    if value == failed:
+        return True, (f"{failed} of {total} scale-1 runs failed ({died} died, {diverged} "
+                      f"diverged); at scale 0.1, {tenth} did.")
+    if value in (died, diverged) and died and diverged:
+        return False, (f"{value} counts only the runs that "
+                       f"{'died' if value == died else 'diverged'}; add the others.")
+    if value == tenth:
+        return False, f"{value} is the count at scale 0.1; the question is about scale 1."
+    return False, (f"{value} is not it. Count the scale-1 rows of the fate figure (grey: "
+                   "died, vermillion: diverged), or use results.fate().")
