@@ -152,3 +152,17 @@ def test_trace_names_and_code_lines(kind):
     rows = explainer.branch_summary(tr)
     assert [r["branch"] for r in rows] == ["Branch_0", "Branch_1", "merge"]
     assert explainer.describe_block("v1", block=kind).startswith(f"{kind} v1: input `net` has")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_scale_sweep_and_fold_scale_take_the_new_blocks(kind):
+    block = build_block(kind, "v2", seed=4)
+    x = explainer.sample_input("v2", 1, 5, 2, block=kind)
+    scale = explainer.REAL_SCALES[kind]
+    sweep = explainer.scale_sweep(block, x, [0.0, scale, 1.0])
+    np.testing.assert_allclose(sweep.net_out(scale), explainer.forward(block, x), atol=1e-5)
+    assert sweep.residual_ratio[0] == 0 and sweep.residual_ratio[2] > sweep.residual_ratio[1]
+    folded = explainer.fold_scale(block)
+    assert folded.residual_spec.block == kind and folded.residual_spec.scale == 1.0
+    np.testing.assert_allclose(explainer.forward(folded, x), explainer.forward(block, x),
+                               atol=1e-5)

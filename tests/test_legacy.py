@@ -185,3 +185,34 @@ def test_misshapen_weights_name_the_variable(x_v1):
     weights["Conv2d_1x1/biases"] = np.zeros(320, np.float32)
     with pytest.raises(ValueError, match=r"weights\['Conv2d_1x1/biases'\]: got shape \(320,\)"):
         legacy.run_slim_block35(x_v1, "v1", weights=weights)
+
+
+# ------------------------------------------------- block17 and block8: the same treatment
+@pytest.mark.parametrize("kind", ["block17", "block8"])
+@pytest.mark.parametrize("variant", ["v1", "v2"])
+def test_block17_and_block8_texts_change_only_by_the_listed_changes(kind, variant):
+    original = legacy.ORIGINALS_BY_BLOCK[kind][variant]
+    ported = legacy.ported_source(variant, block=kind)
+    changes = legacy.changes_for(variant, kind)
+    assert changes and all(c.old in original and c.old not in ported for c in changes)
+    removed = [line[2:] for line in difflib.ndiff(original.splitlines(), ported.splitlines())
+               if line.startswith("- ")]
+    assert removed == [line for line in original.splitlines()
+                       if any(c.old in line for c in changes)]
+    k = 7 if kind == "block17" else 3
+    assert f"def {kind}(net, scale=1.0, activation_fn=tf.nn.relu" in original
+    assert f"[1, {k}]" in original and f"[{k}, 1]" in original
+    assert ("scaled_up = tf.clip_by_value(scaled_up, -6.0, 6.0)" in original) == (variant == "v2")
+    assert f"{kind} (TF1)" in legacy.source_diff(variant, kind)
+
+
+@pytest.mark.parametrize(("variant", "errors"), [
+    ("v1", ["No module named 'tensorflow.contrib'", "no attribute 'variable_scope'",
+            "must have rank 0"]),
+    ("v2", ["no attribute 'contrib'", "no attribute 'variable_scope'"]),
+])
+def test_every_change_is_needed_for_block17(variant, errors):
+    stages = original_errors(variant, "block17")
+    assert [s[1] for s in stages][-1] == "runs" and len(stages) == len(errors) + 1
+    for (_, got), expected in zip(stages, errors, strict=False):
+        assert expected in got

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
+from ..core.block_tables import IN_CHANNELS_BY_BLOCK, check_block_kind
 from ..core.blocks import build_block35
 from ..core.lesson import sample_input
-from ..core.spec import IN_CHANNELS
 from ..core.tracing import trace
 from ..core.validate import check_positive_int, check_variant
 from .legacy import changes_for, facenet_arg_scope, load_block35, ops_tensor_shim, run_slim_block35
@@ -214,15 +214,17 @@ def table_text(rows: list[TranslationRow]) -> str:
     return "\n".join(out)
 
 
-def original_errors(variant: str) -> list[tuple[str, str]]:
+def original_errors(variant: str, block: str = "block35") -> list[tuple[str, str]]:
     """Run the snippet with 0, 1, 2 ... of its changes applied; the error each stage gives.
 
     Returns ``[(change applied last, "ErrorType: message")]``; the final stage (every change
     applied) runs and is reported as "runs". Shows that each listed change is needed.
+    ``block`` picks the original block35 (default), block17 or block8 text.
     """
     variant = check_variant(variant)
+    block = check_block_kind(block)
     stages = []
-    changes = changes_for(variant)
+    changes = changes_for(variant, block)
     for upto in range(len(changes) + 1):
         label = "original text" if upto == 0 else f"after: {changes[upto - 1].new}"
         graph = tf.Graph()
@@ -230,8 +232,9 @@ def original_errors(variant: str) -> list[tuple[str, str]]:
             with graph.as_default(), ops_tensor_shim(), facenet_arg_scope(), \
                     warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*layer.apply.*is deprecated")
-                fn = load_block35(variant, upto)
-                net = tf.compat.v1.placeholder(tf.float32, [None, 5, 5, IN_CHANNELS[variant]])
+                fn = load_block35(variant, upto, block)
+                net = tf.compat.v1.placeholder(
+                    tf.float32, [None, 5, 5, IN_CHANNELS_BY_BLOCK[block][variant]])
                 fn(net, scale=0.17)
             stages.append((label, "runs"))
         except Exception as err:  # noqa: BLE001 - the point is to show TF's own error
@@ -239,6 +242,7 @@ def original_errors(variant: str) -> list[tuple[str, str]]:
     return stages
 
 
-def stages_text(variant: str) -> str:
+def stages_text(variant: str, block: str = "block35") -> str:
     """:func:`original_errors` as text: one line per stage, what ran and what it raised."""
-    return "\n".join(f"{stage:<66} -> {outcome}" for stage, outcome in original_errors(variant))
+    return "\n".join(f"{stage:<66} -> {outcome}"
+                     for stage, outcome in original_errors(variant, block))
