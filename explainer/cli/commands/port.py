@@ -104,9 +104,9 @@ def run(args) -> int:
         print(java)
         if args.block != "block35":  # the table compares the zoo's block35 (inceptionV1ResA)
             print("// The table below compares block35 with the zoo's inceptionV1ResA. The zoo's "
-                  "ResB / ResC\n// (InceptionResNetV1 calls inceptionV1ResB(graph, \"resnetB\", "
-                  "10, 0.10, ...)) also end in TANH\n// and also use `scale` as the repeat "
-                  "count; their layers were not compared here.")
+                  "ResB\n// (InceptionResNetV1 calls inceptionV1ResB(graph, \"resnetB\", "
+                  "10, 0.10, ...)) also ends in TANH\n// and also uses `scale` as the repeat "
+                  "count; the zoo's ResB / ResC layers were not compared here.")
         print("// How DL4J's zoo InceptionResNetHelper.inceptionV1ResA differs from facenet:")
         for r in rows:
             print(f"//   {r['aspect']}: [facenet] {r['facenet block35']}; [DL4J zoo] "
