@@ -55,9 +55,27 @@ FROM_NOTEBOOK = {
                                        "(keep * np.ones((256, 4, 4, 256), np.float32))[0]) / "
                                        "(4 * 4 * 256)))(np.r_[np.float32(0), np.ones(255)])",
     },
+    "05_porting": {
+        "port_swap_bn": "float(np.max(np.abs(explainer.forward("
+                        "port.from_slim(SWAP(run.variables)), x) - run.net_out)))",
+        "port_v2_changes": "next(i for i, (_, outcome) in "
+                           "enumerate(translation.original_errors('v2')) if outcome == 'runs')",
+        "port_kernel_shape": "np.transpose(explainer.block_weights(block)['Conv2d_1x1/weights'], "
+                             "(3, 2, 0, 1)).shape",
+    },
 }
+# what the learner is asked to write in notebook 05 before answering port_swap_bn
+SWAP_SOURCE = """
+def SWAP(variables):
+    out = dict(variables)
+    for name in variables:
+        if name.endswith("/BatchNorm/beta"):
+            mean = name.removesuffix("beta") + "moving_mean"
+            out[name], out[mean] = variables[mean], variables[name]
+    return out
+"""
 MIN_FIGURES = {"00_start_here": 1, "01_what_does_star_do": 2, "02_block35_walkthrough": 2,
-               "03_residual_scaling": 5, "04_broadcasting": 3}
+               "03_residual_scaling": 5, "04_broadcasting": 3, "05_porting": 1}
 # TensorFlow's Python warnings, its native (absl) log lines, Python warnings of any kind
 TF_WARNING = re.compile(r"WARNING:tensorflow|triggered tf\.function retracing|^[IWE]\d{4} "
                         r"|\w+Warning: |WARNING: All log messages", re.M)
@@ -87,7 +105,7 @@ def test_the_warning_pattern_catches_what_tensorflow_prints():
     assert not TF_WARNING.search("a warning in prose, Wide 0000 numbers, 'W' alone")
 
 
-def test_every_exercise_of_notebooks_00_to_04_has_an_answer_expression():
+def test_every_exercise_of_notebooks_00_to_05_has_an_answer_expression():
     for notebook, answers in FROM_NOTEBOOK.items():
         assert set(answers) == {e.name for e in list_exercises(notebook)}, notebook
 
@@ -101,7 +119,7 @@ def test_each_exercise_is_answerable_from_the_notebook(notebook):
     path = NOTEBOOKS / f"{notebook}.ipynb"
     nb = nbformat.read(path, as_version=4)
     stored = len(nb.cells)
-    nb.cells.append(nbformat.v4.new_code_cell("import numpy as np"))
+    nb.cells.append(nbformat.v4.new_code_cell("import numpy as np\n" + SWAP_SOURCE))
     for name, expression in FROM_NOTEBOOK[notebook].items():
         nb.cells.append(nbformat.v4.new_code_cell(
             f"print(explainer.exercises.check({name!r}, {expression}))"))
