@@ -32,6 +32,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_trace.py
 	$(PY) benchmarks/bench_scale.py
+	$(PY) benchmarks/bench_ports.py
 
 # The classroom apps (notebooks/apps/, no TensorFlow in their kernels) on http://127.0.0.1:$(PORT)/;
 # voila.json (culling of closed tabs' kernels) is read from here; the classroom template
