@@ -73,17 +73,20 @@ def finding(variant: str, scale: float, values: dict) -> str:
             f"{100 * values['output_change']:.1f}{nbsp}%")
 
 
+FRAMES_KEPT = 40  # PNG frames kept per variant (about 100 KB each)
+
+
 class ClassroomFrame:
     """The app's figure (curves over the scale, three histograms), projector-sized: the
     static parts are drawn once, a move redraws only the marker and two histograms."""
 
-    def __init__(self, sweep, width: float = 14.0, dpi: int = 100):
+    def __init__(self, sweep, width: float = 12.4, dpi: int = 100):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
         self.sweep = sweep
         with matplotlib.rc_context(APP_FONT):
-            fig = Figure(figsize=(width, 8.4), dpi=dpi, layout="constrained")
+            fig = Figure(figsize=(width, 7.2), dpi=dpi, layout="constrained")
             FigureCanvasAgg(fig)
             grid = fig.add_gridspec(2, 3, height_ratios=(1.25, 1))
             ax_curve = fig.add_subplot(grid[0, :])
@@ -107,16 +110,34 @@ class ClassroomFrame:
         fig.set_layout_engine("none")  # keep that layout: the saved background stays valid
         self.background = fig.canvas.copy_from_bbox(fig.bbox)
         self.fig = fig
+        self._frames: dict[float, bytes] = {}
 
     def render(self, scale: float, values: dict) -> bytes:
-        """A PNG of the figure with the marker and the histograms at ``scale``."""
+        """A PNG of the figure with the marker and the histograms at ``scale`` (the last
+        :data:`FRAMES_KEPT` frames are kept: going back to a position costs nothing)."""
+        key = round(float(scale), 6)
+        if key in self._frames:
+            self._frames[key] = self._frames.pop(key)  # most recently used last
+            return self._frames[key]
         canvas = self.fig.canvas
         canvas.restore_region(self.background)
         move_sweep_marker(self.curve, values, scale)
         move_histograms(self.hists, histogram_values(self.sweep, scale))
         for artist in self.animated:
             artist.axes.draw_artist(artist)
-        return _png(np.asarray(canvas.buffer_rgba()))
+        png = _png(np.asarray(canvas.buffer_rgba()))
+        if len(self._frames) >= FRAMES_KEPT:
+            self._frames.pop(next(iter(self._frames)))
+        self._frames[key] = png
+        return png
+
+    def values(self, scale: float) -> dict[str, float]:
+        """Every metric at ``scale``: read from the sweep at its 101 slider positions,
+        computed from the cached tensors elsewhere."""
+        index = int(round(scale * 100))
+        if 0 <= index < len(self.sweep.scales) and self.sweep.scales[index] == scale:
+            return {k: float(self.sweep[k][index]) for k in self.sweep.names}
+        return self.sweep.at(scale)
 
 
 class ClassroomScaleExplorer(widgets.VBox):
@@ -213,7 +234,7 @@ class ClassroomScaleExplorer(widgets.VBox):
         self._updating = True
         try:
             sweep, frame = self._pane(self.variant)
-            values = sweep.at(value)
+            values = frame.values(value)
             self.finding.value = html.escape(finding(self.variant, value, values))
             self.ratio.value = (f"residual ratio ||s·up|| / ||net|| = "
                                 f"<b>{values['residual_ratio']:.4f}</b> at s = {value:.2f}")

@@ -1,0 +1,292 @@
+"""A class on one machine: N students open a classroom app at once (goal: 30 students, every
+app usable, median <= 5 s and max <= 15 s; each kernel <= 150 MB PSS; a closed tab's kernel
+gone within 60 s; a slider move answered in <= 150 ms p90 while the class moves sliders).
+
+    .venv/bin/python benchmarks/bench_classroom.py 1 10 30 [--pool K] [--movers M]
+
+For each N: start the server exactly as ``make classroom PORT=<free port>`` does (``--pool K``
+adds ``POOL=K``: K preheated kernels per app, and waits for the pools to fill), then
+
+1. N plain HTTP GETs of ``/voila/render/<app>.ipynb`` at the same moment: Voilà answers after
+   the notebook ran in a fresh kernel, so the response time is the server-side "usable" time;
+2. kernel memory: PSS (``/proc/<pid>/smaps_rollup``) of each kernel process the server started;
+3. slider moves: ``--movers`` of the students (default all, at most 30) connect to their
+   kernel's websocket, as a browser does, and each sends ``--moves`` updates of the slider
+   widget's value (a comm message, one every 0.2 s); a move is answered when the kernel sends
+   the new figure back. The moves of all movers overlap;
+4. the clients close; the kernels still alive ``--linger`` seconds later (culling by
+   ``voila.json``) are counted;
+5. the machine's memory in use (MemTotal - MemAvailable) is sampled every 0.25 s: baseline and
+   peak.
+
+The machine may be shared: the report prints its load average at the start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+STAMP = ".venv/.installed"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def memory_used_mb() -> float:
+    info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+    kb = int(info["MemTotal"].split()[0]) - int(info["MemAvailable"].split()[0])
+    return kb / 1024
+
+
+def pss_mb(pid: int) -> float:
+    text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    return int(re.search(r"^Pss:\s+(\d+) kB", text, re.M).group(1)) / 1024
+
+
+class MemorySampler(threading.Thread):
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.baseline = memory_used_mb()
+        self.peak = self.baseline
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.wait(0.25):
+            self.peak = max(self.peak, memory_used_mb())
+
+
+class Classroom:
+    """``make classroom`` on a free port, in its own process group, stopped on exit."""
+
+    def __init__(self, pool: int = 0):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.pool = pool
+        self.log = Path(tempfile.mkstemp(prefix="classroom-", suffix=".log")[1])
+
+    def __enter__(self):
+        argv = ["make", "--no-print-directory", "-o", STAMP, "classroom", f"PORT={self.port}"]
+        if self.pool:
+            argv.append(f"POOL={self.pool}")
+        self.process = subprocess.Popen(argv, cwd=ROOT, stdout=self.log.open("w"),
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=5):
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}")
+        if self.pool:  # wait until every app's pool is full
+            apps = len(list((ROOT / "notebooks" / "apps").glob("*.ipynb")))
+            while self.log.read_text().count("is filled with") < apps:
+                if time.monotonic() > deadline + 300:
+                    raise RuntimeError("kernel pools did not fill")
+                time.sleep(0.5)
+        return self
+
+    def kernels(self) -> list[psutil.Process]:
+        try:
+            procs = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+        return [p for p in procs if "ipykernel" in " ".join(p.cmdline())]
+
+    def __exit__(self, *exc):
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.log.unlink(missing_ok=True)
+
+
+def render(url: str, timeout: float = 180.0) -> tuple[float, str | None, str]:
+    """(seconds, error or None, page) of one GET of an app's render URL."""
+    start = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            page = response.read().decode("utf-8", "replace")
+            error = None if response.status == 200 else f"HTTP {response.status}"
+    except Exception as err:  # noqa: BLE001 - a failed student is a number in the report
+        return time.perf_counter() - start, f"{type(err).__name__}: {err}", ""
+    if "widget-view+json" not in page:
+        error = error or "page without the app's widget"
+    return time.perf_counter() - start, error, page
+
+
+PROTOCOL = "v1.kernel.websocket.jupyter.org"  # the binary framing JupyterLab and Voilà use
+
+
+def _message(channel: str, msg_type: str, content: dict, session: str) -> bytes:
+    """A kernel message in the v1 websocket framing: offsets, channel, four JSON parts."""
+    header = {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "session": session,
+              "username": "student", "version": "5.3", "date": ""}
+    parts = [channel.encode()] + [json.dumps(p).encode() for p in (header, {}, {}, content)]
+    offsets = [8 * (len(parts) + 2)]
+    for part in parts:
+        offsets.append(offsets[-1] + len(part))
+    head = len(offsets).to_bytes(8, "little") + b"".join(o.to_bytes(8, "little")
+                                                         for o in offsets)
+    return head + b"".join(parts)
+
+
+def _decode(frame: bytes) -> dict:
+    n = int.from_bytes(frame[:8], "little")
+    offsets = [int.from_bytes(frame[8 * (i + 1):8 * (i + 2)], "little") for i in range(n)]
+    parts = [frame[offsets[i]:offsets[i + 1]] for i in range(n - 1)]
+    header, parent, _, content = (json.loads(p) for p in parts[1:5])
+    return {"channel": parts[0].decode(), "header": header, "parent_header": parent,
+            "content": content}
+
+
+async def move_slider(base: str, kernel_id: str, moves: int, pause: float) -> list[float]:
+    """Connect to the kernel as the page does; send ``moves`` slider updates; return the
+    milliseconds until each new figure came back."""
+    from tornado.websocket import websocket_connect
+
+    session = uuid.uuid4().hex
+    ws = await websocket_connect(
+        f"{base.replace('http', 'ws')}/api/kernels/{kernel_id}/channels?session_id={session}",
+        subprotocols=[PROTOCOL], max_message_size=64 * 2**20)
+
+    def send(frame: bytes):
+        return ws.write_message(frame, binary=True)
+
+    async def reply(match) -> dict:
+        while True:
+            msg = _decode(await asyncio.wait_for(ws.read_message(), 120))
+            if match(msg):
+                return msg
+
+    # find the slider and the figure as a widget manager can: list the kernel's comms, then
+    # ask each widget for its state (its CSS classes say which is which)
+    await send(_message("shell", "comm_info_request", {"target_name": "jupyter.widget"},
+                        session))
+    comms = (await reply(lambda m: m["header"]["msg_type"] == "comm_info_reply")
+             )["content"]["comms"]
+    for comm_id in comms:
+        await send(_message("shell", "comm_msg", {
+            "comm_id": comm_id, "data": {"method": "request_state"}}, session))
+    states: dict[str, dict] = {}
+    while len(states) < len(comms):
+        msg = await reply(lambda m: m["header"]["msg_type"] == "comm_msg"
+                          and m["content"]["data"].get("method") == "update")
+        states[msg["content"]["comm_id"]] = msg["content"]["data"]
+
+    def model(css: str) -> str:
+        return next(mid for mid, st in states.items()
+                    if css in st.get("state", {}).get("_dom_classes", ()))
+
+    slider_id, image_id = model("scale-slider"), model("scale-plot")
+    times = []
+    for i in range(moves):
+        value = round(0.05 + 0.9 * ((i * 37) % 90) / 90, 2)
+        data = {"method": "update", "state": {"value": value}, "buffer_paths": []}
+        start = time.perf_counter()
+        await send(_message("shell", "comm_msg", {"comm_id": slider_id, "data": data},
+                            session))
+        await reply(lambda m: m["header"]["msg_type"] == "comm_msg"
+                    and m["content"].get("comm_id") == image_id)
+        times.append((time.perf_counter() - start) * 1000)
+        await asyncio.sleep(pause)
+    ws.close()
+    return times
+
+
+def kernel_id_of(page: str) -> str | None:
+    found = re.search(r'"?kernel_?[iI]d"?\s*[:=]\s*["\']([0-9a-f-]{36})', page)
+    return found.group(1) if found else None
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def run(n: int, app: str, pool: int, movers: int, moves: int, linger: float) -> None:
+    sampler = MemorySampler()
+    with Classroom(pool) as server:
+        sampler.start()
+        idle_kernels = len(server.kernels())
+        url = f"{server.url}/voila/render/{app}.ipynb"
+        with ThreadPoolExecutor(max_workers=n) as threads:
+            results = list(threads.map(lambda _: render(url), range(n)))
+        times = [t for t, err, _ in results if err is None]
+        failures = [err for _, err, _ in results if err is not None]
+        kernels = server.kernels()
+        pss = sorted((pss_mb(k.pid) for k in kernels), reverse=True)
+        ids = [kernel_id_of(page) for _, err, page in results if err is None]
+        ids = [k for k in ids if k][:movers]
+
+        async def everyone_moves():
+            return await asyncio.gather(*(move_slider(server.url, k, moves, 0.2) for k in ids))
+
+        move_ms = [t for one in asyncio.run(everyone_moves()) for t in one] if ids else []
+        time.sleep(linger)  # the clients are gone: what does culling leave?
+        left = len(server.kernels())
+        sampler.stop.set()
+    print(f"\nN = {n} students, app {app}, "
+          f"{'preheated pool of ' + str(pool) + ' per app' if pool else 'cold kernels'}")
+    if times:
+        print(f"  usable (HTTP render complete): median {statistics.median(times):.2f} s, "
+              f"max {max(times):.2f} s, min {min(times):.2f} s")
+    print(f"  failures: {len(failures)} of {n}" + (f" (first: {failures[0]})" if failures else ""))
+    print(f"  kernels after the renders: {len(kernels)} (pool kernels before: {idle_kernels}); "
+          f"PSS total {sum(pss):.0f} MB, each: " + ", ".join(f"{p:.0f}" for p in pss) + " MB")
+    if move_ms:
+        print(f"  slider moves: {len(move_ms)} by {len(ids)} students at once: median "
+              f"{statistics.median(move_ms):.0f} ms, p90 {percentile(move_ms, 0.9):.0f} ms, "
+              f"max {max(move_ms):.0f} ms")
+    print(f"  kernels left {linger:.0f} s after the clients closed: {left}")
+    print(f"  machine memory in use: baseline {sampler.baseline / 1024:.2f} GiB, peak "
+          f"{sampler.peak / 1024:.2f} GiB (+{(sampler.peak - sampler.baseline) / 1024:.2f} GiB)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("students", type=int, nargs="+", help="class sizes, e.g. 1 10 30")
+    parser.add_argument("--app", default="scale_explorer", help="app name in notebooks/apps")
+    parser.add_argument("--pool", type=int, default=0, help="preheated kernels per app")
+    parser.add_argument("--movers", type=int, default=30, help="students moving sliders")
+    parser.add_argument("--moves", type=int, default=10, help="slider moves per mover")
+    parser.add_argument("--linger", type=float, default=60.0,
+                        help="seconds to wait after the clients closed before counting kernels")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server on the way out
+    if any(n < 1 for n in args.students):
+        parser.error(f"students: got {args.students}; expected positive counts")
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} "
+          f"(shared with others), memory {psutil.virtual_memory().total / 2**30:.1f} GiB")
+    for n in args.students:
+        run(n, args.app, args.pool, min(args.movers, n), args.moves, args.linger)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
