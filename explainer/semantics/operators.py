@@ -14,11 +14,15 @@ import inspect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import tensorflow as tf
 
+from ..core.blocks import build_block35
+from ..core.lesson import lesson_setup, sample_input
 from ..core.schedule import BLOCK35_SCALE
+from ..core.tracing import trace
 from ..core.validate import check_positive_int, check_scale
 from .dtypes import (
     DtypeRow,
@@ -131,11 +135,11 @@ def dispatch(scale: object, up: object = None) -> Dispatch:
 
     First ``type(scale).__mul__(scale, up)``; if that returns ``NotImplemented`` (a Python or
     numpy scalar does, for a ``tf.Tensor``), then ``type(up).__rmul__(up, scale)``. An exception
-    in the first step is not ``NotImplemented``: Python stops there. ``up`` defaults to a small
-    float32 tensor of shape (1, 2, 2, 3).
+    in the first step is not ``NotImplemented``: Python stops there. ``up`` defaults to the real
+    ``up`` of the lesson's block on the lesson's input, shape (1, 35, 35, 256).
     """
     if up is None:
-        up = tf.reshape(tf.range(12, dtype=tf.float32), (1, 2, 2, 3))
+        up = lesson_up()
     if not isinstance(up, tf.Tensor):
         raise TypeError(f"up: got {type(up).__name__}; expected a tf.Tensor such as "
                         "tf.ones((1, 35, 35, 256))")
@@ -169,8 +173,16 @@ def dispatch(scale: object, up: object = None) -> Dispatch:
 
 
 def dispatch_table(value: float = BLOCK35_SCALE) -> dict[str, Dispatch]:
-    """:func:`dispatch` for every kind of scale in :func:`scale_examples`, by label."""
+    """:func:`dispatch` for every kind of scale in :func:`scale_examples`, by label, each
+    against the lesson block's real ``up``."""
     return {label: dispatch(s) for label, s in scale_examples(value).items()}
+
+
+@lru_cache(maxsize=1)
+def lesson_up() -> tf.Tensor:
+    """``up`` of the lesson's block on the lesson's input, traced once per process."""
+    lesson = lesson_setup()
+    return tf.constant(trace(lesson.block, lesson.x)["up"].value)
 
 
 def format_dispatch_table(table: dict[str, Dispatch]) -> str:
@@ -212,10 +224,6 @@ def scale_gradient(scale: float = BLOCK35_SCALE, variant: str = "v1", batch: int
     ``net`` and ``up`` come from tracing the real block; the tail ``relu(net + scale * up)`` is
     recomputed with ``scale`` as a variable so that its gradient exists too.
     """
-    from ..core.blocks import build_block35
-    from ..core.lesson import sample_input
-    from ..core.tracing import trace
-
     scale = check_scale(scale)
     check_positive_int("size", size)
     block = build_block35(variant, scale=scale, seed=seed, activation="relu")
