@@ -37,13 +37,15 @@ bench: $(STAMP)
 # The classroom apps (notebooks/apps/, no TensorFlow in their kernels) on http://127.0.0.1:$(PORT)/;
 # voila.json (culling of closed tabs' kernels) is read from here; the classroom template
 # (share/jupyter/voila/templates/classroom) drops Voila's CDN links. POOL=N preheats N
-# kernels per app before students arrive.
+# kernels per app before students arrive; VOILA_ARGS adds options (tests: a short cull time).
 PORT ?= 8866
 POOL ?= 0
+VOILA_ARGS ?=
 classroom: $(STAMP)
 	JUPYTER_PATH="$(CURDIR)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
 	$(VENV)/bin/voila notebooks/apps/ --no-browser --Voila.ip=127.0.0.1 --port=$(PORT) \
-	  --template=classroom $$( [ "$(POOL)" -gt 0 ] && echo --preheat_kernel=True --pool_size=$(POOL) )
+	  --template=classroom $$( [ "$(POOL)" -gt 0 ] && echo --preheat_kernel=True --pool_size=$(POOL) ) \
+	  $(VOILA_ARGS)
 
 # The "why scale" grid (Szegedy et al. 3.3 in miniature): about 20 minutes on 2 cores;
 # resumable (run it again after an interruption). Writes results/why_scale.json.
