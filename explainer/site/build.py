@@ -22,6 +22,7 @@ from pathlib import Path
 # TensorFlow's C++ start-up lines (oneDNN, CUDA) go to the build's stderr, not onto the page
 KERNEL_QUIET = "--IPKernelApp.capture_fd_output=False"
 PACKAGE_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+SCALE_PAGE = "scale_explorer.html"  # the static slider app, next to the notebooks' pages
 EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>')
 PAGE_CSS = """<style>
 /* projector-friendly: larger text and code, wide figures that still fit the page */
@@ -109,12 +110,34 @@ def execute(path: Path, timeout: int = 180):
     return nb
 
 
+EXERCISE_CALL = re.compile(r"exercises\.(check|solution)\(")
+EXERCISE_NOTE = ('<div class="static-exercise" style="border-left:6px solid #666;'
+                 'padding:0.4em 0.8em">&#9998; <b>Your turn</b>: write your answer in the cell '
+                 "above and run it in JupyterLab (<code>make lab</code>) to check it.</div>")
+
+
+def exercises_as_questions(nb) -> int:
+    """Replace the outputs of exercise cells (``explainer.exercises.check(...)``) by a note
+    that asks the question: a static page shows no verdict on the placeholder answer and no
+    solution. Returns how many cells were changed."""
+    changed = 0
+    for cell in nb.cells:
+        if cell.cell_type == "code" and EXERCISE_CALL.search(cell.source):
+            cell.outputs = [{"output_type": "display_data", "metadata": {},
+                             "data": {"text/html": EXERCISE_NOTE,
+                                      "text/plain": "(exercise: run it in JupyterLab)"}}]
+            changed += 1
+    return changed
+
+
 def export(nb, nav: str = "") -> str:
-    """The executed notebook as one self-contained HTML page (widgets frozen in place)."""
+    """The executed notebook as one self-contained HTML page (widgets frozen in place,
+    exercises shown as questions)."""
     from nbconvert import HTMLExporter
 
     from .freeze import freeze_widgets
 
+    exercises_as_questions(nb)
     freeze_widgets(nb)
     exporter = HTMLExporter(template_name="lab", mathjax_url="", require_js_url="",
                             mermaid_js_url="", mermaid_layout_elk_js_url="",
@@ -134,13 +157,16 @@ def _nav(pages: list[tuple[str, str]], i: int) -> str:
     return f'<nav class="static-nav">{"".join(links)}</nav>'
 
 
-def index_page(pages: list[Page]) -> str:
+def index_page(pages: list[Page], scale_app: bool = False) -> str:
     """The index: one link per notebook, in the path's order, with its figure count."""
     def goals(page: Page) -> str:
         if not page.learn:
             return ""
         return "<ul>" + "".join(f"<li>{_inline(g)}</li>" for g in page.learn) + "</ul>"
 
+    app_link = (f'<p><a class="app-link" href="{SCALE_PAGE}">The scale slider</a>: move the '
+                "residual scale and see what the block does, every position computed when "
+                "these pages were built.</p>") if scale_app else ""
     items = "\n".join(
         f'<li><a class="notebook-link" href="{html.escape(p.html.name)}">'
         f"{html.escape(p.title)}</a> <small>({html.escape(p.notebook.name)}, "
@@ -165,12 +191,13 @@ Every number and figure was produced by running the real block; no kernel is nee
 <ol class="notebook-index">
 {items}
 </ol>
+{app_link}
 </body></html>
 """
 
 
 def build(outdir: Path, notebooks: Path | None = None, only: list[str] | None = None,
-          timeout: int = 180) -> list[Page]:
+          timeout: int = 180, scale_app: bool = False) -> list[Page]:
     """Execute and export the notebooks into ``outdir`` with an ``index.html``.
 
     Args:
@@ -178,6 +205,8 @@ def build(outdir: Path, notebooks: Path | None = None, only: list[str] | None = 
         notebooks: the folder of ``*.ipynb`` files (default: :func:`default_notebooks`).
         only: file names or stems to export (default: all, in name order).
         timeout: seconds allowed per cell.
+        scale_app: also write the scale slider page (:data:`SCALE_PAGE`), whose every
+            position was computed here.
     """
     import nbformat
 
@@ -211,7 +240,11 @@ def build(outdir: Path, notebooks: Path | None = None, only: list[str] | None = 
         target.write_text(page_html, encoding="utf-8")
         pages.append(Page(path, target, titles[i][1], round(seconds, 2), figures,
                           learning_goals(nb)))
-    (outdir / "index.html").write_text(index_page(pages), encoding="utf-8")
+    if scale_app:
+        from .scale_page import scale_page
+
+        (outdir / SCALE_PAGE).write_text(scale_page(), encoding="utf-8")
+    (outdir / "index.html").write_text(index_page(pages, scale_app), encoding="utf-8")
     return pages
 
 
@@ -225,9 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", metavar="NAME",
                         help="export only this notebook (repeatable)")
     parser.add_argument("--timeout", type=int, default=180, help="seconds per cell")
+    parser.add_argument("--no-scale-app", dest="scale_app", action="store_false",
+                        help=f"skip {SCALE_PAGE}, the static scale slider")
     args = parser.parse_args(argv)
     try:
-        pages = build(args.outdir, args.notebooks, args.only, args.timeout)
+        pages = build(args.outdir, args.notebooks, args.only, args.timeout, args.scale_app)
     except ValueError as err:
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 2
@@ -237,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for page in pages:
         print(f"{page.html}  {page.seconds:6.1f} s  {page.figures} figures  {page.title}")
+    if args.scale_app:
+        print(f"{args.outdir / SCALE_PAGE}  the scale slider, every position precomputed")
     print(f"{args.outdir / 'index.html'}  total {sum(p.seconds for p in pages):.1f} s")
     return 0
 

@@ -1,0 +1,77 @@
+"""The static scale page (every slider position computed at build time by the real block) and
+exercises shown as questions on static pages."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import nbformat
+import numpy as np
+import pytest
+
+from explainer.core.lesson import lesson_setup
+from explainer.scaling.numpy_sweep import SLIDER_SCALES
+from explainer.site.build import EXERCISE_NOTE, exercises_as_questions, index_page
+from explainer.site.scale_page import scale_page
+
+MAX_PAGE_BYTES = 3 * 2**20
+
+
+@pytest.fixture(scope="module")
+def page() -> str:
+    return scale_page()
+
+
+def _frames(page: str) -> dict:
+    table = re.search(r'<script type="application/json" id="frames">(.*?)</script>', page, re.S)
+    return json.loads(table.group(1))
+
+
+def test_page_is_small_offline_and_keyboard_operable(page):
+    assert len(page.encode()) <= MAX_PAGE_BYTES
+    assert not re.search(r'(src|href)="(https?:)?//', page), "the page must load nothing"
+    assert re.search(r'<input type="range" id="scale" min="0" max="100" step="1"', page)
+    assert 'aria-label="residual scale s' in page
+    assert page.count("<script") == 2  # the frames table and the few lines that show them
+
+
+@pytest.mark.parametrize("variant", ["v1", "v2"])
+def test_every_frame_is_the_real_block_at_that_scale(page, variant):
+    from explainer.scaling.sweep import scale_sweep
+
+    frames = _frames(page)[variant]["frames"]
+    assert [f["scale"] for f in frames] == [f"{s:.2f}" for s in SLIDER_SCALES]
+    setup = lesson_setup(variant)
+    sweep = scale_sweep(setup.block, setup.x, SLIDER_SCALES)
+    for name in sweep.names:
+        shown = np.array([f["values"][name] for f in frames])
+        np.testing.assert_allclose(shown, sweep[name], rtol=0, atol=1e-8, err_msg=name)
+    at_018 = frames[18]
+    ratio = sweep.residual_ratio[18]
+    assert f"at s = 0.18 the residual is {100 * ratio:.1f} % of the shortcut" \
+        in at_018["finding"]
+    assert f"{ratio:.4f}" in at_018["numbers"]
+    xs = [f["x"] for f in frames]
+    assert xs == sorted(xs) and 0 < xs[0] < xs[-1] < 100  # the marker moves left to right
+
+
+def test_index_links_the_scale_page():
+    assert 'href="scale_explorer.html"' in index_page([], scale_app=True)
+    assert "scale_explorer.html" not in index_page([])
+
+
+def test_exercise_cells_show_questions_not_verdicts():
+    nb = nbformat.v4.new_notebook()
+    check = nbformat.v4.new_code_cell('explainer.exercises.check("scale_ratio", 0.5)')
+    check.outputs = [nbformat.v4.new_output("display_data", data={
+        "text/html": "<b>✘ Not yet</b> the answer is 0.15", "text/plain": "Not yet"})]
+    plain = nbformat.v4.new_code_cell("1 + 1")
+    plain.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "2"},
+                                            execution_count=1)]
+    nb.cells = [check, plain]
+    assert exercises_as_questions(nb) == 1
+    shown = json.dumps(nb.cells[0].outputs)
+    assert "Not yet" not in shown and "0.15" not in shown and "Your turn" in shown
+    assert nb.cells[0].outputs[0]["data"]["text/html"] == EXERCISE_NOTE
+    assert nb.cells[1].outputs[0]["data"]["text/plain"] == "2"
