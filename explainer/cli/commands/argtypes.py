@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ...core.schedule import BLOCK35_SCALE
+from ...core.schedule import BLOCK35_SCALE, REAL_SCALES
 from ...core.validate import (
     check_activation,
     check_device,
@@ -73,12 +73,16 @@ def block_kind(text: str) -> str:
     return _wrap(check_block_kind, text)
 
 
-def add_block_options(parser: argparse.ArgumentParser, variant_default: str = "v1") -> None:
-    """The options every command that builds a block shares."""
+def add_block_options(parser: argparse.ArgumentParser, variant_default: str = "v1",
+                      scale_default: float | None = BLOCK35_SCALE) -> None:
+    """The options every command that builds a block shares. ``scale_default=None``: the
+    chosen block's real scale (for commands with ``--block``)."""
     parser.add_argument("--variant", type=variant, default=variant_default,
                         help="v1 (facenet, 256 ch) or v2 (tf-slim/keras apps, 320 ch)")
-    parser.add_argument("--scale", type=scale, default=BLOCK35_SCALE,
-                        help=f"residual scale ({BLOCK35_SCALE:g})")
+    real = ", ".join(f"{k} {v:g}" for k, v in REAL_SCALES.items())
+    parser.add_argument("--scale", type=scale, default=scale_default,
+                        help=f"residual scale ({BLOCK35_SCALE:g})" if scale_default is not None
+                        else f"residual scale (default: the block's real one: {real})")
     parser.add_argument("--batch", type=batch, default=1, help="batch size N (1)")
     parser.add_argument("--size", type=size, default=35, help="height = width (35)")
     parser.add_argument("--seed", type=seed, default=0, help="seed of weights and input (0)")

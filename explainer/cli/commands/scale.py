@@ -43,11 +43,10 @@ def plot_path(text: str) -> str:
 
 
 def add_arguments(parser) -> None:
-    add_block_options(parser)
+    add_block_options(parser, scale_default=None)  # None: the chosen block's real scale
     parser.add_argument("--block", type=block_kind, default="block35",
                         help="block35 (default), block17 or block8; without --scale, the "
                              "block's own scale in the real nets (0.17, 0.1, 0.2)")
-    parser.set_defaults(scale=None)  # None: the chosen block's real scale
     parser.add_argument("--scales", type=scales, default=scales(DEFAULT_SCALES),
                         help=f"comma-separated scales to tabulate ({DEFAULT_SCALES})")
     parser.add_argument("--plot", type=plot_path, metavar="FILE.png",
