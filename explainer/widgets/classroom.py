@@ -16,6 +16,7 @@ CSS classes (stable selectors): ``classroom-app``, ``scale-finding`` (the headin
 from __future__ import annotations
 
 import html
+import os
 
 import ipywidgets as widgets
 import matplotlib
@@ -255,9 +256,22 @@ def _warning(text: str) -> str:
     return f"<span style='color:#D55E00'>⚠ {html.escape(text)}</span>"
 
 
+def wait_for_a_student() -> None:
+    """In a kernel that Voilà preheats (``make classroom POOL=N``), hold here, with the app
+    built, until a student's request takes this kernel. While it waits the kernel is busy, so
+    culling never takes a pooled kernel; when it is handed over its activity time is then, so
+    the student's page has the whole cull window to connect. Elsewhere it does nothing."""
+    if os.environ.get("VOILA_PREHEAT") == "True":
+        from voila.utils import wait_for_request
+
+        wait_for_request()
+
+
 def classroom_scale_explorer(variant: str = "v1") -> ClassroomScaleExplorer:
     """The scale app for a light kernel: the lesson's block35 ``variant`` by numpy."""
-    return ClassroomScaleExplorer(variant)
+    app = ClassroomScaleExplorer(variant)
+    wait_for_a_student()
+    return app
 
 
 class ClassroomBroadcastPlayground(BroadcastPlayground):
@@ -276,4 +290,5 @@ def classroom_broadcast_playground() -> widgets.VBox:
                        layout=widgets.Layout(width="100%"))
     app.add_class("classroom-app")
     app.playground = playground
+    wait_for_a_student()
     return app
