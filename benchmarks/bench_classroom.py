@@ -118,11 +118,17 @@ class Classroom:
         return [p for p in procs if "ipykernel" in " ".join(p.cmdline())]
 
     def __exit__(self, *exc):
+        kernels = self.kernels()  # kernels run in their own process groups
         try:
             os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=20)
+            self.process.wait(timeout=30)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(self.process.pid, signal.SIGKILL)
+        for kernel in kernels:  # those the server did not stop in time
+            try:
+                kernel.kill()
+            except psutil.NoSuchProcess:
+                pass
         self.log.unlink(missing_ok=True)
 
 
