@@ -31,7 +31,8 @@ def _resolve(current: str, is_package: bool, level: int, module: str | None) -> 
 
 
 def _nodes(tree: ast.AST, module_level_only: bool):
-    """Every node, or only those that run when the module is imported."""
+    """Every node, or only those that run when the module is imported (not function bodies,
+    not ``if TYPE_CHECKING:`` blocks)."""
     if not module_level_only:
         yield from ast.walk(tree)
         return
@@ -39,8 +40,12 @@ def _nodes(tree: ast.AST, module_level_only: bool):
     while todo:
         node = todo.pop()
         yield node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            todo.extend(ast.iter_child_nodes(node))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            todo.extend(node.orelse)  # for type checkers only: never runs
+            continue
+        todo.extend(ast.iter_child_nodes(node))
 
 
 def imports_of(name: str, path: Path, known: set[str], module_level_only: bool = False) -> set[str]:
@@ -77,6 +82,16 @@ def external_imports_of(path: Path, module_level_only: bool = False) -> set[str]
     return found
 
 
+def with_packages(targets: set[str]) -> set[str]:
+    """``targets`` and every package above them: importing ``a.b.c`` runs ``a`` and ``a.b``
+    first (their ``__init__``), which matters for what an import costs, not for cycles."""
+    found = set(targets)
+    for target in targets:
+        parts = target.split(".")
+        found |= {".".join(parts[:i]) for i in range(1, len(parts))}
+    return found
+
+
 def graph(module_level_only: bool = False) -> dict[str, set[str]]:
     """Module -> the package modules it imports (all imports, or those run at import time)."""
     mods = modules()
@@ -106,3 +121,56 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
         if start not in state and (cycle := visit(start)):
             return cycle
     return None
+
+
+HEAVY = {"tensorflow", "keras", "tf_slim", "torch", "tf2onnx", "onnxruntime", "onnx",
+         "matplotlib", "ipywidgets", "sklearn", "nbformat", "nbclient", "nbconvert"}
+
+
+def heavy_at_import(module: str, mods: dict[str, Path], at_import: dict[str, set[str]],
+                    seen: set[str] | None = None) -> set[str]:
+    """The heavy libraries that importing ``module`` loads (packages above it included)."""
+    seen = set() if seen is None else seen
+    if module in seen:
+        return set()
+    seen.add(module)
+    found = external_imports_of(mods[module], module_level_only=True) & HEAVY
+    for dep in with_packages(at_import[module] | {module}) - {module}:
+        found |= heavy_at_import(dep, mods, at_import, seen)
+    return found
+
+
+def deferred_for_nothing() -> list[tuple[str, str]]:
+    """(module, target) pairs where an import inside a function defers no heavy library: the
+    module already loads everything the target would, or imports the target at module level
+    too. Such an import only hides a dependency (the root package's lazy table aside)."""
+    mods, full, at_import = modules(), graph(), graph(module_level_only=True)
+    found = []
+    for module in sorted(mods):
+        if module == "explainer":
+            continue
+        mine = heavy_at_import(module, mods, at_import)
+        for target in sorted(full[module] - at_import[module]):
+            if not heavy_at_import(target, mods, at_import) - mine:
+                found.append((module, target))
+    return found
+
+
+def imported_twice() -> list[str]:
+    """``file:line`` of imports inside functions of modules the file imports at module level."""
+    mods = modules()
+    known, at_import = set(mods), graph(module_level_only=True)
+    found = []
+    for module, path in mods.items():
+        is_package = path.name == "__init__.py"
+        for func in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(func):
+                if isinstance(node, ast.ImportFrom) and node.level:
+                    base = _resolve(module, is_package, node.level, node.module)
+                    targets = {f"{base}.{a.name}" if f"{base}.{a.name}" in known else base
+                               for a in node.names}
+                    if targets <= at_import[module]:
+                        found.append(f"{path.name}:{node.lineno}")
+    return found

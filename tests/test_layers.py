@@ -73,7 +73,7 @@ def _imported_with(start: str) -> set[str]:
         module = todo.pop()
         if module not in seen:
             seen.add(module)
-            todo.extend(at_import[module])
+            todo.extend(import_graph.with_packages(at_import[module]) - {module})
     return seen
 
 
@@ -95,6 +95,13 @@ def test_numpy_engine_runs_without_tensorflow():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "(1, 35, 35, 256) False False", out.stdout + out.stderr
+
+
+def test_imports_inside_functions_defer_something():
+    """An import moved into a function must keep a heavy library (TensorFlow, matplotlib ...)
+    from loading at import time; one that defers nothing only hides a dependency."""
+    assert not import_graph.deferred_for_nothing(), import_graph.deferred_for_nothing()
+    assert not import_graph.imported_twice(), import_graph.imported_twice()
 
 
 def test_modules_stay_short():

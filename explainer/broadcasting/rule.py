@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..core.quiet import native_stderr_silenced
+from ..core.quiet import load_tensorflow_quietly, native_stderr_silenced
 from ..core.validate import error_text
 from .shapes import (
     MAX_ELEMENTS,
@@ -202,8 +202,6 @@ def _run_numpy(a, b) -> Outcome:
 
 
 def _run_tf(a, b, rule_ok: bool) -> Outcome:
-    from ..core.quiet import load_tensorflow_quietly
-
     load_tensorflow_quietly()  # its first import here must not print native start-up lines
     import tensorflow as tf
 

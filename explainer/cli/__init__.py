@@ -15,6 +15,7 @@ import os
 import sys
 
 from ..core.quiet import load_tensorflow_quietly
+from .commands import answer
 
 # name -> (module under explainer.commands, one-line help)
 COMMANDS = {
@@ -36,8 +37,6 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> OneLineParser:
-    from .commands import answer
-
     parser = OneLineParser(prog="python -m explainer",
                            description="What does `*` do in `net += scale * up`? "
                                        "Runs the real Inception-ResNet block35 and shows it.")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.lesson import lesson_setup
+from ..core.weights import block_weights
 from . import facts
 from .core import close, exercise, read_int, read_number, read_shape
 
@@ -12,15 +14,12 @@ HWIO_TO_OIHW = (3, 2, 0, 1)  # Keras / slim conv kernel layout -> torch.nn.Conv2
 
 
 def _weights() -> dict[str, np.ndarray]:
-    from ..core.weights import block_weights
-
     return block_weights(facts.block())
 
 
 def _swap_difference() -> tuple[float, float]:
     """(max |net_out| difference slim vs port with beta and moving_mean swapped, and without),
     on the lesson's input with every default argument, as the question writes it."""
-    from ..core.lesson import lesson_setup
     from ..core.tracing import forward
     from ..ports.keras_port import from_slim
     from ..ports.legacy import run_slim_block35

@@ -7,6 +7,7 @@ import re
 import numpy as np
 
 from ..core.schedule import BLOCK35_SCALE
+from ..core.weights import block_weights
 from . import facts
 from .core import close, exercise, read_number, read_text
 
@@ -25,7 +26,6 @@ def _star_evidence() -> dict[str, tuple[bool, str]]:
     import tensorflow as tf
 
     from ..core.tracing import forward
-    from ..core.weights import block_weights
 
     tr = facts.traced()
     scale, up, scaled_up = tr.spec.scale, tr["up"].value, tr["scaled_up"].value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..core.weights import block_weights
 from . import facts
 from .core import exercise, read_bool, read_int, read_shape
 
@@ -11,8 +12,6 @@ BRANCH_ENDS = ("tower_conv", "tower_conv1_1", "tower_conv2_2")
 
 def _scale_in_weights() -> tuple[bool, int, int]:
     """(is scale held by a weight?, count_params(), parameters of the slim variables)."""
-    from ..core.weights import block_weights
-
     block = facts.block()
     params = int(block.count_params())
     slim = int(sum(v.size for v in block_weights(block).values()))

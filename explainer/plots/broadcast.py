@@ -14,6 +14,7 @@ from ..broadcasting.rule import (
     RULE_STRETCH,
     BroadcastExplanation,
 )
+from .sweep import new_figure
 
 # Okabe-Ito colours (colour-blind safe), with the text colour that reads on each
 RULE_COLOURS = {RULE_EQUAL: ("#0072B2", "white"), RULE_STRETCH: ("#E69F00", "black"),
@@ -109,8 +110,6 @@ def plot_keep_mask(written, meant) -> Figure:
     (arrays of shape (N, H, W, C) after multiplying a tensor of ones): left what was written,
     right what was meant. Black is 0 (dropped), white is 1 (kept); each cell is labelled."""
     import numpy as np
-
-    from .sweep import new_figure
 
     maps = {"written: keep * up  (keep shape (N,))": np.asarray(written)[:, 0, 0, :],
             "meant: keep[:, None, None, None] * up": np.asarray(meant)[:, 0, 0, :]}

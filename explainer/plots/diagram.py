@@ -5,6 +5,8 @@ from __future__ import annotations
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from ..core.spec import CONVS, IN_CHANNELS
+from ..core.validate import check_positive_int, check_variant
 from .sweep import OKABE_ITO, new_figure
 
 # rows from top to bottom; branch columns at x = 2, 5.5, 9; the shortcut runs at x = 12.3
@@ -36,9 +38,6 @@ def plot_block_diagram(variant: str = "v1", size: int = 35, batch: str = "N") ->
     """block35 as boxes and arrows: the three branches, the concat into ``mixed``, the 1x1
     projection ``up``, ``scale *``, the shortcut add and the activation; every edge carries
     its shape (batch, size, size, channels)."""
-    from ..core.spec import CONVS, IN_CHANNELS
-    from ..core.validate import check_positive_int, check_variant
-
     variant = check_variant(variant)
     size = check_positive_int("size", size)
     cin = IN_CHANNELS[variant]

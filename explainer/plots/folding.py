@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..scaling.folding import HOLDS_BELOW
 from .sweep import OKABE_ITO, _style, new_figure
 
 
@@ -13,7 +14,7 @@ def plot_fold_cases(cases, holds_below: float | None = None) -> Figure:
     many decades), blue where the fold holds, vermillion where it breaks, and the threshold
     under which float32 results count as equal."""
     if holds_below is None:
-        from ..scaling.folding import HOLDS_BELOW as holds_below
+        holds_below = HOLDS_BELOW
     names = [c.name for c in cases][::-1]
     errors = np.array([c.relative_error for c in cases][::-1])
     colours = [OKABE_ITO["blue"] if c.holds else OKABE_ITO["vermillion"] for c in cases][::-1]

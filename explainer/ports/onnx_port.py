@@ -27,7 +27,9 @@ import os
 import warnings
 from dataclasses import dataclass, field
 
+from ..core.lesson import sample_input
 from ..core.spec import block_spec
+from ..core.tracing import forward
 from ..core.validate import check_block_input
 from .check import PortCheck, max_abs
 
@@ -167,9 +169,6 @@ def to_onnx(block, path, x=None) -> OnnxReport:
     refuses a model that was not). Raises ModuleNotFoundError with the reason when the onnx
     extra is missing.
     """
-    from ..core.lesson import sample_input
-    from ..core.tracing import forward
-
     spec = block_spec(block)
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path: got {type(path).__name__}; expected a file path such as "

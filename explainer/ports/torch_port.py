@@ -20,8 +20,11 @@ import importlib
 
 import numpy as np
 
+from ..core.lesson import sample_input
 from ..core.spec import BN_EPSILON, UP_SCOPE, block_spec, keras_name
+from ..core.tracing import forward
 from ..core.validate import check_block_input
+from ..core.weights import block_weights
 from .check import PortCheck, max_abs
 
 SLIM_BN_DECAY = 0.995  # facenet's batch_norm_params; keras.applications' momentum is 0.99
@@ -116,8 +119,6 @@ def to_torch(block):
 
     Raises ModuleNotFoundError with the reason when torch is not installed.
     """
-    from ..core.weights import block_weights
-
     spec = block_spec(block)
     torch = _require_torch()
     module = _named_class(torch, spec)(spec)
@@ -141,9 +142,6 @@ def torch_forward(module, x) -> np.ndarray:
 
 def compare_torch(block, x=None):
     """Port ``block`` with :func:`to_torch` and compare ``net_out`` on the same input."""
-    from ..core.lesson import sample_input
-    from ..core.tracing import forward
-
     spec = block_spec(block)
     x = sample_input(spec.variant, batch=2, size=9, seed=1, block=spec.block) if x is None else x
     module = to_torch(block)

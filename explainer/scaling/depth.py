@@ -14,8 +14,16 @@ from functools import lru_cache
 import numpy as np
 
 from ..core.budget import COPIES, check_memory, tensor_bytes, traced_channels
+from ..core.lesson import sample_input
 from ..core.schedule import SCHEDULE
-from ..core.validate import check_activation, check_block_input, check_positive_int, check_scales
+from ..core.spec import IN_CHANNELS
+from ..core.validate import (
+    check_activation,
+    check_block_input,
+    check_positive_int,
+    check_scales,
+    check_variant,
+)
 
 MAX_DEPTH = 40
 # (number of block35, scale) in the real nets, read from their original code
@@ -100,10 +108,6 @@ def depth_profile(variant: str, depth: int, scales=(1.0, 0.17, 0.0), x=None, see
         seed: seeds the blocks' weights and the default input.
         activation: the blocks' activation ("relu", "relu6" or None).
     """
-    from ..core.lesson import sample_input
-    from ..core.spec import IN_CHANNELS
-    from ..core.validate import check_variant
-
     variant = check_variant(variant)
     depth = check_positive_int("depth", depth)
     if depth > MAX_DEPTH:

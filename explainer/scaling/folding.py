@@ -14,6 +14,7 @@ import numpy as np
 
 from ..core.spec import UP_SCOPE, block_spec, keras_name
 from ..core.validate import check_block_input
+from ..core.weights import block_weights, set_block_weights
 
 HOLDS_BELOW = 1e-4  # relative difference under which float32 results count as equal
 
@@ -26,7 +27,6 @@ def fold_scale(block):
     """A copy of ``block`` with scale 1 whose ``Conv2d_1x1`` kernel and bias are multiplied by
     the original scale. Its outputs equal the original's (to float32 rounding)."""
     from ..core.blocks import build_block
-    from ..core.weights import block_weights, set_block_weights
 
     spec = block_spec(block)
     weights = block_weights(block)
@@ -81,7 +81,6 @@ def fold_cases(block, x) -> list[FoldCase]:
 
     from ..core.blocks import build_block
     from ..core.tracing import forward, trace
-    from ..core.weights import block_weights, set_block_weights
 
     spec = block_spec(block)
     x = check_block_input(x, spec.in_channels)

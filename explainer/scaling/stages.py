@@ -24,7 +24,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..core.block_tables import IN_CHANNELS_BY_BLOCK
+from ..core.lesson import sample_input
 from ..core.schedule import SCHEDULE, Stage
+from ..core.spec import UP_SCOPE, keras_name
 from ..core.validate import check_positive_int, check_variant
 
 SCHEDULE_NAMES = ("real", "all 1.0")
@@ -90,7 +93,6 @@ def _net_and_up(kind: str, variant: str, seed: int):
     import keras
 
     from ..core.blocks import build_block
-    from ..core.spec import UP_SCOPE, keras_name
 
     block = build_block(kind, variant, scale=1.0, activation="relu", seed=seed)
     return keras.Model(block.inputs, block.get_layer(keras_name(UP_SCOPE)).output)
@@ -121,9 +123,6 @@ def stage_profile(variant: str = "v1", size: int = 3, batch: int = 1, seed: int 
         max_repeats: run at most this many blocks per stage (None: the real counts).
     """
     import tensorflow as tf
-
-    from ..core.block_tables import IN_CHANNELS_BY_BLOCK
-    from ..core.lesson import sample_input
 
     variant = check_variant(variant)
     size = check_positive_int("size", size)

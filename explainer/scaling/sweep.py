@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.budget import check_block_run
-from ..core.spec import Block35Spec, block_spec
+from ..core.spec import UP_SCOPE, Block35Spec, block_spec, keras_name
 from ..core.validate import (
     FLOAT32_MAX,
     check_activation,
@@ -169,7 +169,6 @@ def _up_function(block, spec: Block35Spec):
         import keras
         import tensorflow as tf
 
-        from ..core.spec import UP_SCOPE, keras_name
         from ..core.tracing import inference_function
 
         model = keras.Model(block.inputs, block.get_layer(keras_name(UP_SCOPE)).output)

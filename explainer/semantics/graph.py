@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import tensorflow as tf
 
 from ..core.schedule import BLOCK35_SCALE
+from ..core.spec import IN_CHANNELS
 from ..core.validate import check_positive_int, check_scale
 
 # Ops that name, feed or read data without computing on it.
@@ -91,7 +92,6 @@ def block_ops(variant: str = "v1", scale: float = BLOCK35_SCALE, activation: str
               size: int = 35) -> GraphOps:
     """The graph of a whole block35 (built by :func:`explainer.build_block35`), traced."""
     from ..core.blocks import build_block35
-    from ..core.spec import IN_CHANNELS
 
     block = build_block35(variant, scale=scale, activation=activation)
     size = check_positive_int("size", size)

@@ -20,7 +20,9 @@ import zlib
 import ipywidgets as widgets
 import numpy as np
 
-from ..core.validate import check_scale, shorten
+from ..core.lesson import sample_input
+from ..core.spec import block_spec
+from ..core.validate import check_block_input, check_scale, shorten
 from ..plots.sweep import (
     draw_histograms,
     draw_sweep,
@@ -30,6 +32,7 @@ from ..plots.sweep import (
     move_sweep_marker,
     new_figure,
 )
+from ..scaling.sweep import scale_sweep
 from .images import show_png
 
 SLIDER_SCALES = np.round(np.arange(101) * 0.01, 2)  # the slider's positions, 0.00 .. 1.00
@@ -96,8 +99,6 @@ class ScaleExplorer(widgets.VBox):
     """
 
     def __init__(self, block, x):
-        from ..core.spec import block_spec
-
         spec = block_spec(block)
         self.branch_runs = 0
         self._panes: dict[str, tuple] = {}
@@ -134,9 +135,6 @@ class ScaleExplorer(widgets.VBox):
         """(block, x, sweep, frame) of ``variant``, built on first use and then kept."""
         if variant not in self._panes:
             from ..core.blocks import build_block35
-            from ..core.lesson import sample_input
-            from ..core.spec import block_spec
-            from ..scaling.sweep import scale_sweep
 
             block, x = self._source
             spec = block_spec(block)
@@ -211,8 +209,6 @@ def scale_explorer(block, x) -> ScaleExplorer:
     """A FloatSlider 0..1 (step 0.01, starting at the block's scale) with a v1 / v2 toggle;
     each move updates the numbers and the figure from the cached sweep. Call
     ``explorer.update(scale)`` to move it without a display."""
-    from ..core.spec import block_spec
-    from ..core.validate import check_block_input
 
     check_block_input(x, block_spec(block).in_channels)
     return ScaleExplorer(block, x)

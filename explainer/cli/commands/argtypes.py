@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ...core.block_tables import check_block_kind
 from ...core.schedule import BLOCK35_SCALE, REAL_SCALES
 from ...core.validate import (
     check_activation,
@@ -68,8 +69,6 @@ def device(text: str) -> str:
 
 def block_kind(text: str) -> str:
     """'block35', 'block17' or 'block8'."""
-    from ...core.block_tables import check_block_kind
-
     return _wrap(check_block_kind, text)
 
 

@@ -11,6 +11,8 @@ import argparse
 import re
 import sys
 
+from ...broadcasting.rule import explain_broadcast
+from ...broadcasting.shapes import as_shape, parse_dims, parse_shape
 from ..jsonout import dumps
 
 _NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -19,8 +21,6 @@ _NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def shape_text(text: str) -> str:
     """argparse type: the text must parse as a shape (any names allowed until --dims binds
     them); returned unchanged."""
-    from ...broadcasting.shapes import parse_shape
-
     try:
         parse_shape(text, **{name: 1 for name in _NAMES.findall(text)})
     except ValueError as err:
@@ -38,9 +38,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from ...broadcasting.rule import explain_broadcast
-    from ...broadcasting.shapes import as_shape, parse_dims
-
     dims = parse_dims(args.dims)  # a ValueError here is one line on stderr, exit 2 (cli.main)
     e = explain_broadcast(as_shape(args.a, "a", **dims), as_shape(args.b, "b", **dims))
     print(dumps(e.to_dict()) if args.json else e)

@@ -15,6 +15,7 @@ import os
 
 from ...core.block_tables import BLOCK_KINDS, KERAS_APPS_COUNTS
 from ...core.schedule import REAL_SCALES
+from ...core.weight_tables import seeded_weights
 from ..jsonout import dumps
 from .argtypes import activation, block_kind, scale, seed, variant
 
@@ -143,8 +144,6 @@ def _measured(args):
                                 "ops": " -> ".join(report.ops), "mul": mul,
                                 "versions": report.versions}
     import keras
-
-    from ...core.weight_tables import seeded_weights
 
     model = keras.applications.InceptionResNetV2(weights=None)  # builds offline
     # weights=None leaves BatchNorm at 0 / 1 and biases at 0: load non-trivial ones first

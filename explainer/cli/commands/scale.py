@@ -12,7 +12,10 @@ from __future__ import annotations
 import argparse
 import os
 
+from ...core.lesson import sample_input
+from ...core.schedule import REAL_SCALES
 from ...core.validate import shorten
+from ...scaling.sweep import scale_sweep
 from ..jsonout import dumps
 from .argtypes import add_block_options, block_kind, scales
 
@@ -58,9 +61,6 @@ def run(args) -> int:
     import numpy as np
 
     from ...core.blocks import build_block
-    from ...core.lesson import sample_input
-    from ...core.schedule import REAL_SCALES
-    from ...scaling.sweep import scale_sweep
 
     if args.scale is None:
         args.scale = REAL_SCALES[args.block]
