@@ -62,7 +62,7 @@ class GridConfig:
 SCALES = (1.0, 0.3, 0.17, 0.1, "rezero", "layerscale")
 # Sized for about 20 minutes on 2 shared CPU cores (see the notebook for the reasoning).
 FULL = GridConfig(widths=(256, 1088, 2080), depth=3, scales=SCALES,
-                  lrs=(0.05, 0.1, 0.2, 0.4), steps=60, seeds=(0,))
+                  lrs=(0.025, 0.05, 0.1, 0.2, 0.4), steps=120, seeds=(0,))
 QUICK = GridConfig(widths=(256,), depth=2, scales=(1.0, 0.1), lrs=(0.1, 0.4), steps=25,
                    seeds=(0,))
 GRIDS = {"full": FULL, "quick": QUICK}
@@ -112,6 +112,13 @@ def provenance(command: str) -> dict:
                         "cpu_count": os.cpu_count()}}
 
 
+def dump_results(document: dict) -> str:
+    """The results document as JSON text: one line per key, one line per run (diffable)."""
+    lines = [f" {json.dumps(k)}: {json.dumps(v)}" for k, v in document.items() if k != "runs"]
+    runs = ",\n".join(f"  {json.dumps(run)}" for run in document["runs"])
+    return "{\n" + ",\n".join(lines) + f',\n "runs": [\n{runs}\n ]\n}}\n'
+
+
 def run_grid(config: GridConfig, out: Path | str = RESULTS_PATH, command: str | None = None,
              on_run: Callable[[str, TrunkRun | None], None] | None = None) -> dict:
     """Run every run of ``config`` not already in the partial file, then write ``out``.
@@ -148,7 +155,7 @@ def run_grid(config: GridConfig, out: Path | str = RESULTS_PATH, command: str | 
                 "seconds_all_runs": round(sum(done[k]["seconds"] for k in keys), 1),
                 "runs": [{"key": k, **done[k]} for k in keys]}
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(document, indent=1))
+    tmp.write_text(dump_results(document))
     tmp.replace(out)
     partial_path(out).unlink()
     return document
