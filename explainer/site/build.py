@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .freeze import count_figures, freeze_widgets
+
 # TensorFlow's C++ start-up lines (oneDNN, CUDA) go to the build's stderr, not onto the page
 KERNEL_QUIET = "--IPKernelApp.capture_fd_output=False"
 PACKAGE_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -135,8 +137,6 @@ def export(nb, nav: str = "") -> str:
     exercises shown as questions)."""
     from nbconvert import HTMLExporter
 
-    from .freeze import freeze_widgets
-
     exercises_as_questions(nb)
     freeze_widgets(nb)
     exporter = HTMLExporter(template_name="lab", mathjax_url="", require_js_url="",
@@ -209,8 +209,6 @@ def build(outdir: Path, notebooks: Path | None = None, only: list[str] | None = 
             position was computed here.
     """
     import nbformat
-
-    from .freeze import count_figures
 
     notebooks = Path(notebooks) if notebooks is not None else default_notebooks()
     if not notebooks.is_dir():

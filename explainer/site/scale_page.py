@@ -18,8 +18,11 @@ import json
 
 import numpy as np
 
+from ..core.lesson import lesson_setup
+from ..core.schedule import BLOCK35_SCALE
 from ..plots.sweep import CURVES, draw_sweep, new_figure
 from ..scaling.numpy_sweep import SLIDER_SCALES
+from ..scaling.sweep import scale_sweep
 
 VARIANTS = ("v1", "v2")
 FONT_SIZES = {"ticks": 15, "labels": 16, "title": 17}
@@ -99,10 +102,8 @@ def _curve_figure(sweep) -> tuple[str, object, object]:
 
 
 def scale_frames(variant: str) -> dict:
-    """The figure and the 101 frames of ``variant``, computed by the real Keras block."""
-    from ..core.lesson import lesson_setup
-    from ..scaling.sweep import scale_sweep
-
+    """The figure and the 101 frames of ``variant``, computed by the real Keras block
+    (TensorFlow loads here, when the block is first built)."""
     setup = lesson_setup(variant)
     sweep = scale_sweep(setup.block, setup.x, SLIDER_SCALES)
     image, fig, ax = _curve_figure(sweep)
@@ -128,8 +129,6 @@ def scale_frames(variant: str) -> dict:
 
 def scale_page(start: float | None = None) -> str:
     """The whole static page (HTML text) with both variants' frames inside."""
-    from ..core.schedule import BLOCK35_SCALE
-
     start = BLOCK35_SCALE if start is None else start
     index = int(np.argmin(np.abs(SLIDER_SCALES - start)))
     data = {v: scale_frames(v) for v in VARIANTS}

@@ -21,6 +21,8 @@ import os
 import ipywidgets as widgets
 import matplotlib
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from ..core.validate import check_scale, check_variant
 from ..plots.sweep import (
@@ -82,9 +84,6 @@ class ClassroomFrame:
     static parts are drawn once, a move redraws only the marker and two histograms."""
 
     def __init__(self, sweep, width: float = 12.4, dpi: int = 100):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
         self.sweep = sweep
         with matplotlib.rc_context(APP_FONT):
             fig = Figure(figsize=(width, 7.2), dpi=dpi, layout="constrained")
