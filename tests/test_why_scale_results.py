@@ -148,3 +148,19 @@ def test_cli_refuses_a_bad_out_path_in_one_line():
     assert done.returncode == 2
     assert "out" in done.stderr and ".json" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_notebook_06_ends_with_its_exercises_rendered_from_the_registry():
+    from pathlib import Path
+
+    import nbformat
+
+    from explainer.exercises import list_exercises, render
+
+    nb = nbformat.read(Path(__file__).parent.parent / "notebooks" / "06_why_scale.ipynb",
+                       as_version=4)
+    assert "you will learn" in nb.cells[0].source.lower()
+    section = nb.cells[render.section_start(nb.cells):]
+    assert [(c.cell_type, c.source) for c in section] == render.exercise_cells("06_why_scale")
+    assert {e.name for e in list_exercises("06")} == {"why_scale_step0_ratio",
+                                                      "why_scale_failures"}

@@ -138,6 +138,7 @@ class WhyScaleResults:
             parts = [f"{scale_label(s)}: {_lr_text(stable[i, j])}"
                      for j, s in enumerate(self.scales)]
             lines.append(f"Largest stable learning rate at width {w}: " + ", ".join(parts) + ".")
+        lines.extend(self._scale_one_vs_smaller(stable, seed))
         acc = self.test_accuracy(seed=seed)
         for i, w in enumerate(self.widths):
             best = np.nanmax(acc[i]) if np.isfinite(acc[i]).any() else np.nan
@@ -146,6 +147,30 @@ class WhyScaleResults:
             lines.append(f"Best test accuracy at width {w} (over stable learning rates): "
                          + ", ".join(parts) + f"; the best is {best:.3f}.")
         return "\n".join(lines)
+
+
+    def _scale_one_vs_smaller(self, stable: np.ndarray, seed: int) -> list[str]:
+        """Scale 1 against the smaller constant scales: stability edge and best accuracy."""
+        j1 = _index(self.scales, 1.0)
+        smaller = [j for j, s in enumerate(self.scales) if not isinstance(s, str) and s < 1]
+        if j1 is None or not smaller:
+            return []
+        edge = np.nan_to_num(stable, nan=0.0)
+        lower = [w for i, w in enumerate(self.widths) if edge[i, j1] < edge[i, smaller].max()]
+        higher = [w for i, w in enumerate(self.widths) if edge[i, j1] > edge[i, smaller].max()]
+        if not lower and not higher:
+            edge_text = ("The scale did not move the stability edge in this grid: at every "
+                         "width, scale 1 trained up to the same learning rate as the best of "
+                         "the smaller constant scales.")
+        else:
+            edge_text = (f"Scale 1's stability edge is lower than the smaller scales' at widths "
+                         f"{lower or 'none'} and higher at widths {higher or 'none'}.")
+        acc = self.test_accuracy(seed=seed)
+        gaps = [f"{w}: {acc[i, j1] - np.nanmax(acc[i, smaller]):+.3f}"
+                for i, w in enumerate(self.widths)
+                if np.isfinite(acc[i, j1]) and np.isfinite(acc[i, smaller]).any()]
+        return [edge_text, "Best test accuracy of scale 1 minus the best smaller constant scale, "
+                           "by width: " + ", ".join(gaps) + "."]
 
 
 def _index(scales: tuple, scale) -> int | None:
