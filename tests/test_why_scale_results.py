@@ -164,3 +164,16 @@ def test_notebook_06_ends_with_its_exercises_rendered_from_the_registry():
     assert [(c.cell_type, c.source) for c in section] == render.exercise_cells("06_why_scale")
     assert {e.name for e in list_exercises("06")} == {"why_scale_step0_ratio",
                                                       "why_scale_failures"}
+
+
+@pytest.mark.slow
+def test_cli_quick_grid_writes_a_results_file(tmp_path):
+    out = tmp_path / "quick.json"
+    done = subprocess.run([sys.executable, "-m", "explainer", "why-scale", "--quick", "--out",
+                           str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "run/s" in done.stderr or "s/run" in done.stderr  # the tqdm progress bar
+    document = json.loads(out.read_text())
+    assert document["config_hash"] == QUICK.hash()
+    assert len(document["runs"]) == len(QUICK.runs())
+    assert "Largest stable learning rate at width 256" in done.stdout
