@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .. import __version__
 from ..core.validate import given
 from .training import TrunkRun, train_trunk
 from .trunk import scale_label
@@ -100,8 +101,6 @@ def provenance(command: str) -> dict:
     import numpy
     import sklearn
     import tensorflow as tf
-
-    from .. import __version__
 
     return {"command": command,
             "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,

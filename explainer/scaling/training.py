@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..core.validate import check_choice, check_positive_int, check_scale, given
-from .trunk import IMAGE_SHAPE, check_trunk_scale
+from .trunk import IMAGE_SHAPE, block_variables, build_trunk, check_trunk_scale, dead_fraction
 
 DEAD_THRESHOLD = 0.99  # "died": at least 99 % of the last block's outputs exactly zero
 TEST_FRACTION = 0.2  # of load_digits' 1,797 images: 1,437 train, 360 test
@@ -162,8 +162,6 @@ def train_trunk(width: int, depth: int, scale: float | str, lr: float, steps: in
 
     import keras
     import tensorflow as tf
-
-    from .trunk import block_variables, build_trunk, dead_fraction
 
     scale = check_trunk_scale(scale)
     lr = check_scale(lr, name="lr", example="0.01")
