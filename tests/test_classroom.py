@@ -155,3 +155,23 @@ def test_numpy_sweep_refuses_bad_input():
         numpy_scale_sweep("v3")
     with pytest.raises((TypeError, ValueError), match="scales"):
         numpy_scale_sweep("v1", [])
+
+
+def test_kernels_share_slider_frames(tmp_path, monkeypatch):
+    from explainer.widgets.frame_cache import SharedFrames
+
+    monkeypatch.setenv("EXPLAINER_FRAME_CACHE", str(tmp_path / "frames"))
+    first = ClassroomScaleExplorer()
+    first.update(0.42)
+    shared = SharedFrames(first.sweep, Path(__file__))
+    cached = sorted(p.name for p in first._pane("v1")[1].shared.folder.glob("*.png"))
+    assert "042.png" in cached and "017.png" in cached
+    assert shared.folder != first._pane("v1")[1].shared.folder  # other code, other key
+    second = ClassroomScaleExplorer()  # as another student's kernel: reads the frame
+    second.update(0.42)
+    assert second.image.value == first.image.value
+    monkeypatch.setenv("EXPLAINER_FRAME_CACHE", "/proc/not-writable")
+    alone = ClassroomScaleExplorer()  # no usable folder: draws its own, the same picture
+    alone.update(0.42)
+    assert alone.image.value == first.image.value
+    assert first.update(0.425) and not list(tmp_path.glob("frames/*/*0425*"))  # off-grid

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import os
+from pathlib import Path
 
 import ipywidgets as widgets
 import matplotlib
@@ -35,6 +36,7 @@ from ..plots.sweep import (
 )
 from ..scaling.numpy_sweep import ENGINE, SLIDER_SCALES, numpy_scale_sweep
 from .broadcast_playground import BroadcastPlayground
+from .frame_cache import SharedFrames
 from .scale_explorer import _png
 
 APP_FONT = {"axes.titlesize": 17, "axes.labelsize": 16, "xtick.labelsize": 15,
@@ -111,33 +113,45 @@ class ClassroomFrame:
         self.background = fig.canvas.copy_from_bbox(fig.bbox)
         self.fig = fig
         self._frames: dict[float, bytes] = {}
+        self.shared = SharedFrames(sweep, Path(__file__))
 
     def render(self, scale: float, values: dict) -> bytes:
-        """A PNG of the figure with the marker and the histograms at ``scale`` (the last
-        :data:`FRAMES_KEPT` frames are kept: going back to a position costs nothing)."""
-        key = round(float(scale), 6)
+        """A PNG of the figure with the marker and the histograms at ``scale``. The last
+        :data:`FRAMES_KEPT` frames stay in memory, and a slider position's frame is shared
+        with the other kernels of the machine (:mod:`.frame_cache`): each is drawn once."""
+        key, index = round(float(scale), 6), self._index(scale)
         if key in self._frames:
             self._frames[key] = self._frames.pop(key)  # most recently used last
             return self._frames[key]
-        canvas = self.fig.canvas
-        canvas.restore_region(self.background)
-        move_sweep_marker(self.curve, values, scale)
-        move_histograms(self.hists, histogram_values(self.sweep, scale))
-        for artist in self.animated:
-            artist.axes.draw_artist(artist)
-        png = _png(np.asarray(canvas.buffer_rgba()))
+        png = self.shared.get(index) if index is not None else None
+        if png is None:
+            canvas = self.fig.canvas
+            canvas.restore_region(self.background)
+            move_sweep_marker(self.curve, values, scale)
+            move_histograms(self.hists, histogram_values(self.sweep, scale))
+            for artist in self.animated:
+                artist.axes.draw_artist(artist)
+            png = _png(np.asarray(canvas.buffer_rgba()))
+            if index is not None:
+                self.shared.put(index, png)
         if len(self._frames) >= FRAMES_KEPT:
             self._frames.pop(next(iter(self._frames)))
         self._frames[key] = png
         return png
 
+    def _index(self, scale: float) -> int | None:
+        """The slider position of ``scale`` (0 .. 100), or None between positions."""
+        index = int(round(scale * 100))
+        on_grid = 0 <= index < len(self.sweep.scales) and self.sweep.scales[index] == scale
+        return index if on_grid else None
+
     def values(self, scale: float) -> dict[str, float]:
         """Every metric at ``scale``: read from the sweep at its 101 slider positions,
         computed from the cached tensors elsewhere."""
-        index = int(round(scale * 100))
-        if 0 <= index < len(self.sweep.scales) and self.sweep.scales[index] == scale:
-            return {k: float(self.sweep[k][index]) for k in self.sweep.names}
-        return self.sweep.at(scale)
+        index = self._index(scale)
+        if index is None:
+            return self.sweep.at(scale)
+        return {k: float(self.sweep[k][index]) for k in self.sweep.names}
 
 
 class ClassroomScaleExplorer(widgets.VBox):
