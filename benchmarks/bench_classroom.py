@@ -13,7 +13,8 @@ adds ``POOL=K``: K preheated kernels per app, and waits for the pools to fill), 
 3. slider moves: ``--movers`` of the students (default all, at most 30) connect to their
    kernel's websocket, as a browser does, and each sends ``--moves`` updates of the slider
    widget's value (a comm message, one every 0.2 s); a move is answered when the kernel sends
-   the new figure back. The moves of all movers overlap;
+   the new figure back. The moves of all movers overlap. A slider position's figure is drawn
+   once and shared by all kernels; each run starts with no frame drawn;
 4. the clients close; the kernels still alive ``--linger`` seconds later (culling by
    ``voila.json``) are counted;
 5. the machine's memory in use (MemTotal - MemAvailable) is sampled every 0.25 s: baseline and
@@ -91,7 +92,10 @@ class Classroom:
         argv = ["make", "--no-print-directory", "-o", STAMP, "classroom", f"PORT={self.port}"]
         if self.pool:
             argv.append(f"POOL={self.pool}")
-        self.process = subprocess.Popen(argv, cwd=ROOT, stdout=self.log.open("w"),
+        # a fresh folder of shared slider frames: the class starts with none drawn
+        self.frames = tempfile.TemporaryDirectory(prefix="classroom-frames-")
+        env = dict(os.environ, EXPLAINER_FRAME_CACHE=self.frames.name)
+        self.process = subprocess.Popen(argv, cwd=ROOT, stdout=self.log.open("w"), env=env,
                                         stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -102,13 +106,34 @@ class Classroom:
                 time.sleep(0.3)
         else:
             raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}")
-        if self.pool:  # wait until every app's pool is full
+        if self.pool:  # wait until every app's pool is full and its kernels have run the app
             apps = len(list((ROOT / "notebooks" / "apps").glob("*.ipynb")))
             while self.log.read_text().count("is filled with") < apps:
-                if time.monotonic() > deadline + 300:
+                if time.monotonic() > deadline + 600:
                     raise RuntimeError("kernel pools did not fill")
                 time.sleep(0.5)
+            self.settle(apps * self.pool)
         return self
+
+    def settle(self, kernels: int, quiet_s: float = 3.0) -> None:
+        """Wait until ``kernels`` kernels exist and together used < 0.1 CPU-s in ``quiet_s``
+        (a preheated kernel that ran its app waits idle for a student)."""
+        def cpu() -> float:
+            total = 0.0
+            for k in self.kernels():
+                try:
+                    total += sum(k.cpu_times()[:2])
+                except psutil.NoSuchProcess:
+                    pass
+            return total
+
+        before = cpu()
+        while True:
+            time.sleep(quiet_s)
+            now = cpu()
+            if len(self.kernels()) >= kernels and now - before < 0.1:
+                return
+            before = now
 
     def kernels(self) -> list[psutil.Process]:
         try:
@@ -130,6 +155,7 @@ class Classroom:
             except psutil.NoSuchProcess:
                 pass
         self.log.unlink(missing_ok=True)
+        self.frames.cleanup()
 
 
 def render(url: str, timeout: float = 180.0) -> tuple[float, str | None, str]:
@@ -269,7 +295,8 @@ def run(n: int, app: str, pool: int, movers: int, moves: int, linger: float) -> 
         print(f"  slider moves: {len(move_ms)} by {len(ids)} students at once: median "
               f"{statistics.median(move_ms):.0f} ms, p90 {percentile(move_ms, 0.9):.0f} ms, "
               f"max {max(move_ms):.0f} ms")
-    print(f"  kernels left {linger:.0f} s after the clients closed: {left}")
+    print(f"  kernels left {linger:.0f} s after the clients closed: {left}"
+          + (f" (the refilled pool holds {idle_kernels})" if pool else ""))
     print(f"  machine memory in use: baseline {sampler.baseline / 1024:.2f} GiB, peak "
           f"{sampler.peak / 1024:.2f} GiB (+{(sampler.peak - sampler.baseline) / 1024:.2f} GiB)")
 
