@@ -38,6 +38,7 @@ from ..scaling.numpy_sweep import ENGINE, SLIDER_SCALES, numpy_scale_sweep
 from .broadcast_playground import BroadcastPlayground
 from .frame_cache import SharedFrames
 from .scale_explorer import _png
+from .slider_input import ScaleWidget
 
 APP_FONT = {"axes.titlesize": 17, "axes.labelsize": 16, "xtick.labelsize": 15,
             "ytick.labelsize": 15, "legend.fontsize": 15}
@@ -154,7 +155,7 @@ class ClassroomFrame:
         return {k: float(self.sweep[k][index]) for k in self.sweep.names}
 
 
-class ClassroomScaleExplorer(widgets.VBox):
+class ClassroomScaleExplorer(ScaleWidget, widgets.VBox):
     """The scale app: slider 0..1 (step 0.01), v1 / v2, a text box for typed values.
 
     ``update(scale)`` is what a move calls (tests call it directly): True when it showed the
@@ -217,56 +218,18 @@ class ClassroomScaleExplorer(widgets.VBox):
         """The sweep (0.00 .. 1.00) of the variant on show."""
         return self._pane(self.variant)[0]
 
-    def switch(self, variant: str) -> None:
-        """Show ``variant`` ("v1" or "v2") at the current scale."""
-        if variant not in ("v1", "v2"):
-            self.error.value = _warning(f"variant: got {variant!r}; expected 'v1' or 'v2'")
-            return
-        self.variant = variant
-        if self.toggle.value != variant:
-            self.toggle.value = variant
-        self.update(self.slider.value)
-
-    def _typed(self, text: str) -> None:
-        if text.strip():
-            self.update(text)
-
-    def update(self, scale) -> bool:
-        """Show ``scale`` (a number, or text such as "0.3"): heading, numbers, figure, slider."""
-        try:
-            value = check_scale(float(scale) if isinstance(scale, str) else scale)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"scale: got {value!r}; expected a number from 0 to 1 "
-                                 "(the slider's range)")
-        except (TypeError, ValueError) as err:
-            text = str(err) if not isinstance(scale, str) or "scale:" in str(err) else (
-                f"scale: got {scale[:40]!r}; expected a number from 0 to 1 such as 0.17")
-            self.error.value = _warning(text)
-            return False
-        if self._updating:
-            return True
-        self._updating = True
-        try:
-            sweep, frame = self._pane(self.variant)
-            values = frame.values(value)
-            self.finding.value = html.escape(finding(self.variant, value, values))
-            self.ratio.value = (f"residual ratio ||s·up|| / ||net|| = "
-                                f"<b>{values['residual_ratio']:.4f}</b> at s = {value:.2f}")
-            self.numbers.value = (
-                f"output change {values['output_change']:.4f} · units flipped on/off "
-                f"{values['relu_flips']:.4f} · net_out mean {values['net_out_mean']:.4f}, "
-                f"std {values['net_out_std']:.4f}, max {values['net_out_max']:.4f}")
-            self.image.value = frame.render(value, values)
-            self.error.value = ""
-            if abs(self.slider.value - value) > 1e-12:
-                self.slider.value = value
-        finally:
-            self._updating = False
-        return True
-
-
-def _warning(text: str) -> str:
-    return f"<span style='color:#D55E00'>⚠ {html.escape(text)}</span>"
+    def _show(self, value: float) -> None:
+        """Draw the numbers and the figure at ``value`` (called by ``update``)."""
+        sweep, frame = self._pane(self.variant)
+        values = frame.values(value)
+        self.finding.value = html.escape(finding(self.variant, value, values))
+        self.ratio.value = (f"residual ratio ||s·up|| / ||net|| = "
+                            f"<b>{values['residual_ratio']:.4f}</b> at s = {value:.2f}")
+        self.numbers.value = (
+            f"output change {values['output_change']:.4f} · units flipped on/off "
+            f"{values['relu_flips']:.4f} · net_out mean {values['net_out_mean']:.4f}, "
+            f"std {values['net_out_std']:.4f}, max {values['net_out_max']:.4f}")
+        self.image.value = frame.render(value, values)
 
 
 def wait_for_a_student() -> None:

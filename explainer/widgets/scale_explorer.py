@@ -13,7 +13,6 @@ CSS classes for tests and styling: ``scale-slider`` (the FloatSlider), ``scale-v
 
 from __future__ import annotations
 
-import html
 import struct
 import zlib
 
@@ -22,7 +21,7 @@ import numpy as np
 
 from ..core.lesson import sample_input
 from ..core.spec import block_spec
-from ..core.validate import check_block_input, check_scale, shorten
+from ..core.validate import check_block_input
 from ..plots.sweep import (
     draw_histograms,
     draw_sweep,
@@ -34,6 +33,7 @@ from ..plots.sweep import (
 )
 from ..scaling.sweep import scale_sweep
 from .images import show_png
+from .slider_input import ScaleWidget
 
 SLIDER_SCALES = np.round(np.arange(101) * 0.01, 2)  # the slider's positions, 0.00 .. 1.00
 
@@ -90,7 +90,7 @@ def _png(rgba: np.ndarray) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw.tobytes(), 1)) + chunk(b"IEND", b""))
 
 
-class ScaleExplorer(widgets.VBox):
+class ScaleExplorer(ScaleWidget, widgets.VBox):
     """The slider app. ``update(scale)`` is what a move calls; tests call it directly.
 
     ``update`` returns True when it showed the scale and False when it refused the value
@@ -153,56 +153,17 @@ class ScaleExplorer(widgets.VBox):
         """The cached sweep of the variant on show."""
         return self._pane(self.variant)[2]
 
-    def switch(self, variant: str) -> None:
-        """Show ``variant`` ("v1" or "v2") at the current scale (its block is built once)."""
-        if variant not in ("v1", "v2"):
-            self.error.value = _message(f"variant: got {variant!r}; expected 'v1' or 'v2'")
-            return
-        self.variant = variant
-        if self.toggle.value != variant:
-            self.toggle.value = variant
-        self.update(self.slider.value)
-
-    def _typed(self, text: str) -> None:
-        if text.strip():
-            self.update(text)
-
-    def update(self, scale) -> bool:
-        """Show ``scale`` (a number, or text such as "0.3"): numbers, plot and slider."""
-        try:
-            value = float(scale) if isinstance(scale, str) else scale
-            value = check_scale(value)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"scale: got {shorten(value)}; expected a number from 0 to 1 "
-                                 "(the slider's range)")
-        except (TypeError, ValueError) as err:
-            text = str(err) if not isinstance(scale, str) or "scale:" in str(err) else (
-                f"scale: got {shorten(scale)}; expected a number from 0 to 1 such as 0.17")
-            self.error.value = _message(text)
-            return False
-        if self._updating:
-            return True
-        self._updating = True
-        try:
-            _, _, sweep, frame = self._pane(self.variant)
-            values = sweep.at(value)
-            self.ratio.value = (f"<b>residual ratio ||scale·up|| / ||net|| = "
-                                f"{values['residual_ratio']:.4f}</b> at scale {value:.2f}")
-            self.numbers.value = (
-                f"output change {values['output_change']:.4f} · ReLU flips "
-                f"{values['relu_flips']:.4f} · net_out mean {values['net_out_mean']:.4f}, "
-                f"std {values['net_out_std']:.4f}, max {values['net_out_max']:.4f}")
-            show_png(self.image, frame.render(value, values))
-            self.error.value = ""
-            if abs(self.slider.value - value) > 1e-12:
-                self.slider.value = value
-        finally:
-            self._updating = False
-        return True
-
-
-def _message(text: str) -> str:
-    return f"<span style='color:#D55E00'>⚠ {html.escape(text)}</span>"
+    def _show(self, value: float) -> None:
+        """Draw the numbers and the figure at ``value`` (called by ``update``)."""
+        _, _, sweep, frame = self._pane(self.variant)
+        values = sweep.at(value)
+        self.ratio.value = (f"<b>residual ratio ||scale·up|| / ||net|| = "
+                            f"{values['residual_ratio']:.4f}</b> at scale {value:.2f}")
+        self.numbers.value = (
+            f"output change {values['output_change']:.4f} · ReLU flips "
+            f"{values['relu_flips']:.4f} · net_out mean {values['net_out_mean']:.4f}, "
+            f"std {values['net_out_std']:.4f}, max {values['net_out_max']:.4f}")
+        show_png(self.image, frame.render(value, values))
 
 
 def scale_explorer(block, x) -> ScaleExplorer:
