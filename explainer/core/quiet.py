@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import os
 import sys
 from collections.abc import Iterator
@@ -43,7 +44,10 @@ def import_quietly(module: str, package: str | None = None):
     """``importlib.import_module(module, package)`` with TensorFlow's native start-up lines
     silenced, should the module import TensorFlow; a module that does not stays light."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if os.environ.get("EXPLAINER_VERBOSE"):
+    name = importlib.util.resolve_name(module, package)
+    settled = _PROBED or "tensorflow" not in sys.modules
+    if os.environ.get("EXPLAINER_VERBOSE") or (name in sys.modules and settled):
+        # nothing left to silence: fd 2 is not touched (repeat calls sit on hot paths)
         return importlib.import_module(module, package)
     with native_stderr_silenced():
         loaded = importlib.import_module(module, package)
