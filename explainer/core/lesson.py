@@ -74,7 +74,13 @@ class LessonSetup:
         # TensorFlow's native start-up lines would show as a red box in a notebook
         blocks = import_quietly(".blocks", __package__)
         return blocks.build_block35(self.variant, scale=self.scale, activation=self.activation,
-                             seed=self.seed, device="cpu")
+                                    seed=self.seed, device="cpu")
+
+    @cached_property
+    def traced(self):
+        """The trace of :attr:`block` on :attr:`x`, made once and shared by its users."""
+        tracing = import_quietly(".tracing", __package__)
+        return tracing.trace(self.block, self.x)
 
 
 def lesson_setup(variant: str = LESSON_VARIANT, scale: float = BLOCK35_SCALE,

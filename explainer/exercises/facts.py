@@ -7,8 +7,6 @@ ones the notebooks use. TensorFlow loads only when an exercise is checked, so
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from ..core.lesson import lesson_setup
 from ..core.schedule import BLOCK35_SCALE, SCHEDULE
 
@@ -23,13 +21,9 @@ def block_input(variant: str = "v1"):
     return lesson_setup(variant).x
 
 
-@lru_cache(maxsize=8)
 def traced(variant: str = "v1", scale: float = BLOCK35_SCALE, activation: str | None = "relu"):
-    """The trace of the lesson's block on the lesson's input."""
-    from ..core.tracing import trace
-
-    setup = lesson_setup(variant, scale, activation)
-    return trace(setup.block, setup.x)
+    """The trace of the lesson's block on the lesson's input (made once per setting)."""
+    return lesson_setup(variant, scale, activation).traced
 
 
 def residual_ratio(scale: float, variant: str = "v1") -> float:

@@ -181,8 +181,7 @@ def dispatch_table(value: float = BLOCK35_SCALE) -> dict[str, Dispatch]:
 @lru_cache(maxsize=1)
 def lesson_up() -> tf.Tensor:
     """``up`` of the lesson's block on the lesson's input, traced once per process."""
-    lesson = lesson_setup()
-    return tf.constant(trace(lesson.block, lesson.x)["up"].value)
+    return tf.constant(lesson_setup().traced["up"].value)
 
 
 def format_dispatch_table(table: dict[str, Dispatch]) -> str:
