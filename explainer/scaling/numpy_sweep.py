@@ -19,8 +19,7 @@ from ..core.reference import block35_forward
 from ..core.schedule import BLOCK35_SCALE
 from ..core.spec import Block35Spec
 from ..core.validate import check_scales, check_variant
-from .exact import direct_metrics, fast_metrics
-from .sweep import DIRECT_BELOW, ScaleSweep
+from .sweep import ScaleSweep, tail_metrics
 
 SLIDER_SCALES = np.round(np.arange(101) * 0.01, 2)  # a slider's positions, 0.00 .. 1.00
 ENGINE = "numpy (explainer.core.reference, float64), no TensorFlow"
@@ -55,9 +54,6 @@ def numpy_scale_sweep(variant: str = "v1", scales=SLIDER_SCALES) -> ScaleSweep:
     setup = lesson_setup(variant)
     spec = Block35Spec(variant=variant, scale=setup.scale, activation=setup.activation,
                        seed=setup.seed, device="numpy")
-    if len(values) < DIRECT_BELOW:
-        metrics = direct_metrics(net, up, values, setup.activation)
-    else:
-        metrics = fast_metrics(net, up, values, setup.activation)
-    return ScaleSweep(spec=spec, scales=values, metrics=metrics, net=net, up=up,
-                      activation=setup.activation)
+    return ScaleSweep(spec=spec, scales=values,
+                      metrics=tail_metrics(net, up, values, setup.activation),
+                      net=net, up=up, activation=setup.activation)

@@ -208,11 +208,16 @@ def scale_sweep(block, x, scales, *, channel_scale=None, activation: str | None 
     net, up = x, _up_function(block, spec)(x)  # TensorFlow loads here, after the checks
     if lam is not None:
         up = up * lam
-    # the exact form is float64 arithmetic: where float32 would overflow, run the block's way
-    overflows = np.max(np.abs(values)) * float(np.max(np.abs(up), initial=0.0)) > FLOAT32_MAX
-    if len(values) < DIRECT_BELOW or act == "relu6" or overflows:
-        metrics = direct_metrics(net, up, values, act)
-    else:
-        metrics = fast_metrics(net, up, values, act)
-    return ScaleSweep(spec=spec, scales=values, metrics=metrics, net=net, up=up,
-                      activation=act, channel_scale=lam)
+    return ScaleSweep(spec=spec, scales=values, metrics=tail_metrics(net, up, values, act),
+                      net=net, up=up, activation=act, channel_scale=lam)
+
+
+def tail_metrics(net: np.ndarray, up: np.ndarray, scales: np.ndarray,
+                 activation: str | None) -> dict[str, np.ndarray]:
+    """Every metric at every scale, by whichever form is right: one direct pass per scale for
+    a few scales, relu6, or products that overflow float32 (the exact form is float64
+    arithmetic); the exact piecewise form otherwise."""
+    overflows = np.max(np.abs(scales)) * float(np.max(np.abs(up), initial=0.0)) > FLOAT32_MAX
+    if len(scales) < DIRECT_BELOW or activation == "relu6" or overflows:
+        return direct_metrics(net, up, scales, activation)
+    return fast_metrics(net, up, scales, activation)
