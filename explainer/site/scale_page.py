@@ -23,6 +23,7 @@ from ..core.schedule import BLOCK35_SCALE
 from ..plots.sweep import CURVES, draw_sweep, new_figure
 from ..scaling.numpy_sweep import SLIDER_SCALES
 from ..scaling.sweep import scale_sweep
+from ..widgets.classroom import finding
 
 VARIANTS = ("v1", "v2")
 FONT_SIZES = {"ticks": 15, "labels": 16, "title": 17}
@@ -65,12 +66,6 @@ slider.addEventListener('input', show);
 document.querySelectorAll('input[name=variant]').forEach(r => r.addEventListener('change', show));
 show();
 """
-
-
-def finding_text(variant: str, scale: float, values: dict) -> str:
-    return (f"block35 {variant}: at s = {scale:.2f} the residual is "
-            f"{100 * values['residual_ratio']:.1f} % of the shortcut, the output moves "
-            f"{100 * values['output_change']:.1f} %")
 
 
 def numbers_text(scale: float, values: dict) -> str:
@@ -120,7 +115,7 @@ def scale_frames(variant: str) -> dict:
         x, _ = percent(s, 0)
         dots = [percent(s, 100 * values[key])[1] for key, *_ in CURVES]
         frames.append({"scale": f"{s:.2f}", "x": x, "dots": dots,
-                       "finding": finding_text(variant, float(s), values),
+                       "finding": finding(variant, float(s), values, space=" "),
                        "numbers": numbers_text(float(s), values),
                        "values": {k: round(v, 8) for k, v in values.items()}})
     return {"image": image, "top": y_top, "height": round(y_bottom - y_top, 3),

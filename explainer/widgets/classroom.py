@@ -71,12 +71,12 @@ body, .jp-RenderedHTMLCommon, .classroom-app, .classroom-app .widget-label,
 </style>"""
 
 
-def finding(variant: str, scale: float, values: dict) -> str:
-    """The heading: what the block does at ``scale``, in words, from ``values`` (sweep.at)."""
-    nbsp = "\u00a0"  # keeps "9.4 %" and "s = 0.18" on one line
-    return (f"block35 {variant}: at s{nbsp}={nbsp}{scale:.2f} the residual is "
-            f"{100 * values['residual_ratio']:.1f}{nbsp}% of the shortcut, the output moves "
-            f"{100 * values['output_change']:.1f}{nbsp}%")
+def finding(variant: str, scale: float, values: dict, space: str = "\u00a0") -> str:
+    """The heading: what the block does at ``scale``, in words, from ``values`` (sweep.at).
+    The default no-break ``space`` keeps "9.4 %" and "s = 0.18" on one line."""
+    return (f"block35 {variant}: at s{space}={space}{scale:.2f} the residual is "
+            f"{100 * values['residual_ratio']:.1f}{space}% of the shortcut, the output moves "
+            f"{100 * values['output_change']:.1f}{space}%")
 
 
 FRAMES_KEPT = 40  # PNG frames kept per variant (about 100 KB each)
