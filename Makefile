@@ -35,17 +35,25 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_ports.py
 
 # The classroom apps (notebooks/apps/, no TensorFlow in their kernels) on http://127.0.0.1:$(PORT)/;
+# first the scale app's 202 slider frames are drawn into the machine's shared folder (about
+# 7 s, once: later starts find them), so students' kernels read frames and never draw;
 # voila.json (culling of closed tabs' kernels) is read from here; the classroom template
-# (share/jupyter/voila/templates/classroom) drops Voila's CDN links. POOL=N preheats N
-# kernels per app before students arrive; VOILA_ARGS adds options (tests: a short cull time).
+# (share/jupyter/voila/templates/classroom) drops Voila's CDN links. POOL=N preheats N kernels
+# for each app of POOL_APPS (default: the scale explorer only; the others start a kernel per
+# visit) before students arrive; VOILA_ARGS adds options (tests: a short cull time).
 PORT ?= 8866
 POOL ?= 0
+POOL_APPS ?= scale_explorer
 VOILA_ARGS ?=
+comma := ,
+# Voila's per-notebook pools: POOL kernels for each of POOL_APPS, none for the other apps
+POOL_CONFIG = {"default":{"pool_size":0}$(foreach app,$(POOL_APPS),$(comma)"$(app).ipynb":{"pool_size":$(POOL)})}
+POOL_ARGS = $(if $(filter-out 0,$(POOL)),--preheat_kernel=True '--VoilaKernelManager.kernel_pools_config=$(POOL_CONFIG)')
 classroom: $(STAMP)
+	$(PY) -m explainer.widgets.classroom_figure
 	JUPYTER_PATH="$(CURDIR)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
 	$(VENV)/bin/voila notebooks/apps/ --no-browser --Voila.ip=127.0.0.1 --port=$(PORT) \
-	  --template=classroom $$( [ "$(POOL)" -gt 0 ] && echo --preheat_kernel=True --pool_size=$(POOL) ) \
-	  $(VOILA_ARGS)
+	  --template=classroom $(POOL_ARGS) $(VOILA_ARGS)
 
 # The "why scale" grid (Szegedy et al. 3.3 in miniature): about 20 minutes on 2 cores;
 # resumable (run it again after an interruption). Writes results/why_scale.json.

@@ -2,10 +2,11 @@
 app usable, median <= 5 s and max <= 15 s; each kernel <= 150 MB PSS; a closed tab's kernel
 gone within 60 s; a slider move answered in <= 150 ms p90 while the class moves sliders).
 
-    .venv/bin/python benchmarks/bench_classroom.py 1 10 30 [--pool K] [--movers M]
+    .venv/bin/python benchmarks/bench_classroom.py 1 10 30 [--pool K] [--movers M] [--moves V]
 
-For each N: start the server exactly as ``make classroom PORT=<free port>`` does (``--pool K``
-adds ``POOL=K``: K preheated kernels per app, and waits for the pools to fill), then
+For each N: start the server exactly as ``make classroom PORT=<free port>`` does (which first
+draws the slider frames into a fresh folder; ``--pool K`` adds ``POOL=K POOL_APPS=<app>``: K
+preheated kernels of the app, and waits for the pool to fill), then
 
 1. N plain HTTP GETs of ``/voila/render/<app>.ipynb`` at the same moment: Voilà answers after
    the notebook ran in a fresh kernel, so the response time is the server-side "usable" time;
@@ -13,8 +14,9 @@ adds ``POOL=K``: K preheated kernels per app, and waits for the pools to fill), 
 3. slider moves: ``--movers`` of the students (default all, at most 30) connect to their
    kernel's websocket, as a browser does, and each sends ``--moves`` updates of the slider
    widget's value (a comm message, one every 0.2 s); a move is answered when the kernel sends
-   the new figure back. The moves of all movers overlap. A slider position's figure is drawn
-   once and shared by all kernels; each run starts with no frame drawn;
+   the new figure back. The moves of all movers overlap. Runs of over 20 s also print the
+   p90 of each 10 s after the renders: a pool's refill (``fill_delay`` after the renders)
+   shows there;
 4. the clients close; the kernels still alive ``--linger`` seconds later (culling by
    ``voila.json``) are counted;
 5. the machine's memory in use (MemTotal - MemAvailable) is sampled every 0.25 s: baseline and
@@ -82,16 +84,17 @@ class MemorySampler(threading.Thread):
 class Classroom:
     """``make classroom`` on a free port, in its own process group, stopped on exit."""
 
-    def __init__(self, pool: int = 0):
+    def __init__(self, pool: int = 0, app: str = "scale_explorer"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.pool = pool
+        self.app = app
         self.log = Path(tempfile.mkstemp(prefix="classroom-", suffix=".log")[1])
 
     def __enter__(self):
         argv = ["make", "--no-print-directory", "-o", STAMP, "classroom", f"PORT={self.port}"]
         if self.pool:
-            argv.append(f"POOL={self.pool}")
+            argv += [f"POOL={self.pool}", f"POOL_APPS={self.app}"]
         # a fresh folder of shared slider frames: the class starts with none drawn
         self.frames = tempfile.TemporaryDirectory(prefix="classroom-frames-")
         env = dict(os.environ, EXPLAINER_FRAME_CACHE=self.frames.name)
@@ -106,13 +109,12 @@ class Classroom:
                 time.sleep(0.3)
         else:
             raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}")
-        if self.pool:  # wait until every app's pool is full and its kernels have run the app
-            apps = len(list((ROOT / "notebooks" / "apps").glob("*.ipynb")))
-            while self.log.read_text().count("is filled with") < apps:
+        if self.pool:  # wait until the app's pool is full and its kernels have run the app
+            while "is filled with" not in self.log.read_text():
                 if time.monotonic() > deadline + 600:
-                    raise RuntimeError("kernel pools did not fill")
+                    raise RuntimeError("kernel pool did not fill")
                 time.sleep(0.5)
-            self.settle(apps * self.pool)
+            self.settle(self.pool)
         return self
 
     def settle(self, kernels: int, quiet_s: float = 3.0) -> None:
@@ -197,9 +199,11 @@ def _decode(frame: bytes) -> dict:
             "content": content}
 
 
-async def move_slider(base: str, kernel_id: str, moves: int, pause: float) -> list[float]:
-    """Connect to the kernel as the page does; send ``moves`` slider updates; return the
-    milliseconds until each new figure came back."""
+async def move_slider(base: str, kernel_id: str, moves: int, pause: float
+                      ) -> list[tuple[float, float]]:
+    """Connect to the kernel as the page does; send ``moves`` slider updates; return (when
+    it was sent, ``time.monotonic()`` seconds; milliseconds until the new figure came back)
+    for each."""
     from tornado.websocket import websocket_connect
 
     session = uuid.uuid4().hex
@@ -245,7 +249,7 @@ async def move_slider(base: str, kernel_id: str, moves: int, pause: float) -> li
                             session))
         await reply(lambda m: m["header"]["msg_type"] == "comm_msg"
                     and m["content"].get("comm_id") == image_id)
-        times.append((time.perf_counter() - start) * 1000)
+        times.append((time.monotonic(), (time.perf_counter() - start) * 1000))
         await asyncio.sleep(pause)
     ws.close()
     return times
@@ -263,7 +267,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def run(n: int, app: str, pool: int, movers: int, moves: int, linger: float) -> None:
     sampler = MemorySampler()
-    with Classroom(pool) as server:
+    with Classroom(pool, app) as server:
         sampler.start()
         idle_kernels = len(server.kernels())
         url = f"{server.url}/voila/render/{app}.ipynb"
@@ -279,12 +283,14 @@ def run(n: int, app: str, pool: int, movers: int, moves: int, linger: float) -> 
         async def everyone_moves():
             return await asyncio.gather(*(move_slider(server.url, k, moves, 0.2) for k in ids))
 
-        move_ms = [t for one in asyncio.run(everyone_moves()) for t in one] if ids else []
+        rendered = time.monotonic()
+        moved = sorted(t for one in asyncio.run(everyone_moves()) for t in one) if ids else []
+        move_ms = [ms for _, ms in moved]
         time.sleep(linger)  # the clients are gone: what does culling leave?
         left = len(server.kernels())
         sampler.stop.set()
     print(f"\nN = {n} students, app {app}, "
-          f"{'preheated pool of ' + str(pool) + ' per app' if pool else 'cold kernels'}")
+          f"{'preheated pool of ' + str(pool) if pool else 'cold kernels'}")
     if times:
         print(f"  usable (HTTP render complete): median {statistics.median(times):.2f} s, "
               f"max {max(times):.2f} s, min {min(times):.2f} s")
@@ -295,6 +301,12 @@ def run(n: int, app: str, pool: int, movers: int, moves: int, linger: float) -> 
         print(f"  slider moves: {len(move_ms)} by {len(ids)} students at once: median "
               f"{statistics.median(move_ms):.0f} ms, p90 {percentile(move_ms, 0.9):.0f} ms, "
               f"max {max(move_ms):.0f} ms")
+        if moved[-1][0] - rendered > 20:  # long runs: by window (a pool's refill shows)
+            windows: dict[int, list[float]] = {}
+            for when, ms in moved:
+                windows.setdefault(int((when - rendered) // 10) * 10, []).append(ms)
+            print("    p90 by time after the renders: " + ", ".join(
+                f"{w}-{w + 10} s {percentile(v, 0.9):.0f} ms" for w, v in windows.items()))
     print(f"  kernels left {linger:.0f} s after the clients closed: {left}"
           + (f" (the refilled pool holds {idle_kernels})" if pool else ""))
     print(f"  machine memory in use: baseline {sampler.baseline / 1024:.2f} GiB, peak "
@@ -305,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("students", type=int, nargs="+", help="class sizes, e.g. 1 10 30")
     parser.add_argument("--app", default="scale_explorer", help="app name in notebooks/apps")
-    parser.add_argument("--pool", type=int, default=0, help="preheated kernels per app")
+    parser.add_argument("--pool", type=int, default=0, help="preheated kernels of the app")
     parser.add_argument("--movers", type=int, default=30, help="students moving sliders")
     parser.add_argument("--moves", type=int, default=10, help="slider moves per mover")
     parser.add_argument("--linger", type=float, default=60.0,

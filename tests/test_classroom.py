@@ -3,7 +3,9 @@ numbers (computed by the numpy engine)."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -111,10 +113,10 @@ def test_app_shows_the_tensorflow_numbers(app, scale):
     setup = lesson_setup("v1")
     expected = scale_sweep(setup.block, setup.x, [scale]).at(scale)
     assert app.update(scale) is True
-    assert f"<b>{expected['residual_ratio']:.4f}</b>" in app.ratio.value
-    assert f"output change {expected['output_change']:.4f}" in app.numbers.value
-    assert f"{100 * expected['residual_ratio']:.1f}\u00a0% of the shortcut" in app.finding.value
-    assert f"s\u00a0=\u00a0{scale:.2f}" in app.finding.value
+    assert f"<b>{expected['residual_ratio']:.4f}</b>" in app.readout.value
+    assert f"output change {expected['output_change']:.4f}" in app.readout.value
+    assert f"{100 * expected['residual_ratio']:.1f}\u00a0% of the shortcut" in app.readout.value
+    assert f"s\u00a0=\u00a0{scale:.2f}" in app.readout.value
     assert app.image.value[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -126,9 +128,9 @@ def test_app_typed_values_variants_and_refusals(app):
     assert app.update(1.5) is False and "from 0 to 1" in app.error.value
     assert app.update(float("nan")) is False
     app.toggle.value = "v2"
-    assert app.variant == "v2" and "block35 v2" in app.finding.value
+    assert app.variant == "v2" and "block35 v2" in app.readout.value
     expected = numpy_scale_sweep("v2", [0.42]).residual_ratio[0]
-    assert f"<b>{expected:.4f}</b>" in app.ratio.value
+    assert f"<b>{expected:.4f}</b>" in app.readout.value
     assert app.frames_built == 2
     app.switch("v1")
     assert app.frames_built == 2  # each variant's sweep and figure are made once
@@ -161,17 +163,83 @@ def test_kernels_share_slider_frames(tmp_path, monkeypatch):
     from explainer.widgets.frame_cache import SharedFrames
 
     monkeypatch.setenv("EXPLAINER_FRAME_CACHE", str(tmp_path / "frames"))
-    first = ClassroomScaleExplorer()
+    first = ClassroomScaleExplorer()  # the first kernel of the machine draws
     first.update(0.42)
-    shared = SharedFrames(first.sweep, Path(__file__))
-    cached = sorted(p.name for p in first._pane("v1")[1].shared.folder.glob("*.png"))
-    assert "042.png" in cached and "017.png" in cached
-    assert shared.folder != first._pane("v1")[1].shared.folder  # other code, other key
+    folder = first._pane("v1")[1].shared.folder
+    assert {"042.png", "017.png"} <= {p.name for p in folder.glob("*.png")}
+    assert SharedFrames(first.sweep, (Path(__file__),)).folder != folder  # other code
     second = ClassroomScaleExplorer()  # as another student's kernel: reads the frame
     second.update(0.42)
     assert second.image.value == first.image.value
+    assert second._pane("v1")[1].figure is None  # read, never drawn
     monkeypatch.setenv("EXPLAINER_FRAME_CACHE", "/proc/not-writable")
     alone = ClassroomScaleExplorer()  # no usable folder: draws its own, the same picture
     alone.update(0.42)
     assert alone.image.value == first.image.value
     assert first.update(0.425) and not list(tmp_path.glob("frames/*/*0425*"))  # off-grid
+
+
+def test_frames_drawn_ahead_spare_the_kernels_matplotlib(tmp_path):
+    """``make classroom`` draws every frame first; a student's kernel then only reads files:
+    it never imports matplotlib, and shows the same picture it would have drawn."""
+    env = {"EXPLAINER_FRAME_CACHE": str(tmp_path)}
+    ahead = subprocess.run([sys.executable, "-m", "explainer.widgets.classroom_figure"],
+                           capture_output=True, text=True, env={**os.environ, **env},
+                           timeout=300, check=True)
+    assert "slider frames drawn: 202" in ahead.stdout
+    assert len(list(tmp_path.glob("*/*.png"))) == 202
+    again = subprocess.run([sys.executable, "-m", "explainer.widgets.classroom_figure"],
+                           capture_output=True, text=True, env={**os.environ, **env},
+                           timeout=300, check=True)
+    assert "slider frames drawn: 0" in again.stdout
+    student = (
+        "import sys, json\n"
+        "from explainer.widgets.classroom import ClassroomScaleExplorer\n"
+        "app = ClassroomScaleExplorer()\n"
+        "app.update(0.42); app.switch('v2'); app.update(1.0)\n"
+        "print(json.dumps({'matplotlib': 'matplotlib' in sys.modules, "
+        "'png': app.image.value.hex()}))")
+    out = json.loads(subprocess.run([sys.executable, "-c", student], capture_output=True,
+                                    text=True, env={**os.environ, **env}, timeout=300,
+                                    check=True).stdout)
+    assert out["matplotlib"] is False
+    from explainer.widgets.classroom_figure import ClassroomFigure
+
+    sweep = numpy_scale_sweep("v2", SLIDER_SCALES)
+    values = {k: float(sweep[k][100]) for k in sweep.names}
+    assert bytes.fromhex(out["png"]) == ClassroomFigure(sweep).render(1.0, values)
+
+
+def test_frames_are_small_palette_pngs():
+    from PIL import Image
+
+    from explainer.widgets.classroom_figure import ClassroomFigure, palette_png
+    from explainer.widgets.images import png_size, rgb_png
+
+    figure = ClassroomFigure(numpy_scale_sweep("v1", SLIDER_SCALES))
+    png = figure.render(0.17, numpy_scale_sweep("v1", [0.17]).at(0.17))
+    rgba = np.asarray(figure.fig.canvas.buffer_rgba())
+    image = Image.open(io.BytesIO(png))
+    assert image.mode == "P" and len(image.getcolors()) <= 64
+    assert png_size(png) == (rgba.shape[1], rgba.shape[0]) == (1240, 720)
+    assert len(png) < len(rgb_png(rgba)) / 2  # measured: 35 KB against 117 KB
+    # few colours, but the same picture: no pixel far from the RGB original
+    assert np.abs(np.asarray(image.convert("RGB"), np.int16)
+                  - rgba[..., :3].astype(np.int16)).max() <= 48
+    assert palette_png(rgba, colours=16)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_slider_move_sends_two_widget_messages(monkeypatch):
+    """A move from the page costs the kernel two widget messages (the readout and the figure:
+    no echo of the slider, one HTML widget for the heading and the numbers)."""
+    import ipywidgets as widgets
+
+    app = ClassroomScaleExplorer()
+    sent = []
+    monkeypatch.setattr(widgets.Widget, "_send",
+                        lambda self, msg, buffers=None: sent.append((type(self).__name__, msg)))
+    app.slider.set_state({"value": 0.33})  # what the page's slider sends
+    assert sorted(name for name, _ in sent) == ["HTML", "Image"]
+    assert "0.33" in app.readout.value
+    app.slider.value = 2.0  # the slider still clamps to its range
+    assert app.slider.value == 1.0

@@ -23,9 +23,18 @@ def test_make_classroom_serves_the_apps_on_an_overridable_port():
     default = _make_dry_run()
     assert "voila notebooks/apps/" in default and "--port=8866" in default
     assert "--template=classroom" in default and "share/jupyter" in default
-    assert "--preheat_kernel" not in default.split("echo")[0]
+    assert "--preheat_kernel" not in default
     assert "--port=9000" in _make_dry_run("PORT=9000")
-    assert "--pool_size=3" in _make_dry_run("POOL=3")
+    pooled = _make_dry_run("POOL=3")
+    config = json.loads(pooled.split("kernel_pools_config=")[1].split("'")[0])
+    # a pool for the scale app only: preheating every app would hold twice the memory
+    assert config == {"default": {"pool_size": 0}, "scale_explorer.ipynb": {"pool_size": 3}}
+    assert "--preheat_kernel=True" in pooled
+    both = _make_dry_run("POOL=2", "POOL_APPS=scale_explorer broadcast_playground")
+    assert json.loads(both.split("kernel_pools_config=")[1].split("'")[0]) == {
+        "default": {"pool_size": 0}, "scale_explorer.ipynb": {"pool_size": 2},
+        "broadcast_playground.ipynb": {"pool_size": 2}}
+    assert "python -m explainer.widgets.classroom_figure" in default  # frames drawn first
 
 
 def test_voila_json_culls_closed_tabs_within_a_minute():
@@ -71,3 +80,9 @@ def test_readme_says_how_to_serve_the_apps_from_a_hub():
     assert "## Classroom" in readme
     assert "make classroom" in readme
     assert "/voila/render/notebooks/apps/scale_explorer.ipynb" in readme
+    config = json.loads((ROOT / "voila.json").read_text())  # the README quotes voila.json
+    assert f"`fill_delay` ({config['VoilaKernelManager']['fill_delay']:g} s" in readme
+    assert f"`refill_spacing` ({config['ClassroomKernelManager']['refill_spacing']:g} s)" in readme
+    culling = config["MappingKernelManager"]
+    assert (f"after {culling['cull_idle_timeout']} s idle (checked every "
+            f"{culling['cull_interval']} s)") in readme

@@ -17,7 +17,6 @@ import ipywidgets as widgets
 from ..broadcasting.catalogue import catalogue_shapes
 from ..broadcasting.rule import BroadcastExplanation, explain_broadcast, explain_broadcast_numpy
 from ..broadcasting.shapes import parse_dims
-from ..plots.broadcast import broadcast_diagram_png
 from .images import show_png
 
 UP = "(N, H, W, C)"
@@ -110,6 +109,8 @@ class BroadcastPlayground(widgets.VBox):
         try:
             key = (e.a, e.b)
             if key not in self._png_cache:
+                from ..plots.broadcast import broadcast_diagram_png  # defers matplotlib
+
                 if len(self._png_cache) >= 64:
                     self._png_cache.pop(next(iter(self._png_cache)))
                 self._png_cache[key] = broadcast_diagram_png(e, dpi=DIAGRAM_DPI)

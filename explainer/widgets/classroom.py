@@ -3,45 +3,36 @@
 Nothing here imports TensorFlow, at module level or later: the scale app's numbers come from
 the numpy engine (:func:`explainer.scaling.numpy_sweep.numpy_scale_sweep`: the lesson's seeded
 weights through the numpy reference block35), the playground asks numpy only. A kernel that
-runs an app holds numpy, matplotlib and ipywidgets, so a whole class fits on one laptop.
+runs the scale app holds numpy and ipywidgets (matplotlib only if a frame was not drawn
+ahead), so a whole class fits on one laptop.
 
 Made for a projector: body text 18 px, a figure as wide as the page, a heading that states
 the live finding, a large slider handle and a v1 / v2 toggle whose state is plain to see.
 
-CSS classes (stable selectors): ``classroom-app``, ``scale-finding`` (the heading),
+CSS classes (stable selectors): ``classroom-app``, ``scale-readout`` (one HTML widget with
+the divs ``scale-finding``, the heading, ``residual-ratio`` and ``scale-numbers``),
 ``scale-engine`` (what computed it), ``scale-slider``, ``scale-variant``, ``scale-text``,
-``residual-ratio``, ``scale-numbers``, ``scale-error``, ``scale-plot``.
+``scale-error``, ``scale-plot``.
+
+A slider move costs the class's one server four relayed messages (busy, the readout, the
+figure, idle): the readout is one widget, the slider does not echo, and the figure is a
+35 KB palette PNG drawn once per machine.
 """
 
 from __future__ import annotations
 
 import html
 import os
-from pathlib import Path
 
 import ipywidgets as widgets
-import matplotlib
-import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from traitlets import CFloat
 
 from ..core.validate import check_scale, check_variant
-from ..plots.sweep import (
-    draw_histograms,
-    draw_sweep,
-    hist_range,
-    histogram_values,
-    move_histograms,
-    move_sweep_marker,
-)
 from ..scaling.numpy_sweep import ENGINE, SLIDER_SCALES, numpy_scale_sweep
 from .broadcast_playground import BroadcastPlayground
 from .frame_cache import SharedFrames
-from .scale_explorer import _png
 from .slider_input import ScaleWidget
 
-APP_FONT = {"axes.titlesize": 17, "axes.labelsize": 16, "xtick.labelsize": 15,
-            "ytick.labelsize": 15, "legend.fontsize": 15}
 # Voilà and JupyterLab default to 13-14 px; a projector needs more. One <style> for the page.
 APP_CSS = """<style>
 body, .jp-RenderedHTMLCommon, .classroom-app, .classroom-app .widget-label,
@@ -60,8 +51,8 @@ body, .jp-RenderedHTMLCommon, .classroom-app, .classroom-app .widget-label,
   height: 42px; border: 2px solid #0072B2; }
 .classroom-app .scale-variant button.mod-active { background: #0072B2 !important;
   color: #fff !important; font-weight: bold; }
-.classroom-app .scale-finding .widget-html-content { font-size: 28px !important;
-  font-weight: bold; line-height: 1.3; }
+.classroom-app div.scale-finding { font-size: 28px !important; font-weight: bold;
+  line-height: 1.3; margin-bottom: 0.3em; }
 .classroom-app .scale-text input { width: 16em; }
 .classroom-app .scale-engine { color: #444; }
 .classroom-app .scale-plot { width: 100% !important; height: auto; }
@@ -79,60 +70,45 @@ def finding(variant: str, scale: float, values: dict, space: str = "\u00a0") -> 
             f"{100 * values['output_change']:.1f}{space}%")
 
 
-FRAMES_KEPT = 40  # PNG frames kept per variant (about 100 KB each)
+def readout_html(variant: str, scale: float, values: dict) -> str:
+    """The heading and the numbers at ``scale``, as three divs of one HTML widget."""
+    return (f"<div class='scale-finding'>{html.escape(finding(variant, scale, values))}</div>"
+            f"<div class='residual-ratio'>residual ratio ||s·up|| / ||net|| = "
+            f"<b>{values['residual_ratio']:.4f}</b> at s = {scale:.2f}</div>"
+            f"<div class='scale-numbers'>output change {values['output_change']:.4f} · units "
+            f"flipped on/off {values['relu_flips']:.4f} · net_out mean "
+            f"{values['net_out_mean']:.4f}, std {values['net_out_std']:.4f}, max "
+            f"{values['net_out_max']:.4f}</div>")
 
 
-class ClassroomFrame:
-    """The app's figure (curves over the scale, three histograms), projector-sized: the
-    static parts are drawn once, a move redraws only the marker and two histograms."""
+FRAMES_KEPT = 40  # PNG frames kept in memory per variant (about 35 KB each)
 
-    def __init__(self, sweep, width: float = 12.4, dpi: int = 100):
+
+class ClassroomFrames:
+    """The app's figure at each slider position, for one variant's sweep: from memory (the
+    last :data:`FRAMES_KEPT`), else from the machine's shared folder (:mod:`.frame_cache`;
+    ``make classroom`` draws all 101 there before the class), else drawn here. Only drawing
+    loads matplotlib, so a kernel whose frames were drawn ahead never imports it."""
+
+    def __init__(self, sweep):
         self.sweep = sweep
-        with matplotlib.rc_context(APP_FONT):
-            fig = Figure(figsize=(width, 7.2), dpi=dpi, layout="constrained")
-            FigureCanvasAgg(fig)
-            grid = fig.add_gridspec(2, 3, height_ratios=(1.25, 1))
-            ax_curve = fig.add_subplot(grid[0, :])
-            hist_axes = [fig.add_subplot(grid[1, i]) for i in range(3)]
-            self.curve = draw_sweep(ax_curve, sweep, choice_labels=False)
-            self.hists = draw_histograms(hist_axes, sweep, sweep.spec.scale, bins=60,
-                                         value_range=hist_range(sweep, (0.0, 1.0)))
-        for ax in (ax_curve, *hist_axes):  # draw_* set the notebook sizes: projector sizes here
-            ax.tick_params(labelsize=APP_FONT["xtick.labelsize"])
-            ax.xaxis.label.set_size(APP_FONT["axes.labelsize"])
-            ax.yaxis.label.set_size(APP_FONT["axes.labelsize"])
-            ax.title.set_size(APP_FONT["axes.titlesize"])
-        ax_curve.set_ylabel("percent (%)")
-        ax_curve.set_title(f"block35 {sweep.spec.variant}: residual ratio, output change and "
-                           "flipped units against the scale s", loc="left")
-        self.animated = [self.curve["line"], *self.curve["dots"].values(),
-                         self.hists["scaled_up"], self.hists["net_out"]]
-        for artist in self.animated:
-            artist.set_animated(True)
-        fig.canvas.draw()  # lay out and draw the static parts once
-        fig.set_layout_engine("none")  # keep that layout: the saved background stays valid
-        self.background = fig.canvas.copy_from_bbox(fig.bbox)
-        self.fig = fig
+        self.shared = SharedFrames(sweep)
+        self.figure = None  # the ClassroomFigure, made on the first frame not drawn yet
         self._frames: dict[float, bytes] = {}
-        self.shared = SharedFrames(sweep, Path(__file__))
 
     def render(self, scale: float, values: dict) -> bytes:
-        """A PNG of the figure with the marker and the histograms at ``scale``. The last
-        :data:`FRAMES_KEPT` frames stay in memory, and a slider position's frame is shared
-        with the other kernels of the machine (:mod:`.frame_cache`): each is drawn once."""
+        """The PNG at ``scale`` (``values``: the metrics there, see :meth:`values`)."""
         key, index = round(float(scale), 6), self._index(scale)
         if key in self._frames:
             self._frames[key] = self._frames.pop(key)  # most recently used last
             return self._frames[key]
         png = self.shared.get(index) if index is not None else None
         if png is None:
-            canvas = self.fig.canvas
-            canvas.restore_region(self.background)
-            move_sweep_marker(self.curve, values, scale)
-            move_histograms(self.hists, histogram_values(self.sweep, scale))
-            for artist in self.animated:
-                artist.axes.draw_artist(artist)
-            png = _png(np.asarray(canvas.buffer_rgba()))
+            if self.figure is None:
+                from .classroom_figure import ClassroomFigure  # defers matplotlib
+
+                self.figure = ClassroomFigure(self.sweep)
+            png = self.figure.render(scale, values)
             if index is not None:
                 self.shared.put(index, png)
         if len(self._frames) >= FRAMES_KEPT:
@@ -155,12 +131,20 @@ class ClassroomFrame:
         return {k: float(self.sweep[k][index]) for k in self.sweep.names}
 
 
+class QuietSlider(widgets.FloatSlider):
+    """A FloatSlider whose moves the kernel does not echo back to the page: one message less
+    per move for the server to relay (the echo keeps several pages of one kernel in step; a
+    classroom kernel has one page)."""
+
+    value = CFloat(0.0, help="Float value").tag(sync=True, echo_update=False)
+
+
 class ClassroomScaleExplorer(ScaleWidget, widgets.VBox):
     """The scale app: slider 0..1 (step 0.01), v1 / v2, a text box for typed values.
 
     ``update(scale)`` is what a move calls (tests call it directly): True when it showed the
     scale, False when it refused the value (the reason then shows in ``error``).
-    ``frames_built`` counts the variants whose sweep and figure were made (one each).
+    ``frames_built`` counts the variants whose sweep and frames were set up (one each).
     """
 
     def __init__(self, variant: str = "v1", scale: float | None = None):
@@ -172,32 +156,29 @@ class ClassroomScaleExplorer(ScaleWidget, widgets.VBox):
         start = numpy_scale_sweep(variant, [0.0]).spec.scale if scale is None else scale
         start = min(max(check_scale(start), 0.0), 1.0)
         self.style = widgets.HTML(APP_CSS)
-        self.finding = widgets.HTML()
+        # the heading, the ratio and the other numbers in one widget: one message per move
+        self.readout = widgets.HTML()
         self.engine = widgets.HTML(f"Computed in this kernel by {html.escape(ENGINE)}, with "
                                    "the lesson's seeded weights and 35×35 input.")
-        self.slider = widgets.FloatSlider(value=start, min=0.0, max=1.0, step=0.01,
-                                          description="scale s", readout_format=".2f",
-                                          continuous_update=True,
-                                          layout=widgets.Layout(width="100%"))
+        self.slider = QuietSlider(value=start, min=0.0, max=1.0, step=0.01,
+                                  description="scale s", readout_format=".2f",
+                                  continuous_update=True, layout=widgets.Layout(width="100%"))
         self.toggle = widgets.ToggleButtons(options=["v1", "v2"], value=variant,
                                             description="variant",
                                             tooltips=["block35 v1 (facenet)",
                                                       "block35 v2 (slim)"])
         self.text = widgets.Text(placeholder="type a scale, e.g. 0.17", description="or type",
                                  continuous_update=False, layout=widgets.Layout(width="420px"))
-        self.ratio = widgets.HTML()
-        self.numbers = widgets.HTML()
         self.error = widgets.HTML()
         self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%"))
-        for w, cls in ((self.finding, "scale-finding"), (self.engine, "scale-engine"),
+        for w, cls in ((self.readout, "scale-readout"), (self.engine, "scale-engine"),
                        (self.slider, "scale-slider"), (self.toggle, "scale-variant"),
-                       (self.text, "scale-text"), (self.ratio, "residual-ratio"),
-                       (self.numbers, "scale-numbers"), (self.error, "scale-error"),
+                       (self.text, "scale-text"), (self.error, "scale-error"),
                        (self.image, "scale-plot")):
             w.add_class(cls)
-        super().__init__([self.style, self.finding, self.slider,
-                          widgets.HBox([self.toggle, self.text]), self.error, self.ratio,
-                          self.numbers, self.image, self.engine],
+        super().__init__([self.style, self.readout, self.slider,
+                          widgets.HBox([self.toggle, self.text]), self.error, self.image,
+                          self.engine],
                          layout=widgets.Layout(width="100%"))
         self.add_class("classroom-app")
         self.update(start)
@@ -209,7 +190,7 @@ class ClassroomScaleExplorer(ScaleWidget, widgets.VBox):
         """(sweep, frame) of ``variant``, made on first use and then kept."""
         if variant not in self._panes:
             sweep = numpy_scale_sweep(variant, SLIDER_SCALES)
-            self._panes[variant] = (sweep, ClassroomFrame(sweep))
+            self._panes[variant] = (sweep, ClassroomFrames(sweep))
             self.frames_built += 1
         return self._panes[variant]
 
@@ -222,13 +203,7 @@ class ClassroomScaleExplorer(ScaleWidget, widgets.VBox):
         """Draw the numbers and the figure at ``value`` (called by ``update``)."""
         sweep, frame = self._pane(self.variant)
         values = frame.values(value)
-        self.finding.value = html.escape(finding(self.variant, value, values))
-        self.ratio.value = (f"residual ratio ||s·up|| / ||net|| = "
-                            f"<b>{values['residual_ratio']:.4f}</b> at s = {value:.2f}")
-        self.numbers.value = (
-            f"output change {values['output_change']:.4f} · units flipped on/off "
-            f"{values['relu_flips']:.4f} · net_out mean {values['net_out_mean']:.4f}, "
-            f"std {values['net_out_std']:.4f}, max {values['net_out_max']:.4f}")
+        self.readout.value = readout_html(self.variant, value, values)
         self.image.value = frame.render(value, values)
 
 

@@ -7,8 +7,10 @@ screen; the width attribute stops JupyterLab and Voilà from scaling it up (and 
 from __future__ import annotations
 
 import struct
+import zlib
 
 import ipywidgets as widgets
+import numpy as np
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -23,3 +25,19 @@ def show_png(image: widgets.Image, png: bytes, density: float = 1.0) -> None:
     image.value = png
     if png:
         image.width = str(round(png_size(png)[0] / density))
+
+
+def rgb_png(rgba: np.ndarray) -> bytes:
+    """RGB PNG with filter 0 and zlib level 1: about 4x faster than Pillow's adaptive filter
+    on a mostly white plot, and as small."""
+    h, w = rgba.shape[:2]
+    raw = np.zeros((h, 3 * w + 1), np.uint8)  # each row: filter byte 0, then RGB
+    raw[:, 1:] = rgba[..., :3].reshape(h, 3 * w)
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(tag + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(raw.tobytes(), 1)) + chunk(b"IEND", b""))

@@ -13,81 +13,17 @@ CSS classes for tests and styling: ``scale-slider`` (the FloatSlider), ``scale-v
 
 from __future__ import annotations
 
-import struct
-import zlib
-
 import ipywidgets as widgets
 import numpy as np
 
 from ..core.lesson import sample_input
 from ..core.spec import block_spec
 from ..core.validate import check_block_input
-from ..plots.sweep import (
-    draw_histograms,
-    draw_sweep,
-    hist_range,
-    histogram_values,
-    move_histograms,
-    move_sweep_marker,
-    new_figure,
-)
 from ..scaling.sweep import scale_sweep
 from .images import show_png
 from .slider_input import ScaleWidget
 
 SLIDER_SCALES = np.round(np.arange(101) * 0.01, 2)  # the slider's positions, 0.00 .. 1.00
-
-
-class ScaleFrame:
-    """The explorer's figure: drawn once, then only its moving artists are redrawn."""
-
-    def __init__(self, sweep, dpi: int = 80):
-        self.sweep = sweep
-        fig = new_figure(12, 6.6, dpi=dpi)
-        grid = fig.add_gridspec(2, 3, height_ratios=(1.15, 1))
-        ax_curve = fig.add_subplot(grid[0, :])
-        hist_axes = [fig.add_subplot(grid[1, i]) for i in range(3)]
-        scale = sweep.spec.scale
-        self.curve = draw_sweep(ax_curve, sweep, choice_labels=False)
-        ax_curve.legend(loc="upper left", frameon=False, ncol=2, fontsize=10)
-        ax_curve.set_title(f"block35 {sweep.spec.variant}: what the scale does "
-                           f"(input {tuple(sweep.net.shape)})")
-        self.hists = draw_histograms(hist_axes, sweep, scale, bins=60,
-                                     value_range=hist_range(sweep, (0.0, 1.0)))
-        self.animated = [self.curve["line"], *self.curve["dots"].values(),
-                         self.hists["scaled_up"], self.hists["net_out"]]
-        for artist in self.animated:
-            artist.set_animated(True)
-        fig.canvas.draw()  # lays out and draws the static parts once
-        fig.set_layout_engine("none")  # keep that layout: the background stays valid
-        self.background = fig.canvas.copy_from_bbox(fig.bbox)
-        self.fig = fig
-
-    def render(self, scale: float, values: dict) -> bytes:
-        """A PNG of the figure with the marker and histograms at ``scale``."""
-        canvas = self.fig.canvas
-        canvas.restore_region(self.background)
-        move_sweep_marker(self.curve, values, scale)
-        move_histograms(self.hists, histogram_values(self.sweep, scale))
-        for artist in self.animated:
-            artist.axes.draw_artist(artist)
-        return _png(np.asarray(canvas.buffer_rgba()))
-
-
-def _png(rgba: np.ndarray) -> bytes:
-    """RGB PNG with filter 0 and zlib level 1: about 4x faster than Pillow's adaptive filter
-    on a mostly white plot, and as small."""
-    h, w = rgba.shape[:2]
-    raw = np.zeros((h, 3 * w + 1), np.uint8)  # each row: filter byte 0, then RGB
-    raw[:, 1:] = rgba[..., :3].reshape(h, 3 * w)
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(tag + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(raw.tobytes(), 1)) + chunk(b"IEND", b""))
 
 
 class ScaleExplorer(ScaleWidget, widgets.VBox):
@@ -145,6 +81,8 @@ class ScaleExplorer(ScaleWidget, widgets.VBox):
                 x = sample_input(variant, batch=n, size=h, seed=spec.seed)
             sweep = scale_sweep(block, x, SLIDER_SCALES)
             self.branch_runs += 1
+            from .scale_frame import ScaleFrame  # defers matplotlib
+
             self._panes[variant] = (block, x, sweep, ScaleFrame(sweep))
         return self._panes[variant]
 

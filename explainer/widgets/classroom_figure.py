@@ -1,0 +1,118 @@
+"""The scale app's figure, projector-sized, and the drawing of every slider frame ahead.
+
+:class:`ClassroomFigure` draws the curves over the scale and three histograms once; a frame
+at one scale then redraws only the marker and two histograms over the saved background, and
+is stored as a 64-colour palette PNG (about 35 KB, a third of the RGB PNG: less for the server
+to relay to 30 students on every move).
+
+:func:`draw_all_frames` draws the 101 slider positions of v1 and v2 into the shared frame
+folder (:mod:`.frame_cache`) before a class arrives (``make classroom`` runs it), so that a
+student's kernel only reads files and never imports matplotlib::
+
+    python -m explainer.widgets.classroom_figure
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+from tqdm.auto import tqdm
+
+from ..plots.sweep import (
+    draw_histograms,
+    draw_sweep,
+    hist_range,
+    histogram_values,
+    move_histograms,
+    move_sweep_marker,
+)
+from ..scaling.numpy_sweep import SLIDER_SCALES, numpy_scale_sweep
+from .frame_cache import SharedFrames, cache_root
+
+APP_FONT = {"axes.titlesize": 17, "axes.labelsize": 16, "xtick.labelsize": 15,
+            "ytick.labelsize": 15, "legend.fontsize": 15}
+PALETTE_COLOURS = 64  # the figure's few colours and their anti-aliased edges
+
+
+def palette_png(rgba: np.ndarray, colours: int = PALETTE_COLOURS) -> bytes:
+    """A palette PNG of an RGBA image: ``colours`` colours chosen by Pillow's fast octree, no
+    dithering (flat plot colours stay flat), zlib level 6."""
+    image = Image.fromarray(np.ascontiguousarray(rgba[..., :3]))
+    buffer = io.BytesIO()
+    image.quantize(colours, method=Image.Quantize.FASTOCTREE,
+                   dither=Image.Dither.NONE).save(buffer, "PNG", compress_level=6)
+    return buffer.getvalue()
+
+
+class ClassroomFigure:
+    """The app's figure (curves over the scale, three histograms) for one variant's sweep:
+    the static parts are drawn once, :meth:`render` redraws the marker and two histograms."""
+
+    def __init__(self, sweep, width: float = 12.4, dpi: int = 100):
+        self.sweep = sweep
+        with matplotlib.rc_context(APP_FONT):
+            fig = Figure(figsize=(width, 7.2), dpi=dpi, layout="constrained")
+            FigureCanvasAgg(fig)
+            grid = fig.add_gridspec(2, 3, height_ratios=(1.25, 1))
+            ax_curve = fig.add_subplot(grid[0, :])
+            hist_axes = [fig.add_subplot(grid[1, i]) for i in range(3)]
+            self.curve = draw_sweep(ax_curve, sweep, choice_labels=False)
+            self.hists = draw_histograms(hist_axes, sweep, sweep.spec.scale, bins=60,
+                                         value_range=hist_range(sweep, (0.0, 1.0)))
+        for ax in (ax_curve, *hist_axes):  # draw_* set the notebook sizes: projector sizes here
+            ax.tick_params(labelsize=APP_FONT["xtick.labelsize"])
+            ax.xaxis.label.set_size(APP_FONT["axes.labelsize"])
+            ax.yaxis.label.set_size(APP_FONT["axes.labelsize"])
+            ax.title.set_size(APP_FONT["axes.titlesize"])
+        ax_curve.set_ylabel("percent (%)")
+        ax_curve.set_title(f"block35 {sweep.spec.variant}: residual ratio, output change and "
+                           "flipped units against the scale s", loc="left")
+        self.animated = [self.curve["line"], *self.curve["dots"].values(),
+                         self.hists["scaled_up"], self.hists["net_out"]]
+        for artist in self.animated:
+            artist.set_animated(True)
+        fig.canvas.draw()  # lay out and draw the static parts once
+        fig.set_layout_engine("none")  # keep that layout: the saved background stays valid
+        self.background = fig.canvas.copy_from_bbox(fig.bbox)
+        self.fig = fig
+
+    def render(self, scale: float, values: dict) -> bytes:
+        """A palette PNG of the figure with the marker and the histograms at ``scale``
+        (``values``: the sweep's metrics there)."""
+        canvas = self.fig.canvas
+        canvas.restore_region(self.background)
+        move_sweep_marker(self.curve, values, scale)
+        move_histograms(self.hists, histogram_values(self.sweep, scale))
+        for artist in self.animated:
+            artist.axes.draw_artist(artist)
+        return palette_png(np.asarray(canvas.buffer_rgba()))
+
+
+def draw_all_frames(variants=("v1", "v2"), progress: bool = True) -> int:
+    """Draw every slider position's frame of ``variants`` that the shared folder lacks;
+    return how many were drawn (0 when all were there, or when the folder is not writable)."""
+    drawn = 0
+    for variant in variants:
+        sweep = numpy_scale_sweep(variant, SLIDER_SCALES)
+        shared = SharedFrames(sweep)
+        missing = [i for i in range(len(SLIDER_SCALES)) if not shared.has(i)]
+        if not missing:
+            continue
+        figure = ClassroomFigure(sweep)
+        for index in tqdm(missing, desc=f"slider frames {variant}", unit="frame",
+                          disable=not progress, file=sys.stdout):
+            scale = float(SLIDER_SCALES[index])
+            values = {name: float(sweep[name][index]) for name in sweep.names}
+            drawn += shared.put(index, figure.render(scale, values))
+    return drawn
+
+
+if __name__ == "__main__":
+    count = draw_all_frames()
+    print(f"slider frames drawn: {count}; folder: {cache_root()}")
