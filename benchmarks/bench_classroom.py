@@ -5,8 +5,9 @@ gone within 60 s; a slider move answered in <= 150 ms p90 while the class moves 
     .venv/bin/python benchmarks/bench_classroom.py 1 10 30 [--pool K] [--movers M] [--moves V]
 
 For each N: start the server exactly as ``make classroom PORT=<free port>`` does (which first
-draws the slider frames into a fresh folder; ``--pool K`` adds ``POOL=K POOL_APPS=<app>``: K
-preheated kernels of the app, and waits for the pool to fill), then
+draws the slider frames into a fresh folder) with ``POOL=K POOL_APPS=<app>`` (``--pool K``,
+default 0: a kernel per student; K > 0: K preheated kernels of the app, and it waits for the
+pool to fill), then
 
 1. N plain HTTP GETs of ``/voila/render/<app>.ipynb`` at the same moment: Voilà answers after
    the notebook ran in a fresh kernel, so the response time is the server-side "usable" time;
@@ -92,9 +93,8 @@ class Classroom:
         self.log = Path(tempfile.mkstemp(prefix="classroom-", suffix=".log")[1])
 
     def __enter__(self):
-        argv = ["make", "--no-print-directory", "-o", STAMP, "classroom", f"PORT={self.port}"]
-        if self.pool:
-            argv += [f"POOL={self.pool}", f"POOL_APPS={self.app}"]
+        argv = ["make", "--no-print-directory", "-o", STAMP, "classroom", f"PORT={self.port}",
+                f"POOL={self.pool}", f"POOL_APPS={self.app}"]
         # a fresh folder of shared slider frames: the class starts with none drawn
         self.frames = tempfile.TemporaryDirectory(prefix="classroom-frames-")
         env = dict(os.environ, EXPLAINER_FRAME_CACHE=self.frames.name)
@@ -287,7 +287,9 @@ def run(n: int, app: str, pool: int, movers: int, moves: int, linger: float) -> 
         moved = sorted(t for one in asyncio.run(everyone_moves()) for t in one) if ids else []
         move_ms = [ms for _, ms in moved]
         time.sleep(linger)  # the clients are gone: what does culling leave?
-        left = len(server.kernels())
+        alive = server.kernels()
+        left = len(alive)
+        students_left = len({k.pid for k in kernels} & {k.pid for k in alive})
         sampler.stop.set()
     print(f"\nN = {n} students, app {app}, "
           f"{'preheated pool of ' + str(pool) if pool else 'cold kernels'}")
@@ -307,8 +309,9 @@ def run(n: int, app: str, pool: int, movers: int, moves: int, linger: float) -> 
                 windows.setdefault(int((when - rendered) // 10) * 10, []).append(ms)
             print("    p90 by time after the renders: " + ", ".join(
                 f"{w}-{w + 10} s {percentile(v, 0.9):.0f} ms" for w, v in windows.items()))
-    print(f"  kernels left {linger:.0f} s after the clients closed: {left}"
-          + (f" (the refilled pool holds {idle_kernels})" if pool else ""))
+    print(f"  kernels left {linger:.0f} s after the clients closed: {students_left} of the "
+          f"{len(kernels)} students' kernels; {left} kernels in all"
+          + (f" (the pool refills to {idle_kernels})" if pool else ""))
     print(f"  machine memory in use: baseline {sampler.baseline / 1024:.2f} GiB, peak "
           f"{sampler.peak / 1024:.2f} GiB (+{(sampler.peak - sampler.baseline) / 1024:.2f} GiB)")
 

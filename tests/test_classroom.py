@@ -223,9 +223,12 @@ def test_frames_are_small_palette_pngs():
     assert image.mode == "P" and len(image.getcolors()) <= 64
     assert png_size(png) == (rgba.shape[1], rgba.shape[0]) == (1240, 720)
     assert len(png) < len(rgb_png(rgba)) / 2  # measured: 35 KB against 117 KB
-    # few colours, but the same picture: no pixel far from the RGB original
-    assert np.abs(np.asarray(image.convert("RGB"), np.int16)
-                  - rgba[..., :3].astype(np.int16)).max() <= 48
+    # few colours, but the same picture: off by 0.5 of 255 on average (anti-aliased edges
+    # carry the rest; measured: 0.17 % of pixels off by more than 16), white exactly white
+    shown = np.asarray(image.convert("RGB"), np.int16)
+    error = np.abs(shown - rgba[..., :3].astype(np.int16)).max(axis=2)
+    assert error.mean() < 1.0 and (error > 16).mean() < 0.005
+    assert (shown[5, 5] == 255).all() and (rgba[5, 5, :3] == 255).all()
     assert palette_png(rgba, colours=16)[:8] == b"\x89PNG\r\n\x1a\n"
 
 

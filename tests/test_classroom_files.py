@@ -23,7 +23,8 @@ def test_make_classroom_serves_the_apps_on_an_overridable_port():
     default = _make_dry_run()
     assert "voila notebooks/apps/" in default and "--port=8866" in default
     assert "--template=classroom" in default and "share/jupyter" in default
-    assert "--preheat_kernel" not in default
+    assert '"scale_explorer.ipynb":{"pool_size":30}' in default  # ready for a class of 30
+    assert "--preheat_kernel" not in _make_dry_run("POOL=0")
     assert "--port=9000" in _make_dry_run("PORT=9000")
     pooled = _make_dry_run("POOL=3")
     config = json.loads(pooled.split("kernel_pools_config=")[1].split("'")[0])

@@ -101,3 +101,27 @@ def test_make_classroom_uses_the_classroom_kernel_manager():
 
     assert issubclass(getattr(import_module(module), cls), AsyncMappingKernelManager)
     assert config["ClassroomKernelManager"]["refill_spacing"] > 0
+
+
+def test_idle_kernels_are_culled_together():
+    """Jupyter's culler waits for each shutdown in turn; a class's 30 closed tabs then take
+    30 shutdowns one after another. The classroom manager checks (and shuts down) all at once."""
+    import asyncio
+
+    from explainer.site.classroom_server import ClassroomKernelManager
+
+    class Recording(ClassroomKernelManager):
+        async def cull_kernel_if_idle(self, kernel_id):
+            self.running += 1
+            self.most = max(self.most, self.running)
+            await asyncio.sleep(0.2)  # a shutdown that takes a while
+            self.running -= 1
+            if kernel_id == "broken":
+                raise RuntimeError("kernel gone")
+
+    manager = Recording()
+    manager.running = manager.most = 0
+    manager._kernels = {f"k{i}": None for i in range(5)} | {"broken": None}
+    start = time.monotonic()
+    asyncio.run(manager.cull_kernels())  # one failure does not stop the others
+    assert manager.most == 6 and time.monotonic() - start < 1.0

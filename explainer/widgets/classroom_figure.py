@@ -25,6 +25,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from ..plots.sweep import (
+    OKABE_ITO,
     draw_histograms,
     draw_sweep,
     hist_range,
@@ -40,13 +41,28 @@ APP_FONT = {"axes.titlesize": 17, "axes.labelsize": 16, "xtick.labelsize": 15,
 PALETTE_COLOURS = 64  # the figure's few colours and their anti-aliased edges
 
 
+# colours a frame must show exactly (the octree averages its buckets: white came out 254)
+EXACT_COLOURS = np.array([(255, 255, 255), (0, 0, 0)]
+                         + [tuple(int(c[i:i + 2], 16) for i in (1, 3, 5))
+                            for c in OKABE_ITO.values()])
+SNAP_DISTANCE = 4  # a palette entry this close (per channel) to an exact colour becomes it
+
+
 def palette_png(rgba: np.ndarray, colours: int = PALETTE_COLOURS) -> bytes:
     """A palette PNG of an RGBA image: ``colours`` colours chosen by Pillow's fast octree, no
-    dithering (flat plot colours stay flat), zlib level 6."""
+    dithering (flat plot colours stay flat), entries next to white, black or an Okabe-Ito
+    colour set to that colour exactly, zlib level 6."""
     image = Image.fromarray(np.ascontiguousarray(rgba[..., :3]))
+    quantized = image.quantize(colours, method=Image.Quantize.FASTOCTREE,
+                               dither=Image.Dither.NONE)
+    palette = np.array(quantized.getpalette()[:3 * colours], dtype=int).reshape(-1, 3)
+    gaps = np.abs(palette[:, None, :] - EXACT_COLOURS[None, :, :]).max(axis=2)
+    nearest = gaps.argmin(axis=1)
+    snap = gaps[np.arange(len(palette)), nearest] <= SNAP_DISTANCE
+    palette[snap] = EXACT_COLOURS[nearest[snap]]
+    quantized.putpalette(palette.astype(np.uint8).ravel().tolist())
     buffer = io.BytesIO()
-    image.quantize(colours, method=Image.Quantize.FASTOCTREE,
-                   dither=Image.Dither.NONE).save(buffer, "PNG", compress_level=6)
+    quantized.save(buffer, "PNG", compress_level=6)
     return buffer.getvalue()
 
 

@@ -40,7 +40,7 @@ def classroom(tmp_path_factory):
         args = (f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_S} "
                 f"--MappingKernelManager.cull_interval={CULL_INTERVAL_S}")
         return ["make", "--no-print-directory", "-o", ".venv/.installed", "classroom",
-                f"PORT={port}", f"VOILA_ARGS={args}", f"PYTHON={sys.executable}"]
+                f"PORT={port}", "POOL=0", f"VOILA_ARGS={args}", f"PYTHON={sys.executable}"]
 
     with _serve(argv_for, tmp_path_factory.mktemp("classroom"), "", "/", ROOT) as server:
         yield server
