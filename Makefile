@@ -39,12 +39,12 @@ bench: $(STAMP)
 # 7 s, once: later starts find them), so students' kernels read frames and never draw;
 # voila.json (culling of closed tabs' kernels) is read from here; the classroom template
 # (share/jupyter/voila/templates/classroom) drops Voila's CDN links. POOL=N preheats N kernels
-# (default 30: a class, about 3 GB) for each app of POOL_APPS (default: the scale explorer
-# only; the others start a kernel per visit) before students arrive; POOL=0 starts a kernel
-# per visit only. VOILA_ARGS adds options (tests: a short cull time).
+# (default 30: a class) for each app of POOL_APPS (default: both apps) before students
+# arrive; POOL=0 starts a kernel per visit only. VOILA_ARGS adds options (tests: a short
+# cull time).
 PORT ?= 8866
 POOL ?= 30
-POOL_APPS ?= scale_explorer
+POOL_APPS ?= scale_explorer broadcast_playground
 VOILA_ARGS ?=
 comma := ,
 # Voila's per-notebook pools: POOL kernels for each of POOL_APPS, none for the other apps

@@ -5,9 +5,9 @@ gone within 60 s; a slider move answered in <= 150 ms p90 while the class moves 
     .venv/bin/python benchmarks/bench_classroom.py 1 10 30 [--pool K] [--movers M] [--moves V]
 
 For each N: start the server exactly as ``make classroom PORT=<free port>`` does (which first
-draws the slider frames into a fresh folder) with ``POOL=K POOL_APPS=<app>`` (``--pool K``,
-default 0: a kernel per student; K > 0: K preheated kernels of the app, and it waits for the
-pool to fill), then
+draws the slider frames into a fresh folder) with ``POOL=K`` (``--pool K``, default 0: a
+kernel per student; K > 0: K preheated kernels of each app of ``POOL_APPS``, make's default
+unless ``--pool-apps`` names some, and it waits for the pools to fill), then
 
 1. N plain HTTP GETs of ``/voila/render/<app>.ipynb`` at the same moment: Voilà answers after
    the notebook ran in a fresh kernel, so the response time is the server-side "usable" time;
@@ -85,16 +85,26 @@ class MemorySampler(threading.Thread):
 class Classroom:
     """``make classroom`` on a free port, in its own process group, stopped on exit."""
 
-    def __init__(self, pool: int = 0, app: str = "scale_explorer"):
+    def __init__(self, pool: int = 0, pool_apps: str | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.pool = pool
-        self.app = app
+        self.make_args = [f"POOL={pool}"] + ([f"POOL_APPS={pool_apps}"] if pool_apps else [])
         self.log = Path(tempfile.mkstemp(prefix="classroom-", suffix=".log")[1])
+
+    def pooled_apps(self) -> list[str]:
+        """The notebooks ``make classroom`` gives a pool (read from its dry run)."""
+        dry = subprocess.run(["make", "-n", "-o", STAMP, "classroom", *self.make_args],
+                             cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        if "kernel_pools_config=" not in dry:
+            return []
+        config = json.loads(dry.split("kernel_pools_config=")[1].split("'")[0])
+        return [name for name, pool in config.items() if name != "default"
+                and pool.get("pool_size", 0) > 0]
 
     def __enter__(self):
         argv = ["make", "--no-print-directory", "-o", STAMP, "classroom", f"PORT={self.port}",
-                f"POOL={self.pool}", f"POOL_APPS={self.app}"]
+                *self.make_args]
         # a fresh folder of shared slider frames: the class starts with none drawn
         self.frames = tempfile.TemporaryDirectory(prefix="classroom-frames-")
         env = dict(os.environ, EXPLAINER_FRAME_CACHE=self.frames.name)
@@ -109,12 +119,13 @@ class Classroom:
                 time.sleep(0.3)
         else:
             raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}")
-        if self.pool:  # wait until the app's pool is full and its kernels have run the app
-            while "is filled with" not in self.log.read_text():
+        apps = self.pooled_apps()
+        if apps:  # wait until every pool is full and its kernels have run their app
+            while self.log.read_text().count("is filled with") < len(apps):
                 if time.monotonic() > deadline + 600:
-                    raise RuntimeError("kernel pool did not fill")
+                    raise RuntimeError("kernel pools did not fill")
                 time.sleep(0.5)
-            self.settle(self.pool)
+            self.settle(self.pool * len(apps))
         return self
 
     def settle(self, kernels: int, quiet_s: float = 3.0) -> None:
@@ -265,11 +276,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def run(n: int, app: str, pool: int, movers: int, moves: int, linger: float) -> None:
+def run(n: int, app: str, pool: int, pool_apps: str | None, movers: int, moves: int,
+        linger: float) -> None:
     sampler = MemorySampler()
-    with Classroom(pool, app) as server:
+    with Classroom(pool, pool_apps) as server:
         sampler.start()
-        idle_kernels = len(server.kernels())
+        pool_kernels = server.kernels()
+        idle_kernels = len(pool_kernels)
+        pool_pss = sum(pss_mb(k.pid) for k in pool_kernels)
         url = f"{server.url}/voila/render/{app}.ipynb"
         with ThreadPoolExecutor(max_workers=n) as threads:
             results = list(threads.map(lambda _: render(url), range(n)))
@@ -292,7 +306,9 @@ def run(n: int, app: str, pool: int, movers: int, moves: int, linger: float) -> 
         students_left = len({k.pid for k in kernels} & {k.pid for k in alive})
         sampler.stop.set()
     print(f"\nN = {n} students, app {app}, "
-          f"{'preheated pool of ' + str(pool) if pool else 'cold kernels'}")
+          + (f"preheated pools of {pool} for {', '.join(server.pooled_apps())}: "
+             f"{idle_kernels} kernels, {pool_pss:.0f} MB PSS before the class"
+             if idle_kernels else "cold kernels"))
     if times:
         print(f"  usable (HTTP render complete): median {statistics.median(times):.2f} s, "
               f"max {max(times):.2f} s, min {min(times):.2f} s")
@@ -320,7 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("students", type=int, nargs="+", help="class sizes, e.g. 1 10 30")
     parser.add_argument("--app", default="scale_explorer", help="app name in notebooks/apps")
-    parser.add_argument("--pool", type=int, default=0, help="preheated kernels of the app")
+    parser.add_argument("--pool", type=int, default=0, help="POOL: preheated kernels per app")
+    parser.add_argument("--pool-apps", default=None,
+                        help="POOL_APPS (default: make classroom's, every app)")
     parser.add_argument("--movers", type=int, default=30, help="students moving sliders")
     parser.add_argument("--moves", type=int, default=10, help="slider moves per mover")
     parser.add_argument("--linger", type=float, default=60.0,
@@ -332,7 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} "
           f"(shared with others), memory {psutil.virtual_memory().total / 2**30:.1f} GiB")
     for n in args.students:
-        run(n, args.app, args.pool, min(args.movers, n), args.moves, args.linger)
+        run(n, args.app, args.pool, args.pool_apps, min(args.movers, n), args.moves,
+            args.linger)
     return 0
 
 

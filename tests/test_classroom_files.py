@@ -23,18 +23,16 @@ def test_make_classroom_serves_the_apps_on_an_overridable_port():
     default = _make_dry_run()
     assert "voila notebooks/apps/" in default and "--port=8866" in default
     assert "--template=classroom" in default and "share/jupyter" in default
-    assert '"scale_explorer.ipynb":{"pool_size":30}' in default  # ready for a class of 30
+    config = json.loads(default.split("kernel_pools_config=")[1].split("'")[0])
+    assert config == {"default": {"pool_size": 0}, "scale_explorer.ipynb": {"pool_size": 30},
+                      "broadcast_playground.ipynb": {"pool_size": 30}}  # a class of 30, each app
     assert "--preheat_kernel" not in _make_dry_run("POOL=0")
     assert "--port=9000" in _make_dry_run("PORT=9000")
-    pooled = _make_dry_run("POOL=3")
+    pooled = _make_dry_run("POOL=3", "POOL_APPS=scale_explorer")
     config = json.loads(pooled.split("kernel_pools_config=")[1].split("'")[0])
-    # a pool for the scale app only: preheating every app would hold twice the memory
+    # the other apps, without a pool, start a kernel per visit
     assert config == {"default": {"pool_size": 0}, "scale_explorer.ipynb": {"pool_size": 3}}
     assert "--preheat_kernel=True" in pooled
-    both = _make_dry_run("POOL=2", "POOL_APPS=scale_explorer broadcast_playground")
-    assert json.loads(both.split("kernel_pools_config=")[1].split("'")[0]) == {
-        "default": {"pool_size": 0}, "scale_explorer.ipynb": {"pool_size": 2},
-        "broadcast_playground.ipynb": {"pool_size": 2}}
     assert "python -m explainer.widgets.classroom_figure" in default  # frames drawn first
 
 

@@ -45,7 +45,8 @@ def pooled_classroom(tmp_path):
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
         ["make", "--no-print-directory", "-o", ".venv/.installed", "classroom", f"PORT={port}",
-         "POOL=2", f"VOILA_ARGS={args}", f"PYTHON={sys.executable}"],
+         "POOL=2", "POOL_APPS=scale_explorer", f"VOILA_ARGS={args}",
+         f"PYTHON={sys.executable}"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         env=dict(os.environ, EXPLAINER_FRAME_CACHE=str(tmp_path / "frames")))
     try:
@@ -125,3 +126,49 @@ def test_idle_kernels_are_culled_together():
     start = time.monotonic()
     asyncio.run(manager.cull_kernels())  # one failure does not stop the others
     assert manager.most == 6 and time.monotonic() - start < 1.0
+
+
+def test_a_pool_kernel_waits_for_its_request_without_voila(monkeypatch):
+    """``pool_wait.wait_for_request`` speaks Voilà's query websocket: it connects where Voilà
+    0.5.13 serves it for this kernel and takes the request's details into its environment."""
+    import json
+    import threading
+
+    from websockets.sync.server import serve
+
+    from explainer.widgets.pool_wait import wait_for_request
+
+    asked = []
+
+    def handler(websocket):
+        asked.append(websocket.request.path)
+        websocket.send(json.dumps({"QUERY_STRING": "student=7", "SERVER_PORT": "8866"}))
+
+    with serve(handler, "127.0.0.1", 0) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.socket.getsockname()[1]
+        monkeypatch.setenv("VOILA_APP_PORT", str(port))
+        monkeypatch.setenv("VOILA_SERVER_URL", "/base/")
+        monkeypatch.setenv("VOILA_KERNEL_ID", "1234-abcd")
+        monkeypatch.delenv("VOILA_WS_BASE_URL", raising=False)
+        monkeypatch.delenv("QUERY_STRING", raising=False)
+        monkeypatch.setenv("VOILA_PREHEAT", "False")
+        assert wait_for_request() is None and asked == []  # not a pool kernel: no wait
+        monkeypatch.setenv("VOILA_PREHEAT", "True")
+        assert wait_for_request() == {"QUERY_STRING": "student=7", "SERVER_PORT": "8866"}
+        server.shutdown()
+    assert asked == ["/base/voila/query/1234-abcd"]
+    assert os.environ["QUERY_STRING"] == "student=7"
+    monkeypatch.setenv("VOILA_APP_PORT", str(_free_port()))  # nobody listens: the app goes on
+    assert wait_for_request(open_timeout=1) is None
+
+
+def test_pool_wait_builds_voilas_url():
+    """The URL is the one ``voila.utils.wait_for_request`` of the pinned Voilà builds."""
+    import inspect
+
+    import voila.utils
+
+    source = inspect.getsource(voila.utils.wait_for_request)
+    assert 'url = f"{protocol}://{server_ip}:{server_port}{ws_base_url}voila/query"' in source
+    assert 'ws_url = f"{url}/{kernel_id}"' in source

@@ -4,10 +4,10 @@ Voilà (0.5.13) refills its pool of preheated kernels ``fill_delay`` seconds aft
 is handed to a student. A class arrives together, so 30 refills start at the same moment:
 30 kernel processes and 30 notebook renders on two cores, and every student's slider waits
 seconds behind them (measured with ``fill_delay`` 45 s and no spacing: slider p90 7.2 s in the
-10 s after the refill began, over 1 s for the following minute). :class:`ClassroomKernelManager` lets the first fill, before the class,
-start at full speed, and starts each later pool kernel ``refill_spacing`` seconds after the
-previous one, one at a time. A student's own kernel (an app without a pool, or a pool found
-empty) is never held back.
+10 s after the refill began, over 1 s for the following minute). :class:`ClassroomKernelManager`
+lets the first fill, before the class, start at full speed, and starts each later pool kernel
+``refill_spacing`` seconds after the previous one, one at a time. A student's own kernel (an
+app without a pool, or a pool found empty) is never held back.
 
 It also culls in parallel. Jupyter's culler checks the kernels one after another and waits
 for each idle one to shut down, so when a class closes its tabs together the last ones go

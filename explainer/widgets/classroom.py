@@ -22,7 +22,6 @@ figure, idle): the readout is one widget, the slider does not echo, and the figu
 from __future__ import annotations
 
 import html
-import os
 
 import ipywidgets as widgets
 from traitlets import CFloat
@@ -31,6 +30,7 @@ from ..core.validate import check_scale, check_variant
 from ..scaling.numpy_sweep import ENGINE, SLIDER_SCALES, numpy_scale_sweep
 from .broadcast_playground import BroadcastPlayground
 from .frame_cache import SharedFrames
+from .pool_wait import wait_for_request
 from .slider_input import ScaleWidget
 
 # Voilà and JupyterLab default to 13-14 px; a projector needs more. One <style> for the page.
@@ -212,10 +212,7 @@ def wait_for_a_student() -> None:
     built, until a student's request takes this kernel. While it waits the kernel is busy, so
     culling never takes a pooled kernel; when it is handed over its activity time is then, so
     the student's page has the whole cull window to connect. Elsewhere it does nothing."""
-    if os.environ.get("VOILA_PREHEAT") == "True":
-        from voila.utils import wait_for_request
-
-        wait_for_request()
+    wait_for_request()
 
 
 def classroom_scale_explorer(variant: str = "v1") -> ClassroomScaleExplorer:
