@@ -290,9 +290,11 @@ def run(n: int, app: str, pool: int, pool_apps: str | None, movers: int, moves: 
         times = [t for t, err, _ in results if err is None]
         failures = [err for _, err, _ in results if err is not None]
         kernels = server.kernels()
-        pss = sorted((pss_mb(k.pid) for k in kernels), reverse=True)
-        ids = [kernel_id_of(page) for _, err, page in results if err is None]
-        ids = [k for k in ids if k][:movers]
+        all_ids = [k for k in (kernel_id_of(page) for _, err, page in results if err is None)
+                   if k]
+        students = [k for k in kernels if any(i in " ".join(k.cmdline()) for i in all_ids)]
+        pss = sorted((pss_mb(k.pid) for k in students), reverse=True)
+        ids = all_ids[:movers]
 
         async def everyone_moves():
             return await asyncio.gather(*(move_slider(server.url, k, moves, 0.2) for k in ids))
@@ -303,7 +305,7 @@ def run(n: int, app: str, pool: int, pool_apps: str | None, movers: int, moves: 
         time.sleep(linger)  # the clients are gone: what does culling leave?
         alive = server.kernels()
         left = len(alive)
-        students_left = len({k.pid for k in kernels} & {k.pid for k in alive})
+        students_left = len({k.pid for k in students} & {k.pid for k in alive})
         sampler.stop.set()
     print(f"\nN = {n} students, app {app}, "
           + (f"preheated pools of {pool} for {', '.join(server.pooled_apps())}: "
@@ -314,7 +316,8 @@ def run(n: int, app: str, pool: int, pool_apps: str | None, movers: int, moves: 
               f"max {max(times):.2f} s, min {min(times):.2f} s")
     print(f"  failures: {len(failures)} of {n}" + (f" (first: {failures[0]})" if failures else ""))
     print(f"  kernels after the renders: {len(kernels)} (pool kernels before: {idle_kernels}); "
-          f"PSS total {sum(pss):.0f} MB, each: " + ", ".join(f"{p:.0f}" for p in pss) + " MB")
+          f"the {len(students)} students' kernels: PSS total {sum(pss):.0f} MB, each: "
+          + ", ".join(f"{p:.0f}" for p in pss) + " MB")
     if move_ms:
         print(f"  slider moves: {len(move_ms)} by {len(ids)} students at once: median "
               f"{statistics.median(move_ms):.0f} ms, p90 {percentile(move_ms, 0.9):.0f} ms, "
@@ -326,7 +329,7 @@ def run(n: int, app: str, pool: int, pool_apps: str | None, movers: int, moves: 
             print("    p90 by time after the renders: " + ", ".join(
                 f"{w}-{w + 10} s {percentile(v, 0.9):.0f} ms" for w, v in windows.items()))
     print(f"  kernels left {linger:.0f} s after the clients closed: {students_left} of the "
-          f"{len(kernels)} students' kernels; {left} kernels in all"
+          f"{len(students)} students' kernels; {left} kernels in all"
           + (f" (the pool refills to {idle_kernels})" if pool else ""))
     print(f"  machine memory in use: baseline {sampler.baseline / 1024:.2f} GiB, peak "
           f"{sampler.peak / 1024:.2f} GiB (+{(sampler.peak - sampler.baseline) / 1024:.2f} GiB)")
