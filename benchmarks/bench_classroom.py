@@ -110,6 +110,14 @@ class Classroom:
         env = dict(os.environ, EXPLAINER_FRAME_CACHE=self.frames.name)
         self.process = subprocess.Popen(argv, cwd=ROOT, stdout=self.log.open("w"), env=env,
                                         stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            self._wait_until_ready()
+        except BaseException:
+            self.__exit__()  # never leave a server and its kernels behind
+            raise
+        return self
+
+    def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
@@ -126,7 +134,6 @@ class Classroom:
                     raise RuntimeError("kernel pools did not fill")
                 time.sleep(0.5)
             self.settle(self.pool * len(apps))
-        return self
 
     def settle(self, kernels: int, quiet_s: float = 3.0) -> None:
         """Wait until ``kernels`` kernels exist and together used < 0.1 CPU-s in ``quiet_s``
@@ -153,7 +160,14 @@ class Classroom:
             procs = psutil.Process(self.process.pid).children(recursive=True)
         except psutil.NoSuchProcess:
             return []
-        return [p for p in procs if "ipykernel" in " ".join(p.cmdline())]
+        found = []
+        for proc in procs:
+            try:
+                if "ipykernel" in " ".join(proc.cmdline()):
+                    found.append(proc)
+            except psutil.NoSuchProcess:  # ended (or a zombie) since the listing
+                pass
+        return found
 
     def __exit__(self, *exc):
         kernels = self.kernels()  # kernels run in their own process groups
