@@ -173,6 +173,33 @@ def move_histograms(parts: dict, values: dict, keys=("scaled_up", "net_out")) ->
         parts[key].set_data(fast_counts(values[key], parts["bins"], parts["range"]))
 
 
+class MovingSweep:
+    """A figure of :func:`draw_sweep` and :func:`draw_histograms` whose marker and two
+    histograms move with the scale: the static rest is drawn once and kept as a background,
+    and :meth:`rgba` redraws only the moving artists over it (a slider's frame)."""
+
+    def __init__(self, fig: Figure, sweep, curve: dict, hists: dict):
+        self.fig, self.sweep, self.curve, self.hists = fig, sweep, curve, hists
+        self.animated = [curve["line"], *curve["dots"].values(), hists["scaled_up"],
+                         hists["net_out"]]
+        for artist in self.animated:
+            artist.set_animated(True)
+        fig.canvas.draw()  # lay out and draw the static parts once
+        fig.set_layout_engine("none")  # keep that layout: the saved background stays valid
+        self.background = fig.canvas.copy_from_bbox(fig.bbox)
+
+    def rgba(self, scale: float, values: dict) -> np.ndarray:
+        """The figure's pixels with the marker and histograms at ``scale`` (``values``: the
+        sweep's metrics there)."""
+        canvas = self.fig.canvas
+        canvas.restore_region(self.background)
+        move_sweep_marker(self.curve, values, scale)
+        move_histograms(self.hists, histogram_values(self.sweep, scale))
+        for artist in self.animated:
+            artist.axes.draw_artist(artist)
+        return np.asarray(canvas.buffer_rgba())
+
+
 def fast_counts(values: np.ndarray, bins: int, value_range: tuple[float, float]) -> np.ndarray:
     """``np.histogram(values, bins, range)[0]`` by one float32 pass and ``bincount`` (about
     4x faster on a 35x35x256 tensor); values outside the range are dropped, as there."""

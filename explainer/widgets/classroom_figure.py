@@ -24,15 +24,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 from tqdm.auto import tqdm
 
-from ..plots.sweep import (
-    OKABE_ITO,
-    draw_histograms,
-    draw_sweep,
-    hist_range,
-    histogram_values,
-    move_histograms,
-    move_sweep_marker,
-)
+from ..plots.sweep import OKABE_ITO, MovingSweep, draw_histograms, draw_sweep, hist_range
 from ..scaling.numpy_sweep import SLIDER_SCALES, numpy_scale_sweep
 from .frame_cache import SharedFrames, cache_root
 
@@ -89,25 +81,13 @@ class ClassroomFigure:
         ax_curve.set_ylabel("percent (%)")
         ax_curve.set_title(f"block35 {sweep.spec.variant}: residual ratio, output change and "
                            "flipped units against the scale s", loc="left")
-        self.animated = [self.curve["line"], *self.curve["dots"].values(),
-                         self.hists["scaled_up"], self.hists["net_out"]]
-        for artist in self.animated:
-            artist.set_animated(True)
-        fig.canvas.draw()  # lay out and draw the static parts once
-        fig.set_layout_engine("none")  # keep that layout: the saved background stays valid
-        self.background = fig.canvas.copy_from_bbox(fig.bbox)
+        self.moving = MovingSweep(fig, sweep, self.curve, self.hists)
         self.fig = fig
 
     def render(self, scale: float, values: dict) -> bytes:
         """A palette PNG of the figure with the marker and the histograms at ``scale``
         (``values``: the sweep's metrics there)."""
-        canvas = self.fig.canvas
-        canvas.restore_region(self.background)
-        move_sweep_marker(self.curve, values, scale)
-        move_histograms(self.hists, histogram_values(self.sweep, scale))
-        for artist in self.animated:
-            artist.axes.draw_artist(artist)
-        return palette_png(np.asarray(canvas.buffer_rgba()))
+        return palette_png(self.moving.rgba(scale, values))
 
 
 def draw_all_frames(variants=("v1", "v2"), progress: bool = True) -> int:
