@@ -19,9 +19,8 @@ from ..core.reference import block35_forward
 from ..core.schedule import BLOCK35_SCALE
 from ..core.spec import Block35Spec
 from ..core.validate import check_scales, check_variant
-from .sweep import ScaleSweep, tail_metrics
+from .sweep import SLIDER_SCALES, ScaleSweep, tail_metrics
 
-SLIDER_SCALES = np.round(np.arange(101) * 0.01, 2)  # a slider's positions, 0.00 .. 1.00
 ENGINE = "numpy (explainer.core.reference, float64), no TensorFlow"
 
 

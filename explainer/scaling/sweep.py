@@ -27,6 +27,7 @@ from .exact import apply_tail, direct_metrics, fast_metrics, tail_statics
 
 METRICS = ("residual_ratio", "output_change", "relu_flips", "net_out_mean", "net_out_std",
            "net_out_max")
+SLIDER_SCALES = np.round(np.arange(101) * 0.01, 2)  # a slider's positions, 0.00 .. 1.00
 DIRECT_BELOW = 8  # fewer scales than this: one direct pass each is cheaper than the exact form
 
 _DOC = {
@@ -86,6 +87,10 @@ class ScaleSweep:
     def net_out(self, scale: float) -> np.ndarray:
         """The block's output at ``scale``, computed from the cached ``net`` and ``up``."""
         return apply_tail(self.net, self.scaled_up(scale), self.activation)
+
+    def values_at(self, index: int) -> dict[str, float]:
+        """Every metric at ``scales[index]``, read from the sweep's arrays."""
+        return {k: float(self.metrics[k][index]) for k in METRICS}
 
     def at(self, scale: float) -> dict[str, float]:
         """Every metric at one scale (one direct pass over the cached tensors)."""

@@ -111,7 +111,7 @@ def scale_frames(variant: str) -> dict:
     (_, y_top), (_, y_bottom) = percent(0, ax.get_ylim()[1]), percent(0, ax.get_ylim()[0])
     frames = []
     for i, s in enumerate(sweep.scales):
-        values = {k: float(sweep[k][i]) for k in sweep.names}
+        values = sweep.values_at(i)
         x, _ = percent(s, 0)
         dots = [percent(s, 100 * values[key])[1] for key, *_ in CURVES]
         frames.append({"scale": f"{s:.2f}", "x": x, "dots": dots,

@@ -128,7 +128,7 @@ class ClassroomFrames:
         index = self._index(scale)
         if index is None:
             return self.sweep.at(scale)
-        return {k: float(self.sweep[k][index]) for k in self.sweep.names}
+        return self.sweep.values_at(index)
 
 
 class QuietSlider(widgets.FloatSlider):
@@ -207,18 +207,10 @@ class ClassroomScaleExplorer(ScaleWidget, widgets.VBox):
         self.image.value = frame.render(value, values)
 
 
-def wait_for_a_student() -> None:
-    """In a kernel that Voilà preheats (``make classroom POOL=N``), hold here, with the app
-    built, until a student's request takes this kernel. While it waits the kernel is busy, so
-    culling never takes a pooled kernel; when it is handed over its activity time is then, so
-    the student's page has the whole cull window to connect. Elsewhere it does nothing."""
-    wait_for_request()
-
-
 def classroom_scale_explorer(variant: str = "v1") -> ClassroomScaleExplorer:
     """The scale app for a light kernel: the lesson's block35 ``variant`` by numpy."""
     app = ClassroomScaleExplorer(variant)
-    wait_for_a_student()
+    wait_for_request()  # a pool kernel holds here, app built, until a student takes it
     return app
 
 
@@ -238,5 +230,5 @@ def classroom_broadcast_playground() -> widgets.VBox:
                        layout=widgets.Layout(width="100%"))
     app.add_class("classroom-app")
     app.playground = playground
-    wait_for_a_student()
+    wait_for_request()  # a pool kernel holds here, app built, until a student takes it
     return app

@@ -104,7 +104,7 @@ def draw_all_frames(variants=("v1", "v2"), progress: bool = True) -> int:
         for index in tqdm(missing, desc=f"slider frames {variant}", unit="frame",
                           disable=not progress, file=sys.stdout):
             scale = float(SLIDER_SCALES[index])
-            values = {name: float(sweep[name][index]) for name in sweep.names}
+            values = sweep.values_at(index)
             drawn += shared.put(index, figure.render(scale, values))
     return drawn
 

@@ -9,6 +9,10 @@ client alone (+1.3 MB): it opens the websocket Voilà 0.5.13 serves for this
 (``{ws_base_url}voila/query/{kernel_id}``, built from the same ``VOILA_*`` variables Voilà puts
 into a pool kernel's environment), receives one JSON message of request details and puts them
 into ``os.environ``, as ``voila.utils.wait_for_request`` does.
+
+The classroom apps call it once their widget is built. While a pool kernel waits it is busy,
+so culling never takes it; when it is handed over its activity time is then, so the
+student's page has the whole cull window to connect. Elsewhere it returns at once.
 """
 
 from __future__ import annotations

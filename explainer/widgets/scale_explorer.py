@@ -19,11 +19,9 @@ import numpy as np
 from ..core.lesson import sample_input
 from ..core.spec import block_spec
 from ..core.validate import check_block_input
-from ..scaling.sweep import scale_sweep
+from ..scaling.sweep import SLIDER_SCALES, scale_sweep
 from .images import show_png
 from .slider_input import ScaleWidget
-
-SLIDER_SCALES = np.round(np.arange(101) * 0.01, 2)  # the slider's positions, 0.00 .. 1.00
 
 
 class ScaleExplorer(ScaleWidget, widgets.VBox):
