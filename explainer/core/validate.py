@@ -7,8 +7,13 @@ TensorFlow internals. This module imports numpy only: the CLI uses it before Ten
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
+import os
+import pathlib
+import stat
+import tempfile
 from collections.abc import Iterable
 
 import numpy as np
@@ -159,3 +164,100 @@ def check_block_input(x: object, in_channels: int, name: str = "x") -> np.ndarra
         raise ValueError(f"{name}: got {bad:,} values that are NaN, inf or beyond float32's "
                          "range; expected finite numbers")
     return x32
+
+
+def _refuse_path(name: str, text: str, why: str) -> ValueError:
+    return ValueError(f"{name}: got {shorten(text)}, {why}; expected a regular file in a "
+                      "writable folder")
+
+
+def check_output_path(name: str, path: object, suffix: str | None = None) -> pathlib.Path:
+    """A path a writer may fill: a regular file (existing or not) in a writable folder.
+
+    Checked before any work, so that a run never fails at its last step. Refused, each with one
+    sentence naming ``name``: an existing folder or a name ending in '/', a FIFO, a device
+    (/dev/null, /dev/full) or anything else that is not a regular file (also through a
+    symlink), paths under /proc or /sys, a name component longer than 255 bytes, a missing or
+    unwritable folder, and, when ``suffix`` is given (e.g. '.onnx'), another ending. Never
+    opens the path (opening a FIFO for writing would block). Returns the resolved path.
+    """
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name}: got {given(path)}; expected a file name (str or Path)")
+    text = os.fspath(path)
+    if not isinstance(text, str) or not text or "\x00" in text:
+        raise ValueError(f"{name}: got {shorten(text)}; expected a file name")
+    if text.endswith(("/", os.sep)):
+        raise _refuse_path(name, text, "which names a folder")
+    absolute = pathlib.Path(os.path.abspath(os.path.expanduser(text)))
+    for part in absolute.parts:
+        if len(os.fsencode(part)) > 255:
+            raise _refuse_path(name, text, f"a name of {len(os.fsencode(part))} bytes "
+                                           "(longest allowed: 255)")
+    try:
+        resolved = absolute.resolve()
+    except (OSError, RuntimeError) as err:  # a symlink loop
+        raise _refuse_path(name, text, f"which cannot be resolved ({shorten(str(err))})") \
+            from None
+    for root in ("/proc", "/sys"):
+        for candidate in (absolute, resolved):
+            if candidate == pathlib.Path(root) or pathlib.Path(root) in candidate.parents:
+                raise _refuse_path(name, text, f"under {root}, which holds no files")
+    try:
+        mode = os.stat(resolved).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as err:
+        raise _refuse_path(name, text, f"which cannot be read ({err.strerror})") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise _refuse_path(name, text, "which is a folder")
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode)
+                or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "special")
+        raise _refuse_path(name, text, f"which is {kind}, not a regular file")
+    if suffix is not None and resolved.suffix.lower() != suffix.lower():
+        raise ValueError(f"{name}: got {shorten(text)}; expected a file name ending in {suffix}")
+    folder = resolved.parent
+    if not folder.is_dir():
+        raise _refuse_path(name, text, f"whose folder {shorten(str(folder))} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise _refuse_path(name, text, f"whose folder {shorten(str(folder))} is not writable")
+    return resolved
+
+
+@contextlib.contextmanager
+def atomic_output(name: str, path: object, suffix: str | None = None):
+    """Yield a temporary path beside ``path`` for a writer to fill; on success it replaces
+    ``path`` at once (``os.replace``), so a failed write leaves no partial file.
+
+    An ``OSError`` while writing or replacing removes the temporary file and becomes one
+    ``OSError`` line naming ``name`` (the CLI ends it with exit 74). Other errors remove the
+    temporary file and pass through.
+    """
+    target = check_output_path(name, path, suffix)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:100]}.",
+                               suffix=target.suffix)
+    os.close(fd)
+    try:
+        yield pathlib.Path(tmp)
+        os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode) if target.exists() else 0o644)
+        os.replace(tmp, target)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OSError(f"{name}: could not write {shorten(str(target))}: "
+                      f"{err.strerror or shorten(str(err))}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_atomic(name: str, path: object, data: str | bytes, suffix: str | None = None) \
+        -> pathlib.Path:
+    """Write ``data`` to ``path`` all or nothing (see :func:`atomic_output`)."""
+    with atomic_output(name, path, suffix) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+    return check_output_path(name, path, suffix)
