@@ -18,10 +18,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..core.quiet import load_tensorflow_quietly, native_stderr_silenced
-from ..core.validate import error_text
+from ..core.validate import error_text, shorten
 from .shapes import (
     MAX_ELEMENTS,
+    NUMPY_BROADCAST_RANK,
     as_shape,
+    broadcast_shapes,
 )
 
 RULE_EQUAL = "equal"
@@ -168,6 +170,8 @@ def _stand_in(shape: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def _run_numpy(a, b) -> Outcome:
+    if max(len(a), len(b)) > NUMPY_BROADCAST_RANK:
+        return _run_numpy_high_rank(a, b)
     try:  # arrays of a zero-size dtype underneath: no data, any size
         shape, shape_error = np.broadcast_shapes(a, b), None
     except ValueError as err:
@@ -195,10 +199,38 @@ def _run_numpy(a, b) -> Outcome:
         how = "np.broadcast_shapes (the result is too large for numpy to index)"
     how += f" (the product would hold {math.prod(shape):.3g} elements)"
     sa, sb = _stand_in(a), _stand_in(b)
-    if math.prod(np.broadcast_shapes(sa, sb)) <= SMALL:  # stand-ins stay small: run them too
+    if math.prod(broadcast_shapes(sa, sb)) <= SMALL:  # stand-ins stay small: run them too
         small = np.broadcast_to(np.float32(0), sa) * np.broadcast_to(np.float32(0), sb)
         how += f"; stand-ins {sa} * {sb} -> {small.shape}"
     return Outcome("numpy", True, tuple(shape), None, how)
+
+
+def _run_numpy_high_rank(a, b) -> Outcome:
+    """Past 32 dimensions numpy's ``np.broadcast_shapes`` and ``np.broadcast`` refuse, but its
+    ufuncs run up to 64: ``a * b`` on zero-stride views when the product is small (or fails),
+    else the rule's shape."""
+    limit = f"np.broadcast_shapes stops at {NUMPY_BROADCAST_RANK} dimensions"
+    try:
+        shape = broadcast_shapes(a, b)
+    except ValueError:
+        shape = None
+    try:
+        va, vb = np.broadcast_to(np.float32(0), a), np.broadcast_to(np.float32(0), b)
+    except ValueError:  # more elements than numpy can index, even in a view
+        va = vb = None
+    if va is not None and (shape is None or math.prod(shape) <= SMALL):
+        try:  # a mismatch is found before any output is allocated
+            return Outcome("numpy", True, tuple((va * vb).shape), None,
+                           f"a * b on zero-stride views of these shapes ({limit}; ufuncs "
+                           "run up to 64)")
+        except ValueError as err:
+            return Outcome("numpy", False, None, error_text(err),
+                           "a * b on zero-stride views")
+    how = f"the rule, axis by axis ({limit}; the arrays are too big to multiply here)"
+    if shape is None:
+        return Outcome("numpy", False, None, f"ValueError: {shorten(str(a))} and "
+                       f"{shorten(str(b))} do not broadcast", how)
+    return Outcome("numpy", True, shape, None, how)
 
 
 def _run_tf(a, b, rule_ok: bool) -> Outcome:
@@ -206,7 +238,7 @@ def _run_tf(a, b, rule_ok: bool) -> Outcome:
     import tensorflow as tf
 
     small_inputs = math.prod(a) <= SMALL and math.prod(b) <= SMALL
-    if small_inputs and (not rule_ok or math.prod(np.broadcast_shapes(a, b)) <= SMALL):
+    if small_inputs and (not rule_ok or math.prod(broadcast_shapes(a, b)) <= SMALL):
         how = "tf.zeros(a) * tf.zeros(b)"
         try:
             ta, tb = tf.zeros(a), tf.zeros(b)
@@ -239,8 +271,8 @@ def _explain(a: object, b: object, dims: dict, tensorflow: bool) -> BroadcastExp
     for name, shape in (("a", sa), ("b", sb), ("a * b", result or ())):
         span = math.prod(max(d, 1) for d in shape)  # zero sizes aside, as numpy counts
         if span > MAX_ELEMENTS:
-            raise ValueError(f"{name}: shape {shape} spans {span:.3g} elements; numpy and "
-                             f"TensorFlow index at most {MAX_ELEMENTS} (2**63 - 1)")
+            raise ValueError(f"{name}: shape {shorten(shape, 100)} spans {span:.3g} elements; "
+                             f"numpy and TensorFlow index at most {MAX_ELEMENTS} (2**63 - 1)")
     tf_outcome = _run_tf(sa, sb, not failing) if tensorflow else None
     return BroadcastExplanation(sa, sb, axes, result, failing, _run_numpy(sa, sb), tf_outcome)
 

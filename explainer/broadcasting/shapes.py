@@ -13,12 +13,27 @@ import re
 from ..core.validate import given, shorten
 
 MAX_RANK = 64  # numpy 2's most dimensions; TensorFlow's kernels allow fewer
+NUMPY_BROADCAST_RANK = 32  # np.broadcast_shapes and np.broadcast stop here (numpy 2.4)
 MAX_DIM = 2**62
 MAX_ELEMENTS = 2**63 - 1  # numpy's intp and TensorFlow's int64 element counts
 _INT = re.compile(r"[0-9]+\Z")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _DIM = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([0-9]{1,18})\s*\Z")
 _EXAMPLES = "'(2, 35, 35, 256)', '[2,35,35,256]', '2x35x35x256', '()' or '(N, 256)' with N=2"
+
+def broadcast_shapes(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape ``a * b`` broadcasts to, by the rule itself: right-aligned, equal sizes or a 1
+    (or a missing axis) that stretches. Any rank: numpy's ``np.broadcast_shapes`` refuses more
+    than :data:`NUMPY_BROADCAST_RANK` dimensions although its arrays may have 64. A mismatch
+    is a ``ValueError`` worded as numpy's."""
+    rank = max(len(a), len(b))
+    pa, pb = (1,) * (rank - len(a)) + tuple(a), (1,) * (rank - len(b)) + tuple(b)
+    if any(x != y and 1 not in (x, y) for x, y in zip(pa, pb, strict=True)):
+        raise ValueError("shape mismatch: objects cannot be broadcast to a single shape.  "
+                         f"Mismatch is between arg 0 with shape {shorten(tuple(a))} and arg 1 "
+                         f"with shape {shorten(tuple(b))}.")
+    return tuple(y if x == 1 else x for x, y in zip(pa, pb, strict=True))
+
 
 def _check_dims(dims: dict) -> dict[str, int]:
     for key, value in dims.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..broadcasting.shapes import NUMPY_BROADCAST_RANK, broadcast_shapes
 from .core import exercise, read_bool, read_shape
 
 NOTEBOOK = "04_broadcasting"
@@ -17,7 +18,9 @@ def _result_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[tuple[int, ..
     import tensorflow as tf
 
     try:
-        by_numpy = tuple(int(d) for d in np.broadcast_shapes(a, b))
+        by_numpy = (tuple(int(d) for d in np.broadcast_shapes(a, b))
+                    if max(len(a), len(b)) <= NUMPY_BROADCAST_RANK
+                    else broadcast_shapes(a, b))  # numpy's function stops at 32 dimensions
     except ValueError as err:
         return None, str(err)
     by_tf = tuple(tf.broadcast_static_shape(tf.TensorShape(a), tf.TensorShape(b)).as_list())
