@@ -12,10 +12,11 @@ import numpy as np
 import tensorflow as tf
 
 from .core.blocks import build_block35
+from .core.budget import check_block_run
 from .core.lesson import sample_input
 from .core.schedule import BLOCK35_SCALE
 from .core.tracing import Trace, trace
-from .core.validate import check_activation
+from .core.validate import check_activation, check_positive_int, check_variant
 
 
 @dataclass
@@ -59,6 +60,8 @@ def explain_block(variant: str = "v1", scale: float = BLOCK35_SCALE,
                   device: str = "auto") -> BlockAnswer:
     """Build and trace one block and answer the question with its numbers."""
     activation = check_activation(activation)  # "RELU6" -> "relu6", as the block reads it
+    batch, size = check_positive_int("batch", batch), check_positive_int("size", size)
+    check_block_run(check_variant(variant), batch, size, size)  # from shapes, before building
     block = build_block35(variant, scale=scale, activation=activation, seed=seed, device=device)
     tr = trace(block, sample_input(variant, batch=batch, size=size, seed=seed))
     up, net = tr["up"], tr["net"]

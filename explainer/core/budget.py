@@ -8,14 +8,17 @@ budget is 2 GiB unless ``EXPLAINER_MEMORY_BUDGET`` (bytes, or with K / M / G) sa
 
 from __future__ import annotations
 
+import math
 import os
 import re
 
 from .block_tables import convs_of, in_channels, mixed_channels
+from .validate import shorten
 
 DEFAULT_BUDGET = 2 * 2**30
 ENV = "EXPLAINER_MEMORY_BUDGET"
 COPIES = 3  # traced tensors: TensorFlow's, numpy's, and working space of the same order
+MAX_BUDGET = 2**63 - 1
 _UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
 
@@ -26,12 +29,22 @@ def memory_budget() -> int:
         return DEFAULT_BUDGET
     match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?", text, re.I)
     if not match:
-        raise ValueError(f"{ENV}: got {text[:40]!r}; expected bytes such as 2147483648 or 2G")
-    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+        raise ValueError(f"{ENV}: got {shorten(text, 40)}; expected bytes such as 2147483648 "
+                         "or 2G")
+    whole, _, part = match.group(1).partition(".")
+    # bounded before any arithmetic: float() of 310 digits would be inf
+    nbytes = (float(f"{whole}.{part[:20]}") * _UNITS[match.group(2).upper()]
+              if len(whole.lstrip("0")) <= 20 else math.inf)
+    if nbytes > MAX_BUDGET:
+        raise ValueError(f"{ENV}: got {shorten(text, 40)}, which is too large; expected at "
+                         f"most {MAX_BUDGET} bytes (8 EiB), such as 2147483648 or 2G")
+    return int(nbytes)
 
 
 def readable(nbytes: float) -> str:
     """1536 -> '1.5 KiB'; 3 * 2**30 -> '3 GiB'."""
+    if nbytes >= 2**1000:  # an estimate from huge whole numbers: no float conversion
+        return "more than 1e+285 PiB"
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if nbytes < 1024 or unit == "PiB":
             return f"{nbytes:.3g} {unit}"

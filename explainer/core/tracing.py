@@ -249,8 +249,9 @@ def _compiled(block, spec: Block35Spec, which: str):
 def forward(block, x) -> np.ndarray:
     """``net_out`` of the block for input ``x`` (N, H, W, C_in), as a numpy array."""
     spec = block_spec(block)
-    x = check_block_input(x, spec.in_channels)
-    check_block_run(spec.variant, *x.shape[:3], block=spec.block)  # before TensorFlow allocates
+    x = check_block_input(x, spec.in_channels,  # the budget from the shape, before the values
+                          budget=lambda shape: check_block_run(spec.variant, *shape[:3],
+                                                               block=spec.block))
     with tf.device(spec.device):
         return _compiled(block, spec, "forward")(tf.constant(x)).numpy()
 
@@ -258,8 +259,9 @@ def forward(block, x) -> np.ndarray:
 def trace(block, x) -> Trace:
     """Run ``block`` on ``x`` and record every intermediate tensor, named as in the snippet."""
     spec = block_spec(block)
-    x = check_block_input(x, spec.in_channels)
-    check_block_run(spec.variant, *x.shape[:3], block=spec.block)  # before TensorFlow allocates
+    x = check_block_input(x, spec.in_channels,  # the budget from the shape, before the values
+                          budget=lambda shape: check_block_run(spec.variant, *shape[:3],
+                                                               block=spec.block))
     with tf.device(spec.device):
         net = tf.constant(x)
         outputs = _compiled(block, spec, "trace")(net)

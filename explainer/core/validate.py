@@ -14,7 +14,7 @@ import os
 import pathlib
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -107,12 +107,24 @@ def check_scales(scales: object, name: str = "scales") -> np.ndarray:
     return np.asarray(values, dtype=np.float64)
 
 
-def check_positive_int(name: str, value: object, minimum: int = 1) -> int:
-    """A whole number >= ``minimum`` (bools refused)."""
+MAX_WHOLE = 10**30  # the largest whole-number argument: products of a few stay finite floats
+
+
+def check_positive_int(name: str, value: object, minimum: int = 1,
+                       maximum: int = MAX_WHOLE) -> int:
+    """A whole number from ``minimum`` to ``maximum`` (bools refused).
+
+    The upper bound (10**30 by default) is checked before any arithmetic, so that
+    10**400 is one sentence rather than an OverflowError from a float conversion downstream.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name}: got {given(value)}; expected a whole number >= {minimum}")
     if int(value) < minimum:
-        raise ValueError(f"{name}: got {int(value)}; expected a whole number >= {minimum}")
+        raise ValueError(f"{name}: got {shorten(int(value))}; expected a whole number >= "
+                         f"{minimum}")
+    if int(value) > maximum:
+        raise ValueError(f"{name}: got {shorten(int(value))}, which is too large; expected a "
+                         f"whole number from {minimum} to {maximum:,}")
     return int(value)
 
 
@@ -130,12 +142,15 @@ def _as_numpy(x: object, name: str, in_channels: int) -> object:
                         "for a torch tensor") from None
 
 
-def check_block_input(x: object, in_channels: int, name: str = "x") -> np.ndarray:
+def check_block_input(x: object, in_channels: int, name: str = "x",
+                      budget: Callable[[tuple[int, ...]], None] | None = None) -> np.ndarray:
     """A finite float array of shape (N, H, W, in_channels), N, H, W >= 1, as float32.
 
     Accepts numpy arrays and anything with ``.numpy()`` (a ``tf.Tensor``, a torch tensor).
     NaN, inf and values beyond float32's range are refused: every measurement downstream would
-    be NaN without saying why.
+    be NaN without saying why. ``budget(shape)`` (e.g. the caller's memory check) runs on the
+    shape alone, before any value is read or copied: a zero-stride view of 10**10 elements is
+    refused at once, not by a ``MemoryError``; without it, the input's own copies are checked.
     """
     x = _as_numpy(x, name, in_channels)
     if not isinstance(x, np.ndarray):
@@ -157,6 +172,13 @@ def check_block_input(x: object, in_channels: int, name: str = "x") -> np.ndarra
         )
     if min(x.shape[:3]) < 1:
         raise ValueError(f"{name}: got shape {x.shape}; expected N, H and W of at least 1")
+    if budget is None:
+        from .budget import check_memory  # budget imports this module
+
+        check_memory(x.size * 9, f"{name} of shape {x.shape}",  # a float32 copy, a scan
+                     "checking the input")
+    else:
+        budget(tuple(x.shape))
     with np.errstate(over="ignore"):
         x32 = np.asarray(x, dtype=np.float32)
     if not np.all(np.isfinite(x32)):

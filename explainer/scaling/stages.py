@@ -25,6 +25,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..core.block_tables import IN_CHANNELS_BY_BLOCK
+from ..core.budget import check_block_run
 from ..core.lesson import sample_input
 from ..core.schedule import SCHEDULE, Stage
 from ..core.spec import UP_SCOPE, keras_name
@@ -132,6 +133,9 @@ def stage_profile(variant: str = "v1", size: int = 3, batch: int = 1, seed: int 
         max_repeats = check_positive_int("max_repeats", max_repeats)
     stages = tuple(Stage(s.block, min(s.repeats, max_repeats or s.repeats), s.scale,
                          s.activation) for s in SCHEDULE[variant])
+    for stage in stages:  # from the shapes, before any input is made
+        check_block_run(variant, batch, size, size, block=stage.block,
+                        what=f"profiling the {stage.block} stage of {variant}")
     kinds = [(j, s) for j, s in enumerate(stages) for _ in range(s.repeats)]
     schedules = {"real": np.array([s.scale for _, s in kinds]),
                  "all 1.0": np.ones(len(kinds))}

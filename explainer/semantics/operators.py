@@ -20,10 +20,11 @@ import numpy as np
 import tensorflow as tf
 
 from ..core.blocks import build_block35
+from ..core.budget import check_block_run
 from ..core.lesson import lesson_setup, sample_input
 from ..core.schedule import BLOCK35_SCALE
 from ..core.tracing import trace
-from ..core.validate import check_positive_int, check_scale
+from ..core.validate import check_positive_int, check_scale, check_variant
 from .dtypes import (
     DtypeRow,
     dtype_table,
@@ -175,6 +176,7 @@ def dispatch(scale: object, up: object = None) -> Dispatch:
 def dispatch_table(value: float = BLOCK35_SCALE) -> dict[str, Dispatch]:
     """:func:`dispatch` for every kind of scale in :func:`scale_examples`, by label, each
     against the lesson block's real ``up``."""
+    value = check_scale(value, "value")
     return {label: dispatch(s) for label, s in scale_examples(value).items()}
 
 
@@ -224,7 +226,8 @@ def scale_gradient(scale: float = BLOCK35_SCALE, variant: str = "v1", batch: int
     recomputed with ``scale`` as a variable so that its gradient exists too.
     """
     scale = check_scale(scale)
-    check_positive_int("size", size)
+    batch, size = check_positive_int("batch", batch), check_positive_int("size", size)
+    check_block_run(check_variant(variant), batch, size, size)  # from shapes, before building
     block = build_block35(variant, scale=scale, seed=seed, activation="relu")
     tr = trace(block, sample_input(variant, batch=batch, size=size, seed=seed))
     net, up = tf.constant(tr["net"].value), tf.constant(tr["up"].value)
