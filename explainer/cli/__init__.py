@@ -15,6 +15,7 @@ import os
 import sys
 
 from ..core.quiet import load_tensorflow_quietly
+from ..core.validate import shorten
 from .commands import answer
 
 # name -> (module under explainer.commands, one-line help)
@@ -29,11 +30,35 @@ COMMANDS = {
 }
 
 
+EX_IOERR = 74  # sysexits.h: an output could not be written
+
+
+def one_line(message: object, limit: int = 500) -> str:
+    """A message as one line (a newline typed inside an argument shown as \\n), at most about
+    ``limit`` characters: stderr gets one line, whatever was typed."""
+    text = str(message).replace("\r", "\\r").replace("\n", "\\n")
+    return text if len(text) <= limit else f"{text[:limit - 25]}... ({len(text):,} chars)"
+
+
+def _stdout_flushed() -> bool:
+    """Flush stdout; if it cannot be written (a full disk, /dev/full), point it at /dev/null so
+    that Python's own flush at exit does not print a second error, and say False."""
+    try:
+        sys.stdout.flush()
+        return True
+    except OSError:
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # stdout is not a file (captured in-process)
+            pass
+        return False
+
+
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line on stderr and exit status 2."""
 
     def error(self, message: str):  # noqa: D102 - argparse's hook
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
 
 
 def build_parser() -> OneLineParser:
@@ -51,17 +76,30 @@ def build_parser() -> OneLineParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    load_tensorflow_quietly()
     module = COMMANDS[args.command][0] if args.command else "answer"
     mod = importlib.import_module(f".commands.{module}", __package__)
     try:
-        return int(mod.run(args) or 0)
+        if hasattr(mod, "check"):  # argument combinations and budgets, before TensorFlow loads
+            mod.check(args)
+        load_tensorflow_quietly()
+        status = int(mod.run(args) or 0)
+        if not _stdout_flushed():
+            print(f"{parser.prog}: error: stdout: could not write the output (disk full?)",
+                  file=sys.stderr)
+            return EX_IOERR
+        return status
     except (ValueError, TypeError) as err:  # bad input found after parsing: one line, exit 2
-        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        print(f"{parser.prog}: error: {one_line(err)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `python -m explainer | head`: the reader left; that is fine
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as err:  # a write failed (stdout or a file): one line, no traceback
+        _stdout_flushed()
+        where = shorten(err.filename) if err.filename else "stdout"
+        text = err if err.errno is None else f"could not write {where}: {err.strerror}"
+        print(f"{parser.prog}: error: {one_line(text)}", file=sys.stderr)
+        return EX_IOERR
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from ..core.lesson import sample_input
 from ..core.spec import block_spec
 from ..core.tracing import forward
-from ..core.validate import check_block_input
+from ..core.validate import atomic_output, check_block_input, check_output_path
 from .check import PortCheck, max_abs
 
 ONNX_MODULES = ("onnx", "onnxruntime", "tf2onnx")
@@ -174,9 +174,7 @@ def to_onnx(block, path, x=None) -> OnnxReport:
         raise TypeError(f"path: got {type(path).__name__}; expected a file path such as "
                         "'block35.onnx'")
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ValueError(f"path: got {path!r}; its folder {folder!r} does not exist")
+    check_output_path("path", path)  # a regular file in a writable folder, before any work
     reason = onnx_missing()
     if reason:
         raise ModuleNotFoundError(reason)
@@ -187,10 +185,11 @@ def to_onnx(block, path, x=None) -> OnnxReport:
     x = check_block_input(x, spec.in_channels)
     if not getattr(block, "_called", False):
         block(x, training=False)  # Keras' exporter needs a model that has run once
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+    with (contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(),
+          atomic_output("path", path) as tmp):  # all or nothing: no partial file on failure
         # the exporter prints where it saved; tf2onnx 1.17 probes np.object (a FutureWarning)
         warnings.filterwarnings("ignore", message=".*np.object.*", category=FutureWarning)
-        block.export(path, format="onnx", verbose=False)
+        block.export(str(tmp), format="onnx", verbose=False)
     model = onnx.load(path)
     session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
     theirs = session.run(None, {session.get_inputs()[0].name: x})[0]

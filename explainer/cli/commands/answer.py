@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from ...core.budget import check_block_run
 from ..jsonout import dumps
 from .argtypes import add_block_options
 
 
 def add_arguments(parser) -> None:
     add_block_options(parser)
+
+
+def check(args) -> None:
+    """The budget from the shapes alone, before TensorFlow loads and anything is built."""
+    check_block_run(args.variant, args.batch, args.size, args.size)
 
 
 def run(args) -> int:

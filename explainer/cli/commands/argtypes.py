@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 from ...core.block_tables import check_block_kind
 from ...core.schedule import BLOCK35_SCALE, REAL_SCALES
 from ...core.validate import (
+    MAX_WHOLE,
     check_activation,
     check_device,
     check_positive_int,
     check_scale,
     check_variant,
+    shorten,
 )
 
 
@@ -26,25 +29,30 @@ def scale(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"scale: got {text!r}; expected a number such as 0.17") \
-            from None
+        raise argparse.ArgumentTypeError(f"scale: got {shorten(text)}; expected a number such "
+                                         "as 0.17") from None
     return _wrap(check_scale, value)
 
 
 def scales(text: str) -> list[float]:
     parts = [p for p in text.replace(" ", "").split(",") if p]
     if not parts:
-        raise argparse.ArgumentTypeError(f"scales: got {text!r}; expected e.g. 0,0.1,0.17,1")
+        raise argparse.ArgumentTypeError(f"scales: got {shorten(text)}; expected e.g. "
+                                         "0,0.1,0.17,1")
     return [scale(p) for p in parts]
 
 
 def _int(name: str, minimum: int):
     def parse(text: str) -> int:
+        if re.fullmatch(r"\s*\+?0*[0-9]{32,}\s*", text):  # counted before int(): no arithmetic
+            raise argparse.ArgumentTypeError(f"{name}: got {shorten(text)}, which is too large; "
+                                             f"expected a whole number from {minimum} to "
+                                             f"{MAX_WHOLE:,}")
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name}: got {text!r}; expected a whole number") \
-                from None
+            raise argparse.ArgumentTypeError(f"{name}: got {shorten(text)}; expected a whole "
+                                             "number") from None
         return _wrap(lambda v: check_positive_int(name, v, minimum), value)
     return parse
 

@@ -11,10 +11,11 @@ measured tensor by tensor. ``--block block17`` / ``block8`` ports those blocks i
 from __future__ import annotations
 
 import argparse
-import os
 
 from ...core.block_tables import BLOCK_KINDS, KERAS_APPS_COUNTS
+from ...core.quiet import load_tensorflow_quietly
 from ...core.schedule import REAL_SCALES
+from ...core.validate import check_output_path, shorten
 from ...core.weight_tables import seeded_weights
 from ..jsonout import dumps
 from .argtypes import activation, block_kind, scale, seed, variant
@@ -27,10 +28,10 @@ def _index(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"index: got {text!r}; expected a whole number "
+        raise argparse.ArgumentTypeError(f"index: got {shorten(text)}; expected a whole number "
                                          f"1..{MAX_INDEX}") from None
     if not 1 <= value <= MAX_INDEX:
-        raise argparse.ArgumentTypeError(f"index: got {value}; expected 1..{MAX_INDEX} "
+        raise argparse.ArgumentTypeError(f"index: got {shorten(value)}; expected 1..{MAX_INDEX} "
                                          "(InceptionResNetV2 has block35_1 ... block35_10, "
                                          "block17_1 ... block17_20, block8_1 ... block8_10)")
     return value
@@ -56,8 +57,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print only a JSON document")
 
 
-def _check(args) -> None:
-    """Argument combinations checked before TensorFlow is imported."""
+def check(args) -> None:
+    """Argument combinations and the --out path, checked before TensorFlow is imported."""
     if args.variant is None:
         args.variant = "v2" if args.to == "keras" else "v1"
     if args.scale is None:
@@ -70,19 +71,20 @@ def _check(args) -> None:
         raise ValueError(f"index: got {args.index}; expected 1..{count} (InceptionResNetV2 "
                          f"has {args.block}_1 ... {args.block}_{count})")
     if args.to == "onnx":
-        from ...ports.onnx_port import onnx_missing  # imports onnx, builds nothing
-
         if not args.out:
             raise ValueError("out: got nothing with --to onnx; expected --out FILE.onnx")
-        folder = os.path.dirname(os.path.abspath(args.out))
-        if not os.path.isdir(folder):
-            raise ValueError(f"out: got {args.out!r}; its folder {folder!r} does not exist")
+        check_output_path("out", args.out, suffix=".onnx")  # before the build and the export
+        load_tensorflow_quietly()  # onnx_port imports it
+        from ...ports.onnx_port import onnx_missing  # imports onnx, builds nothing
+
         reason = onnx_missing()
         if reason:
             raise ValueError(f"to: got 'onnx' but {reason}")
     elif args.out:
-        raise ValueError(f"out: got {args.out!r} with --to {args.to}; --out is for --to onnx")
+        raise ValueError(f"out: got {shorten(args.out)} with --to {args.to}; --out is for --to "
+                         "onnx")
     if args.to == "torch":
+        load_tensorflow_quietly()  # torch_port imports it
         from ...ports.torch_port import torch_missing  # tries `import torch`, builds nothing
 
         reason = torch_missing()
@@ -91,7 +93,6 @@ def _check(args) -> None:
 
 
 def run(args) -> int:
-    _check(args)
     doc = {"to": args.to, "block": args.block, "variant": args.variant, "scale": args.scale,
            "activation": args.activation, "seed": args.seed}
     if args.to == "dl4j":

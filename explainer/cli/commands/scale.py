@@ -10,11 +10,11 @@ TensorFlow is imported inside :func:`run`, after argparse has checked every argu
 from __future__ import annotations
 
 import argparse
-import os
 
+from ...core.budget import check_block_run
 from ...core.lesson import sample_input
 from ...core.schedule import REAL_SCALES
-from ...core.validate import shorten
+from ...core.validate import atomic_output, check_output_path, shorten
 from ...scaling.sweep import scale_sweep
 from ..jsonout import dumps
 from .argtypes import add_block_options, block_kind, scales
@@ -24,24 +24,15 @@ PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def plot_path(text: str) -> str:
-    """An argparse type: a writable .png / .svg / .pdf path (tried before any work)."""
+    """An argparse type: a .png / .svg / .pdf file name in a writable folder, checked before
+    any work and never opened here (a FIFO would block); the figure is written atomically."""
     if not text.lower().endswith(PLOT_SUFFIXES):
         raise argparse.ArgumentTypeError(f"plot: got {shorten(text)}; expected a file name "
                                          f"ending in {', '.join(PLOT_SUFFIXES)}")
-    folder = os.path.dirname(os.path.abspath(text))
-    if not os.path.isdir(folder):
-        raise argparse.ArgumentTypeError(f"plot: got {shorten(text)}; its folder "
-                                         f"{shorten(folder)} does not exist")
-    existed = os.path.exists(text)
-    try:  # open it now, before anything is computed: a late failure would waste the run
-        with open(text, "ab"):
-            pass
-    except OSError as err:
-        raise argparse.ArgumentTypeError(f"plot: got {shorten(text)}, which cannot be written "
-                                         f"({err.strerror}); expected a writable file "
-                                         "name") from None
-    if not existed:
-        os.remove(text)  # leave nothing behind if the run fails later
+    try:
+        check_output_path("plot", text)
+    except (ValueError, TypeError) as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
     return text
 
 
@@ -57,13 +48,20 @@ def add_arguments(parser) -> None:
                              "marker at --scale)")
 
 
+def check(args) -> None:
+    """The block's real scale as default, and the budget from the shapes alone: before
+    TensorFlow loads and anything is built."""
+    if args.scale is None:
+        args.scale = REAL_SCALES[args.block]
+    check_block_run(args.variant, args.batch, args.size, args.size, block=args.block,
+                    what=f"sweeping {args.block} {args.variant}")
+
+
 def run(args) -> int:
     import numpy as np
 
     from ...core.blocks import build_block
 
-    if args.scale is None:
-        args.scale = REAL_SCALES[args.block]
     block = build_block(args.block, args.variant, scale=args.scale, activation=args.activation,
                         seed=args.seed, device=args.device)
     x = sample_input(args.variant, batch=args.batch, size=args.size, seed=args.seed,
@@ -74,7 +72,9 @@ def run(args) -> int:
 
         lo, hi = min(0.0, min(args.scales)), max(1.0, max(args.scales))
         fine = np.union1d(np.linspace(lo, hi, 101), args.scales)
-        plot_sweep(scale_sweep(block, x, fine), scale=args.scale).savefig(args.plot)
+        figure = plot_sweep(scale_sweep(block, x, fine), scale=args.scale)
+        with atomic_output("plot", args.plot) as tmp:  # no partial file if the write fails
+            figure.savefig(tmp)
     if args.json:
         print(dumps({**sweep.to_dict(), "plot": args.plot}))
         return 0
