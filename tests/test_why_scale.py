@@ -1,25 +1,37 @@
-"""The "why scale" trunk: its block is block35's maths, training is deterministic, the
-died / diverged detectors, bad input, and a resumable grid."""
+"""The "why scale" trunk and its training: the block is block35's maths, one compiled trunk
+serves every scale and seed, determinism (also in a fresh process), the died / diverged /
+stopped detectors, and bad or unbounded input refused at once."""
 
 from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
 
 import explainer
-from explainer.core.reference import block35_forward
+from explainer.core.reference import block_forward
 from explainer.core.schedule import BLOCK35_SCALE
-from explainer.scaling.experiment import GridConfig, partial_path, run_grid
-from explainer.scaling.training import death_step, digits_split, first_nonfinite, train_trunk
+from explainer.scaling.training import (
+    DEAD_PATIENCE,
+    PARAMETERS,
+    TrunkRun,
+    death_step,
+    digits_split,
+    train_trunk,
+)
 from explainer.scaling.trunk import (
     block_prefix,
     block_reference_weights,
     build_trunk,
-    dead_fraction,
+    initial_weights,
 )
+
+SMALL = dict(width=16, depth=2, stem_stride=2, batch=8)  # cheap; the maths is the same
 
 
 def _randomise_batchnorm(model, seed: int) -> None:
@@ -48,8 +60,8 @@ def test_trunk_block_is_block35_v1(index, digits_batch):
     out = model(digits_batch, training=False)
     net = out["nets"][index - 1].numpy()
     block_out = (out["nets"][index] if index < 2 else out["last"]).numpy()
-    weights = block_reference_weights(model, index)
-    expected = block35_forward(net, weights, "v1", BLOCK35_SCALE, "relu", intermediates=True)
+    expected = block_forward(net, block_reference_weights(model, index), "v1", BLOCK35_SCALE,
+                             "relu", intermediates=True)
     np.testing.assert_allclose(block_out, expected["net_out"], rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(out["scaled_ups"][index - 1].numpy(), expected["scaled_up"],
                                rtol=1e-4, atol=1e-4)
@@ -59,59 +71,82 @@ def test_layerscale_block_multiplies_up_per_channel(digits_batch):
     model = build_trunk(256, 1, "layerscale", seed=5)
     _randomise_batchnorm(model, seed=6)
     vector = np.random.default_rng(7).uniform(-1, 1, 256).astype("float32")
-    model.get_layer(f"{block_prefix(1)}scaled_up").scale.assign(vector)
+    model.get_layer(f"{block_prefix(1)}scaled_up").channel_gain.assign(vector)
     out = model(digits_batch, training=False)
-    net = out["nets"][0].numpy()
-    parts = block35_forward(net, block_reference_weights(model, 1), "v1", 1.0, "relu",
-                            intermediates=True)
+    parts = block_forward(out["nets"][0].numpy(), block_reference_weights(model, 1), "v1", 1.0,
+                          "relu", intermediates=True)
     expected = np.maximum(parts["net"] + vector * parts["up"], 0.0)
     np.testing.assert_allclose(out["last"].numpy(), expected, rtol=1e-4, atol=1e-4)
 
 
 def test_rezero_starts_as_identity_plus_relu(digits_batch):
-    model = build_trunk(256, 2, "rezero", seed=1)
+    model = build_trunk(64, 2, "rezero", seed=1)
     out = model(digits_batch, training=False)
     np.testing.assert_array_equal(out["scaled_ups"][0].numpy(), 0.0)
     # the stem ends in a ReLU, so relu(net + 0 * up) is net itself
     np.testing.assert_array_equal(out["last"].numpy(), out["nets"][0].numpy())
 
 
-def test_dead_fraction_of_a_killed_last_block(digits_batch):
-    """A last block whose `up` bias is -1000 at scale 1 outputs only zeros: dead fraction 1."""
-    model = build_trunk(256, 2, 1.0, seed=0)
-    up = model.get_layer(f"{block_prefix(2)}Conv2d_1x1")
-    up.bias.assign(np.full(256, -1000.0, dtype="float32"))
-    out = model(digits_batch, training=False)
-    assert float(dead_fraction(out["last"])) == 1.0
-    assert 0.0 < float(dead_fraction(out["nets"][1])) < 1.0  # block 1 is alive
+def test_initial_weights_come_from_the_seed_alone():
+    model = build_trunk(16, 2, 1.0, seed=0)
+    first, again = initial_weights(model, 1.0, 0), initial_weights(model, 0.1, 0)
+    other = initial_weights(model, 1.0, 1)
+    kernels = [i for i, w in enumerate(model.weights) if w.path.endswith("kernel")]
+    for i in kernels:
+        np.testing.assert_array_equal(first[i], again[i])  # the scale changes only the gains
+        assert not np.array_equal(first[i], other[i])
+        fan = np.prod(first[i].shape[:-1]) + np.prod(first[i].shape[:-2] or (1,)) * \
+            first[i].shape[-1]
+        assert np.abs(first[i]).max() <= np.sqrt(6 / fan) + 1e-7  # Glorot-uniform's limit
+    gains = {w.path.rsplit("/", 1)[-1]: v for w, v in zip(model.weights, again, strict=True)
+             if "gain" in w.path}
+    assert float(gains["gain"]) == np.float32(0.1) and (gains["channel_gain"] == 1.0).all()
 
 
-def test_same_seed_same_numbers():
-    kwargs = dict(width=256, depth=2, scale=1.0, lr=0.1, steps=6, stem_stride=2, batch=16)
-    first, second = train_trunk(**kwargs, seed=1), train_trunk(**kwargs, seed=1)
-    for name in ("loss", "accuracy", "grad_norm", "residual_ratio", "dead_fraction"):
+def test_same_arguments_same_numbers_whatever_ran_before():
+    """One compiled trunk serves every run of its shape: a run after other scales, seeds and
+    learning rates equals the same run on a fresh trunk, bit for bit."""
+    kwargs = dict(**SMALL, scale=1.0, lr=0.1, steps=6, seed=1)
+    first = train_trunk(**kwargs)
+    train_trunk(**{**kwargs, "scale": "layerscale", "seed": 2, "lr": 0.3})
+    train_trunk(**{**kwargs, "scale": "rezero"})
+    second = train_trunk(**kwargs)
+    for name in TrunkRun.ARRAYS:
         np.testing.assert_array_equal(first[name], second[name], err_msg=name)
     assert first.test_accuracy == second.test_accuracy
-    other = train_trunk(**kwargs, seed=2)
-    assert not np.array_equal(first.loss, other.loss)
+    assert not np.array_equal(first.loss, train_trunk(**{**kwargs, "seed": 2}).loss)
 
 
-def test_run_record_shapes_and_step_zero_is_the_initialised_trunk():
-    run = explainer.train_trunk(256, 3, 0.1, 0.05, 5, stem_stride=2, batch=16)
+@pytest.mark.slow
+def test_a_fresh_process_gives_the_same_numbers_bit_for_bit():
+    kwargs = dict(**SMALL, scale=0.17, lr=0.1, steps=5, seed=4)
+    here = train_trunk(**kwargs).to_dict(digits=17)
+    code = ("import json, sys; from explainer.scaling.training import train_trunk; "
+            f"print(json.dumps(train_trunk(**{kwargs!r}).to_dict(digits=17)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    there = json.loads(done.stdout.strip().splitlines()[-1])
+    for name in TrunkRun.ARRAYS:
+        assert there[name] == here[name], name
+
+
+def test_run_record_and_step_zero_is_the_initialised_trunk():
+    run = explainer.train_trunk(**SMALL, scale=0.1, lr=0.05, steps=5)
     assert run.loss.shape == run.accuracy.shape == run.dead_fraction.shape == (5,)
-    assert run.grad_norm.shape == run.residual_ratio.shape == (5, 3)
-    assert not run.diverged and not run.died and 0.0 <= run.test_accuracy <= 1.0
+    assert run.step0_grad_norm.shape == run.step0_residual_ratio.shape == (2,)
+    assert run.step0_net_norm.shape == (3,)
+    assert run.fate == "trained" and 0.0 <= run.test_accuracy <= 1.0
+    assert run.arguments() == {name: run[name] for name in PARAMETERS}
+    again = TrunkRun.from_dict(json.loads(json.dumps(run.to_dict(digits=17))))
+    assert again.arguments() == run.arguments()
+    np.testing.assert_array_equal(again.loss, run.loss)
     # step 0 is measured before any update: at 10x the scale, block 1's ratio is 10x
-    ten = explainer.train_trunk(256, 3, 1.0, 0.05, 1, stem_stride=2, batch=16)
-    assert ten.residual_ratio[0, 0] == pytest.approx(10 * run.residual_ratio[0, 0], rel=1e-5)
+    ten = explainer.train_trunk(**SMALL, scale=1.0, lr=0.05, steps=1)
+    assert ten.step0_residual_ratio[0] == pytest.approx(10 * run.step0_residual_ratio[0],
+                                                        rel=1e-5)
+    assert ten.growth > run.growth > 1.0
     assert math.log(10) == pytest.approx(run.loss[0], rel=0.3)  # ten classes, near chance
-
-
-def test_first_nonfinite_on_constructed_losses():
-    assert first_nonfinite([2.3, 1.0, 0.5]) is None
-    assert first_nonfinite([2.3, np.inf, np.nan]) == 1
-    assert first_nonfinite([2.3, 1.0, np.nan, np.nan]) == 2
-    assert first_nonfinite([np.nan]) == 0
 
 
 def test_death_step_on_constructed_dead_fractions():
@@ -119,56 +154,71 @@ def test_death_step_on_constructed_dead_fractions():
     assert death_step([0.5, 0.995, 0.5, 0.99, 1.0]) == 3  # from step 3 to the end
     assert death_step([1.0, 1.0]) == 0
     assert death_step([0.5, 0.999, 0.98]) is None  # it came back: not dead at the end
-    assert death_step([0.5, 0.999, np.nan, np.nan]) == 1  # NaN after a divergence: unmeasured
+    assert death_step([0.5, 0.999, np.nan, np.nan]) == 1  # NaN: not measured
     assert death_step([0.5, 0.9], threshold=0.9) == 1
 
 
 def test_an_overflowing_learning_rate_diverges_and_stops():
-    run = train_trunk(256, 2, 1.0, 1e30, 10, stem_stride=2, batch=16)
+    run = train_trunk(**SMALL, scale=1.0, lr=1e30, steps=10)
     assert run.diverged and run.diverged_step is not None and run.diverged_step < 10
     assert not np.isfinite(run.loss[run.diverged_step])
     assert np.isnan(run.loss[run.diverged_step + 1:]).all()  # the run stopped there
-    assert math.isnan(run.test_accuracy)
-    assert json.dumps(run.to_dict())  # NaN stored as null: valid JSON
+    assert math.isnan(run.test_accuracy) and "undefined" in str(run)
+    assert json.dumps(run.to_dict(), allow_nan=False)  # NaN stored as null: strict JSON
 
 
-def test_a_huge_learning_rate_kills_the_last_block():
+def test_a_dead_run_stops_once_its_death_is_final():
     """lr 1e6 does not overflow: its first update pushes every unit of the last block below
-    zero, and a ReLU that outputs 0 everywhere passes no gradient back, so it stays dead."""
-    run = train_trunk(256, 2, 1.0, 1e6, 12, stem_stride=2, batch=16)
-    assert run.died and not run.diverged
-    assert run.died_step is not None and run.died_step <= 5
-    assert (run.dead_fraction[run.died_step:] >= 0.99).all()
-    assert run.dead_fraction[0] < 0.9  # alive as initialised
+    zero, and a ReLU that outputs 0 everywhere passes no gradient back, so it stays dead. With
+    stop_when_dead the run ends DEAD_PATIENCE steps into the all-zero stretch."""
+    kwargs = dict(**SMALL, scale=1.0, lr=1e6, steps=DEAD_PATIENCE + 15)
+    full = train_trunk(**kwargs)
+    stopped = train_trunk(**kwargs, stop_when_dead=True)
+    assert full.died and full.stopped_step is None and full.dead_fraction[0] < 0.9
+    zero = int(np.flatnonzero(full.dead_fraction < 1.0)[-1]) + 1  # all zeros from here on
+    assert stopped.stopped_step == zero + DEAD_PATIENCE
+    assert stopped.died and stopped.died_step == full.died_step
+    np.testing.assert_array_equal(stopped.loss[:stopped.stopped_step],
+                                  full.loss[:stopped.stopped_step])
+    assert np.isnan(stopped.loss[stopped.stopped_step:]).all()
+    assert "stopped at step" in str(stopped)
+
+
+def test_a_trunk_without_batchnorm_has_biased_branches():
+    model = build_trunk(16, 1, 0.1, batchnorm=False)
+    assert not [layer for layer in model.layers if "BatchNorm" in layer.name]
+    assert model.get_layer(f"{block_prefix(1)}Branch_0__Conv2d_1x1").use_bias
+    run = train_trunk(**SMALL, scale=0.1, lr=0.05, steps=2, batchnorm=False)
+    assert not run.batchnorm and "no BatchNorm" in run.describe()
 
 
 @pytest.mark.parametrize("kwargs, word", [
     (dict(scale="big"), "scale"), (dict(scale=float("nan")), "scale"),
     (dict(width=0), "width"), (dict(depth=1.5), "depth"), (dict(lr=-0.1), "lr"),
     (dict(steps=0), "steps"), (dict(optimizer="rmsprop"), "optimizer"), (dict(seed=-1), "seed"),
+    (dict(seed=2**32), "seed"), (dict(stem_stride=3), "stem_stride"),
+    (dict(batchnorm="yes"), "batchnorm"), (dict(stop_when_dead=1), "stop_when_dead"),
 ])
 def test_bad_input_names_the_argument(kwargs, word):
-    args = dict(width=256, depth=1, scale=1.0, lr=0.1, steps=1) | kwargs
+    args = dict(width=16, depth=1, scale=1.0, lr=0.1, steps=1) | kwargs
     with pytest.raises((ValueError, TypeError), match=word):
         train_trunk(**args)
 
 
-def test_grid_resumes_after_an_interruption(tmp_path):
-    config = GridConfig(widths=(256,), depth=1, scales=(1.0,), lrs=(0.1, 0.2), steps=2,
-                        seeds=(0,), batch=8)
-    out = tmp_path / "grid.json"
-    seen = []
-
-    def interrupt(key, run):
-        seen.append((key, run is None))
-        raise KeyboardInterrupt  # after the first run has been written to the partial file
-
-    with pytest.raises(KeyboardInterrupt):
-        run_grid(config, out, on_run=interrupt)
-    assert partial_path(out).exists() and not out.exists()
-    resumed = []
-    document = run_grid(config, out, on_run=lambda key, run: resumed.append((key, run is None)))
-    assert resumed == [(seen[0][0], True), ("w256_s1_lr0.2_seed0", False)]
-    assert [r["key"] for r in document["runs"]] == ["w256_s1_lr0.1_seed0", "w256_s1_lr0.2_seed0"]
-    assert not partial_path(out).exists()
-    assert json.loads(out.read_text())["config_hash"] == config.hash()
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(depth=10**9), ("depth", "at most")),
+    (dict(width=10**400), ("width", "at most")),
+    (dict(steps=10**7), ("steps", "at most")),
+    (dict(batch=10**9), ("batch", "at most")),
+    (dict(width=8192, depth=100, batch=1437), ("memory", "budget")),
+    (dict(width=2048, depth=30, steps=100_000), ("multiply-adds", "at most")),
+])
+def test_unbounded_training_is_refused_at_once_in_one_sentence(kwargs, words):
+    args = dict(width=16, depth=1, scale=1.0, lr=0.1, steps=1) | kwargs
+    started = time.perf_counter()
+    with pytest.raises(ValueError) as err:
+        train_trunk(**args)
+    assert time.perf_counter() - started < 1.0
+    message = str(err.value)
+    assert all(word in message for word in words), message
+    assert "\n" not in message and len(message) < 300

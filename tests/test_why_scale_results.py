@@ -1,27 +1,28 @@
-"""The stored "why scale" results: provenance, a rerun that reproduces them, the findings
-computed from them, the figures, the exercises and the CLI."""
+"""The stored "why scale" results: provenance, what carries over to this machine (with
+tolerances measured against another kernel path), the findings computed from the file, the
+figures, the exercises and notebook 06's exercise section."""
 
 from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
+from functools import lru_cache
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
 from explainer.exercises import check
-from explainer.scaling.experiment import FULL, QUICK, RESULTS_PATH, run_key
-from explainer.scaling.training import TrunkRun, train_trunk
+from explainer.scaling.experiment import FULL, RESULTS_PATH, run_key
+from explainer.scaling.training import PARAMETERS, TrunkRun, train_trunk
 from explainer.scaling.why_scale_results import load_why_scale_results
 
-ARRAYS = TrunkRun.ARRAYS
-# A rerun on this machine is bit-identical (op determinism); the file keeps 6 significant
-# figures, so stored and rerun numbers agree to rtol 1e-5. The tolerance allows 1e-4 for
-# another CPU's summation order; flags and steps must match exactly.
-RERUN_RTOL, RERUN_ATOL = 1e-4, 1e-6
+PORTABILITY = RESULTS_PATH.with_name("why_scale_portability.json")
+# Tolerances for a rerun on another machine, from results/why_scale_portability.json (oneDNN
+# off against the stored oneDNN-on runs: the largest difference seen, times a margin):
+STEP0_RTOL = 1e-4  # step-0 numbers: one forward and backward pass, no training yet
+EARLY_STEPS = 3  # the loss of the first steps, before SGD amplifies the kernels' rounding
+EARLY_RTOL = 1e-3
 
 
 @pytest.fixture(scope="module")
@@ -34,102 +35,140 @@ def results():
     return load_why_scale_results()
 
 
-def test_results_were_made_by_the_current_grid(document):
+def test_results_were_made_by_the_current_grid_with_their_provenance(document):
     assert document["config_hash"] == FULL.hash(), (
         "results/why_scale.json is from another grid or protocol: run `make experiment`")
     assert document["config"] == json.loads(json.dumps(FULL.to_dict()))
-    assert document["seeds"] == list(FULL.seeds)
+    assert document["seeds"] == list(FULL.seeds) and len(FULL.seeds) >= 3
     assert [r["key"] for r in document["runs"]] == [run_key(k) for k in FULL.runs()]
     assert "why-scale" in document["command"]
     assert {"python", "tensorflow", "keras", "numpy", "scikit-learn"} <= set(document["versions"])
-    assert document["machine"]["cpu_count"] >= 1
+    machine = document["machine"]
+    assert machine["cpu_model"] and machine["cpu_flags"] and machine["onednn"]
+    assert 0 < document["seconds_all_runs"] <= document["seconds_this_session"] + 60
+    assert RESULTS_PATH.stat().st_size <= 5 * 2**20
+
+
+def test_each_stored_run_reruns_from_its_own_arguments(document):
     for run in document["runs"]:
-        assert len(run["loss"]) == FULL.steps
-        assert np.shape(run["grad_norm"]) == np.shape(run["residual_ratio"]) == \
-            (FULL.steps, FULL.depth)
-
-
-def test_quick_grid_differs_from_the_full_one():
-    assert QUICK.hash() != FULL.hash()
-    assert len(QUICK.runs()) < len(FULL.runs())
-
-
-@pytest.mark.slow
-def test_rerunning_the_smallest_run_reproduces_the_stored_numbers(document):
-    kwargs = FULL.runs()[0]  # the narrowest width, first scale, smallest learning rate, seed 0
-    stored = next(r for r in document["runs"] if r["key"] == run_key(kwargs))
-    rerun = train_trunk(**kwargs)
-    for name in ARRAYS:
-        expected = np.array(stored[name], dtype=np.float64)
-        np.testing.assert_allclose(rerun[name], expected, rtol=RERUN_RTOL, atol=RERUN_ATOL,
-                                   equal_nan=True, err_msg=name)
-    for name in ("diverged", "diverged_step", "died", "died_step"):
-        assert rerun[name] == stored[name], name
-    assert rerun.test_accuracy == pytest.approx(stored["test_accuracy"], abs=1 / 360 + 1e-9)
-
-
-def _raw_fate(run: dict) -> str:
-    return "diverged" if run["diverged"] else "died" if run["died"] else "trained"
-
-
-def test_stability_map_follows_the_stored_fates(document, results):
-    """Recomputed from the raw JSON: the largest lr such that it and every smaller lr trained."""
-    runs = {r["key"]: r for r in document["runs"]}
-    stable = results.stability_map()
-    for i, width in enumerate(results.widths):
-        for j, scale in enumerate(results.scales):
-            best = math.nan
-            for lr in sorted(FULL.lrs):
-                key = run_key(dict(width=width, scale=scale, lr=lr, seed=0))
-                if _raw_fate(runs[key]) != "trained":
-                    break
-                best = lr
-            assert (math.isnan(best) and math.isnan(stable[i, j])) or best == stable[i, j]
+        kwargs = {name: run[name] for name in PARAMETERS}
+        assert {**FULL.runs()[0], **kwargs}.keys() == kwargs.keys()
+        assert run_key(kwargs) == run["key"]
+        assert {"died", "died_step", "diverged", "diverged_step", "stopped_step"} <= set(run)
 
 
 def test_died_and_diverged_flags_agree_with_the_stored_arrays(document):
     for run in document["runs"]:
         loss = np.array(run["loss"], dtype=np.float64)
         dead = np.array(run["dead_fraction"], dtype=np.float64)
+        measured = np.isfinite(dead)
         if run["diverged"]:
             assert not np.isfinite(loss[run["diverged_step"]])
             assert run["test_accuracy"] is None
         else:
-            assert np.isfinite(loss).all() and 0 <= run["test_accuracy"] <= 1
+            assert 0 <= run["test_accuracy"] <= 1
         if run["died"]:
-            assert (dead[run["died_step"]:][np.isfinite(dead[run["died_step"]:])] >= 0.99).all()
+            assert (dead[run["died_step"]:][measured[run["died_step"]:]] >= 0.99).all()
+        if run["stopped_step"] is not None:
+            assert run["died"] and not measured[run["stopped_step"]:].any()
+            assert (dead[run["stopped_step"] - 20:run["stopped_step"]] == 1.0).all()
 
 
-def test_conclusion_names_every_width_and_the_grid(results):
+@lru_cache(maxsize=1)
+def _portability() -> dict:
+    return json.loads(PORTABILITY.read_text())
+
+
+def test_the_tolerances_cover_the_measured_kernel_differences():
+    """The stored measurement (oneDNN off against the stored runs) sits inside the tolerances
+    the rerun test uses, and the default path reran the stored runs bit for bit."""
+    paths = _portability()["paths"]
+    off, same = paths["onednn_off"]["summary"], paths["default"]["summary"]
+    assert off["max_step0_rel"] < STEP0_RTOL
+    assert off[f"max_loss_rel_first_{EARLY_STEPS}"] < EARLY_RTOL
+    assert off["verdicts_same"] >= off["runs"] - 2
+    assert same["max_step0_rel"] < STEP0_RTOL and same["verdicts_same"] == same["runs"]
+
+
+def _robust_sample(results) -> list[TrunkRun]:
+    """Cheap runs (depth 3, width 256, seed 0) whose setting's verdict all seeds share: seed
+    noise is far larger than a kernel's rounding, so their verdict is not on a knife-edge.
+    One of each fate that occurs."""
+    chosen = {}
+    depth, width = results.depths[0], results.widths[0]
+    for scale in results.scales:
+        for lr in results.lrs:
+            runs = [results.get(depth, width, scale, lr, seed) for seed in results.seeds]
+            if len({r.fate for r in runs}) == 1:
+                chosen.setdefault(runs[0].fate, runs[0])
+    return list(chosen.values())
+
+
+@pytest.mark.slow
+def test_rerunning_stored_runs_on_this_machine_gives_what_carries_over(results):
+    sample = _robust_sample(results)
+    assert {run.fate for run in sample} >= {"trained", "died"}
+    for stored in sample:
+        rerun = train_trunk(**stored.arguments())
+        for name in ("step0_grad_norm", "step0_residual_ratio", "step0_net_norm"):
+            np.testing.assert_allclose(rerun[name], stored[name], rtol=STEP0_RTOL, err_msg=name)
+        np.testing.assert_allclose(rerun.loss[:EARLY_STEPS], stored.loss[:EARLY_STEPS],
+                                   rtol=EARLY_RTOL, err_msg=stored.describe())
+        assert rerun.fate == stored.fate, stored.describe()
+
+
+def test_edges_follow_the_stored_fates(document, results):
+    """Recomputed from the raw JSON: the largest lr such that it and every smaller lr trained."""
+    runs = {r["key"]: r for r in document["runs"]}
+    edges = results.edges()
+    for d, w, s, e in np.ndindex(edges.shape):
+        best = 0.0
+        for lr in sorted(FULL.lrs):
+            key = run_key(dict(depth=results.depths[d], width=results.widths[w],
+                               scale=results.scales[s], lr=lr, seed=results.seeds[e]))
+            if runs[key]["died"] or runs[key]["diverged"]:
+                break
+            best = lr
+        assert edges[d, w, s, e] == best
+
+
+def test_growth_at_initialisation_rises_with_depth_and_scale(results):
+    """The mechanism, in the stored step-0 numbers: at every width and seed, the stream grows
+    more through a deeper stack, and more at scale 1 than at 0.1."""
+    growth = results.step0("growth")
+    one, tenth = results.scales.index(1.0), results.scales.index(0.1)
+    assert (np.diff(growth[:, :, one, :], axis=0) > 0).all()
+    assert (growth[:, :, one, :] > growth[:, :, tenth, :]).all()
+    assert np.allclose(growth[:, :, results.scales.index("rezero"), :], 1.0)
+
+
+def test_conclusion_is_computed_from_the_grid(results):
     text = results.conclusion()
-    for width in results.widths:
-        assert f"width {width}" in text
-    assert f"{FULL.steps} steps" in text
-    assert ("Scale 1 died" in text) or ("Scale 1 never died" in text)
+    for depth in results.depths:
+        assert f"depth {depth}" in text
+    assert f"up to {FULL.steps} steps of batch {FULL.batch}" in text
+    counts = {f: int((results.fates() == f).sum()) for f in ("trained", "died", "diverged")}
+    assert f"{counts['trained']} trained, {counts['died']} died" in text
+    assert "Of the 1 runs" not in text and "widths none" not in text  # old template breaks
 
 
-def test_shared_lr_is_on_the_grid(results):
-    assert results.shared_lr() in results.lrs
-
-
-@pytest.mark.parametrize("name", ["plot_stability", "plot_fates", "plot_curves",
-                                  "plot_step0_gradients", "plot_accuracy"])
+@pytest.mark.parametrize("name", ["plot_growth", "plot_edges", "plot_death_steps",
+                                  "plot_accuracy"])
 def test_figures_draw_with_a_title_that_states_a_finding(name, results, tmp_path):
     from explainer.plots import why_scale as figures
 
     fig = getattr(figures, name)(results)
     assert isinstance(fig, Figure)
-    title = fig._suptitle.get_text() if fig._suptitle else fig.axes[0].get_title()
-    assert len(title) > 30
-    fig.savefig(tmp_path / f"{name}.png", dpi=60)
+    title = fig._suptitle.get_text()
+    assert len(title) > 30 and any(ch.isdigit() for ch in title), title
+    fig.savefig(tmp_path / f"{name}.png", dpi=50)
     assert (tmp_path / f"{name}.png").stat().st_size > 5000
 
 
-def test_exercise_step0_ratio_is_graded_from_the_stored_runs(document):
-    runs = {r["key"]: r for r in document["runs"]}
-    lr = sorted(FULL.lrs)[0]
-    one = runs[run_key(dict(width=1088, scale=1.0, lr=lr, seed=0))]["residual_ratio"][0][0]
-    tenth = runs[run_key(dict(width=1088, scale=0.1, lr=lr, seed=0))]["residual_ratio"][0][0]
+def test_exercise_step0_ratio_is_graded_from_the_stored_runs(results):
+    lr, seed = results.lrs[0], results.seeds[0]
+    one = results.get(20, 1088, 1.0, lr, seed).step0_residual_ratio[0]
+    tenth = results.get(20, 1088, 0.1, lr, seed).step0_residual_ratio[0]
     assert one / tenth == pytest.approx(10.0, rel=1e-4)  # same weights at step 0
     assert check("why_scale_step0_ratio", one / tenth)
     assert not check("why_scale_step0_ratio", (one / tenth) ** 2)
@@ -137,17 +176,10 @@ def test_exercise_step0_ratio_is_graded_from_the_stored_runs(document):
 
 
 def test_exercise_failures_is_graded_from_the_stored_runs(document):
-    failed = sum(_raw_fate(r) != "trained" for r in document["runs"] if r["scale"] == 1.0)
+    failed = sum(r["died"] or r["diverged"] for r in document["runs"]
+                 if r["scale"] == 1.0 and r["depth"] == 20)
     assert check("why_scale_failures", failed)
     assert not check("why_scale_failures", failed + 1)
-
-
-def test_cli_refuses_a_bad_out_path_in_one_line():
-    done = subprocess.run([sys.executable, "-m", "explainer", "why-scale", "--out", "x.txt"],
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2
-    assert "out" in done.stderr and ".json" in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1
 
 
 def test_notebook_06_ends_with_its_exercises_rendered_from_the_registry():
@@ -166,14 +198,10 @@ def test_notebook_06_ends_with_its_exercises_rendered_from_the_registry():
                                                       "why_scale_failures"}
 
 
-@pytest.mark.slow
-def test_cli_quick_grid_writes_a_results_file(tmp_path):
-    out = tmp_path / "quick.json"
-    done = subprocess.run([sys.executable, "-m", "explainer", "why-scale", "--quick", "--out",
-                           str(out)], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert "run/s" in done.stderr or "s/run" in done.stderr  # the tqdm progress bar
-    document = json.loads(out.read_text())
-    assert document["config_hash"] == QUICK.hash()
-    assert len(document["runs"]) == len(QUICK.runs())
-    assert "Largest stable learning rate at width 256" in done.stdout
+def test_a_diverged_setting_has_an_undefined_mean_accuracy(results):
+    mean, low, high = results.accuracy_at(results.lrs[-1])
+    fates = results.fates()[:, :, :, -1, :]
+    diverged = (fates == "diverged").any(axis=-1)
+    assert np.isnan(mean[diverged]).all() and np.isfinite(mean[~diverged]).all()
+    assert (low[~diverged] <= mean[~diverged]).all() and (mean[~diverged] <= high[~diverged]).all()
+    assert not math.isnan(results.shared_lr())

@@ -13,6 +13,7 @@ from .core import close, exercise, read_int, read_number
 
 NOTEBOOK = "06_why_scale"
 RATIO_WIDTH = 1088  # the width the first question asks about
+DEEPEST = 20  # the depth the questions ask about: the real v1 net's number of blocks
 
 
 @lru_cache(maxsize=1)
@@ -25,17 +26,18 @@ def _results():
 def _step0_ratios(width: int = RATIO_WIDTH) -> tuple[float, float]:
     """Block 1's ||scale*up|| / ||net|| at step 0 for scale 1 and scale 0.1."""
     results = _results()
-    lr = results.lrs[0]
-    one = results.get(width, 1.0, lr).residual_ratio[0, 0]
-    tenth = results.get(width, 0.1, lr).residual_ratio[0, 0]
+    lr, seed = results.lrs[0], results.seeds[0]
+    one = results.get(DEEPEST, width, 1.0, lr, seed).step0_residual_ratio[0]
+    tenth = results.get(DEEPEST, width, 0.1, lr, seed).step0_residual_ratio[0]
     return float(one), float(tenth)
 
 
 @exercise("why_scale_step0_ratio", NOTEBOOK,
-          f"At step 0, block 1 of the width-{RATIO_WIDTH} trunk has a residual ratio "
-          "||scale*up|| / ||net|| at scale 1 and at scale 0.1 (same seed, so the same "
-          "weights). How many times larger is it at scale 1? (read the stored runs: "
-          "results.get(width, scale, lr).residual_ratio[0, 0])",
+          f"At step 0, block 1 of the depth-{DEEPEST}, width-{RATIO_WIDTH} trunk has a "
+          "residual ratio ||scale*up|| / ||net|| at scale 1 and at scale 0.1 (same seed, so "
+          "the same weights). How many times larger is it at scale 1? (read the stored runs: "
+          "results.get(depth, width, scale, lr, seed).step0_residual_ratio[0]; 3 significant "
+          "figures)",
           "a number", "3.0",
           solve=lambda: f"{_step0_ratios()[0] / _step0_ratios()[1]:.4f}")
 def why_scale_step0_ratio(answer: object) -> tuple[bool, str]:
@@ -55,23 +57,25 @@ def why_scale_step0_ratio(answer: object) -> tuple[bool, str]:
 
 
 def _failures(scale: float = 1.0) -> tuple[int, int, int]:
-    """(failed, died, diverged) runs at ``scale`` over every width and learning rate."""
+    """(failed, died, diverged) depth-20 runs at ``scale`` over every width, rate and seed."""
     results = _results()
-    runs = [results.get(w, scale, lr) for w in results.widths for lr in results.lrs]
+    runs = [results.get(DEEPEST, w, scale, lr, seed) for w in results.widths
+            for lr in results.lrs for seed in results.seeds]
     died = sum(r.died and not r.diverged for r in runs)
     diverged = sum(r.diverged for r in runs)
     return died + diverged, died, diverged
 
 
 @exercise("why_scale_failures", NOTEBOOK,
-          "How many of the stored scale-1 runs failed, that is died (last block >= 99 % "
-          "zeros to the end) or diverged (non-finite loss), over every width and learning "
-          "rate of the grid?", "a whole number", "4",
+          f"How many of the stored depth-{DEEPEST} scale-1 runs failed, that is died (last "
+          "block >= 99 % zeros to the end) or diverged (non-finite loss), over every width, "
+          "learning rate and seed of the grid?", "a whole number", "4",
           solve=lambda: str(_failures()[0]))
 def why_scale_failures(answer: object) -> tuple[bool, str]:
     value = read_int(answer, "4")
     failed, died, diverged = _failures()
-    total = len(_results().widths) * len(_results().lrs)
+    results = _results()
+    total = len(results.widths) * len(results.lrs) * len(results.seeds)
     tenth = _failures(0.1)[0]
     if value == failed:
         return True, (f"{failed} of {total} scale-1 runs failed ({died} died, {diverged} "
@@ -81,5 +85,5 @@ def why_scale_failures(answer: object) -> tuple[bool, str]:
                        f"{'died' if value == died else 'diverged'}; add the others.")
     if value == tenth:
         return False, f"{value} is the count at scale 0.1; the question is about scale 1."
-    return False, (f"{value} is not it. Count the scale-1 rows of the fate figure (grey: "
-                   "died, vermillion: diverged), or use results.fate().")
+    return False, (f"{value} is not it. Count the depth-{DEEPEST} scale-1 runs whose fate is "
+                   "not 'trained': results.fates(), or run.fate for each run.")

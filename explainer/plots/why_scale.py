@@ -1,222 +1,215 @@
 """Figures of the "why scale" experiment, drawn from a results file (:mod:`..scaling.
 why_scale_results`). Every title states what the numbers in the figure show, computed from them.
 
-    plot_stability(results)      largest stable learning rate, width x scale (annotated)
-    plot_fates(results)          every run: trained / died / diverged, with its test accuracy
-    plot_curves(results)         loss and dead fraction per step at one shared learning rate
-    plot_step0_gradients(results)  gradient norm per block at step 0, against scale
-    plot_accuracy(results)       best test accuracy per width and scale
+    plot_growth(results)        the mechanism: growth of the stream and step-0 gradient vs depth
+    plot_edges(results)         stability edge per depth x width x scale, median (range) of seeds
+    plot_death_steps(results)   the step at which each run died, per scale and depth
+    plot_accuracy(results)      test accuracy at the shared learning rate, mean and range
+    plot_curves(results, ...)   loss and dead units per step, every seed, at one setting
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from matplotlib.colors import ListedColormap
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from ..scaling.trunk import scale_label
 from .sweep import OKABE_ITO, new_figure
 
-SCALE_STYLE = {"1": (OKABE_ITO["vermillion"], "-"), "0.3": (OKABE_ITO["orange"], "--"),
-               "0.17": (OKABE_ITO["blue"], "-"), "0.1": (OKABE_ITO["sky"], "-."),
-               "rezero": (OKABE_ITO["green"], ":"), "layerscale": (OKABE_ITO["purple"], "--")}
-WIDTH_COLOURS = (OKABE_ITO["sky"], OKABE_ITO["blue"], OKABE_ITO["black"])
-FATE_COLOURS = {"trained": OKABE_ITO["sky"], "died": OKABE_ITO["grey"],
-                "diverged": OKABE_ITO["vermillion"]}
+SCALE_STYLE = {"1": (OKABE_ITO["vermillion"], "-", "o"), "0.3": (OKABE_ITO["orange"], "--", "s"),
+               "0.17": (OKABE_ITO["blue"], "-", "D"), "0.1": (OKABE_ITO["sky"], "-.", "v"),
+               "rezero": (OKABE_ITO["green"], ":", "^"),
+               "layerscale": (OKABE_ITO["purple"], "--", "P")}
+EDGE_GREY = "#bdbdbd"  # the edge lies below the grid
+EDGE_BLUES = ("#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#2171b5", "#08519c", "#08306b")
 
 
-def _style_of(scale) -> tuple[str, str]:
-    return SCALE_STYLE.get(scale_label(scale), (OKABE_ITO["black"], "-"))
+def _style(scale) -> tuple[str, str, str]:
+    return SCALE_STYLE.get(scale_label(scale), (OKABE_ITO["black"], "-", "o"))
 
 
-def stability_title(results) -> str:
-    """At the widest width: scale 1's largest stable learning rate beside the best scale's."""
-    stable = np.where(np.isnan(results.stability_map()), 0.0, results.stability_map())
+def _index(results, label: str) -> int | None:
     labels = [scale_label(s) for s in results.scales]
-    width, row = results.widths[-1], stable[-1]
-    best = [labels[j] for j in np.flatnonzero(row == row.max())]
-    if "1" not in labels:
-        return f"Width {width}: scales {', '.join(best)} train at the largest learning rate"
-    one = row[labels.index("1")]
-    if one == row.max():
-        return (f"Width {width}: scale 1 is as stable as any scale here "
-                f"(trains up to lr {one:g})")
-    word = "scales" if len(best) > 1 else "scale"
-    return (f"Width {width}: scale 1 trains only up to lr {one:g}; "
-            f"{word} {', '.join(best)} up to {row.max():g}")
+    return labels.index(label) if label in labels else None
 
 
-def plot_stability(results):
-    """Heatmap width x scale of the largest learning rate that trained (no death, no
-    divergence, nor at any smaller rate), each cell annotated with its number."""
-    stable = results.stability_map()
-    lrs = np.array(results.lrs)
-    fig = new_figure(2.0 + 1.45 * len(results.scales), 1.6 + 0.9 * len(results.widths))
-    ax = fig.add_subplot()
-    level = np.full(stable.shape, -1.0)
-    for k, lr in enumerate(lrs):
-        level[np.isclose(stable, lr)] = k
-    colours = [OKABE_ITO["grey"]] + [c for c in ("#deebf7", "#9ecae1", "#4292c6", "#08519c",
-                                                 "#08306b", "#041a3a")][: len(lrs)]
-    ax.imshow(level + 1, cmap=ListedColormap(colours), vmin=0, vmax=len(lrs), aspect="auto")
-    for (i, j), value in np.ndenumerate(stable):
-        text = "none" if math.isnan(value) else f"{value:g}"
-        dark = not math.isnan(value) and level[i, j] >= len(lrs) / 2
-        ax.text(j, i, text, ha="center", va="center", fontsize=15, fontweight="bold",
-                color="white" if dark else "black")
-    ax.set_xticks(range(len(results.scales)), [scale_label(s) for s in results.scales])
-    ax.set_yticks(range(len(results.widths)), [str(w) for w in results.widths])
-    ax.set_xlabel("residual scale")
-    ax.set_ylabel("trunk width (channels)")
-    ax.set_title(f"{stability_title(results)}\n(largest of lr {', '.join(f'{x:g}' for x in lrs)}"
-                 f" that trained {results.config.steps} steps; 'none': even {lrs[0]:g} failed)",
-                 fontsize=12)
-    return fig
-
-
-def plot_fates(results):
-    """One panel per width: scale x learning rate, coloured by fate, annotated with the test
-    accuracy (or "died" / "diverged" and the step)."""
-    fate = results.fate()
-    n = len(results.widths)
-    fig = new_figure(4.2 * n + 0.6, 1.2 + 0.55 * len(results.scales))
-    axes = fig.subplots(1, n, sharey=True, squeeze=False)[0]
-    codes = {f: k for k, f in enumerate(FATE_COLOURS)}
-    cmap = ListedColormap(list(FATE_COLOURS.values()))
-    for i, (ax, width) in enumerate(zip(axes, results.widths, strict=True)):
-        grid = np.vectorize(codes.get)(fate[i])
-        ax.imshow(grid, cmap=cmap, vmin=0, vmax=len(codes) - 1, aspect="auto")
-        for (j, k), f in np.ndenumerate(fate[i]):
-            run = results.get(width, results.scales[j], results.lrs[k])
-            text = (f"{run.test_accuracy:.2f}" if f == "trained" else
-                    f"died@{run.died_step}" if f == "died" else f"NaN@{run.diverged_step}")
-            ax.text(k, j, text, ha="center", va="center", fontsize=10.5,
-                    color="white" if f == "diverged" else "black")
-        ax.set_xticks(range(len(results.lrs)), [f"{x:g}" for x in results.lrs])
-        ax.set_yticks(range(len(results.scales)), [scale_label(s) for s in results.scales])
-        ax.set_xlabel("learning rate")
-        ax.set_title(f"width {width}")
-    axes[0].set_ylabel("residual scale")
-    counts = {f: int((fate == f).sum()) for f in FATE_COLOURS}
-    fig.suptitle(f"{counts['trained']} runs trained, {counts['died']} died, "
-                 f"{counts['diverged']} diverged (cells: test accuracy, or the step it failed)",
-                 fontsize=13)
-    return fig
-
-
-def plot_curves(results, lr: float | None = None):
-    """Loss (top) and dead fraction of the last block (bottom) per step, one column per width,
-    one line per scale, at one shared learning rate (default :meth:`shared_lr`)."""
-    lr = results.shared_lr() if lr is None else lr
-    n = len(results.widths)
-    fig = new_figure(4.4 * n + 0.4, 6.4)
-    axes = fig.subplots(2, n, sharex=True, squeeze=False)
-    died = []
-    for i, width in enumerate(results.widths):
-        for scale in results.scales:
-            run = results.get(width, scale, lr)
-            colour, style = _style_of(scale)
-            label = scale_label(scale)
-            axes[0, i].plot(run.loss, color=colour, ls=style, lw=2, label=label)
-            axes[1, i].plot(100 * run.dead_fraction, color=colour, ls=style, lw=2, label=label)
-            if not run.stable:
-                died.append(f"{label}@{width}")
-        axes[0, i].set_title(f"width {width}")
-        axes[0, i].set_yscale("log")
-        axes[1, i].axhline(99, color=OKABE_ITO["black"], lw=1, ls=(0, (1, 2)))
-        axes[1, i].set_ylim(0, 101)
-        axes[1, i].set_xlabel("step")
-    axes[0, 0].set_ylabel("training loss (log)")
-    axes[1, 0].set_ylabel("last block's outputs = 0 (%)")
-    axes[0, -1].legend(title="scale", loc="upper right", ncol=2, fontsize=10)
-    failed = ("failed (scale@width): " + ", ".join(died)) if died else "every scale trained"
-    fig.suptitle(f"{dead_first_title(results, lr)}\n{results.config.optimizer} lr {lr:g}; "
-                 f"dotted: the paper's 'died' line (99 %); {failed}", fontsize=12.5)
-    return fig
-
-
-def dead_first_title(results, lr: float, level: float = 0.9) -> str:
-    """Which scale's last block first reaches ``level`` zeros at each width, at ``lr``."""
-    firsts = []
-    for width in results.widths:
-        steps = {}
-        for scale in results.scales:
-            dead = results.get(width, scale, lr).dead_fraction
-            hit = np.flatnonzero(np.nan_to_num(dead) >= level)
-            if hit.size:
-                steps[scale_label(scale)] = int(hit[0])
-        if steps:
-            first = min(steps.values())
-            firsts.append({k for k, v in steps.items() if v == first})
-        else:
-            firsts.append(set())
-    common = set.intersection(*firsts) if firsts else set()
-    pct = f"{100 * level:.0f} %"
-    if common:
-        return (f"Scale {', '.join(sorted(common))}: the last block is first to reach {pct} "
-                "zeros, at every width")
-    if not any(firsts):
-        return f"No scale's last block reaches {pct} zeros at this learning rate"
-    return f"The first scale to reach {pct} dead units differs by width"
-
-
-def plot_step0_gradients(results):
-    """Gradient norm of each block's weights at step 0 (the initialised trunk), bars per block
-    grouped by scale, one panel per width, log scale."""
-    n = len(results.widths)
-    fig = new_figure(4.4 * n + 0.4, 4.3)
-    axes = fig.subplots(1, n, sharey=True, squeeze=False)[0]
-    depth = results.config.depth
-    shades = [OKABE_ITO[c] for c in ("sky", "blue", "green", "orange", "purple", "black")]
-    ratios = []
-    for ax, width in zip(axes, results.widths, strict=True):
-        norms = results.step0_grad_norm(width)
-        x = np.arange(len(results.scales))
-        bar = 0.8 / depth
-        for b in range(depth):
-            ax.bar(x + (b - (depth - 1) / 2) * bar, norms[:, b], bar,
-                   color=shades[b % len(shades)], label=f"block {b + 1}")
-        ax.set_xticks(x, [scale_label(s) for s in results.scales], rotation=30)
+def plot_growth(results):
+    """Left: ||net after the last block|| / ||net before block 1|| at step 0 against depth;
+    right: the step-0 gradient norm of all blocks' weights. One line per scale (median over
+    seeds, the widest width)."""
+    growth, grads = results.step0("growth"), results.step0("grad_norm")
+    w = len(results.widths) - 1
+    fig = new_figure(11.5, 4.4)
+    axes = fig.subplots(1, 2)
+    for j, scale in enumerate(results.scales):
+        colour, style, marker = _style(scale)
+        for ax, values in zip(axes, (growth, grads), strict=True):
+            ax.plot(results.depths, np.median(values[:, w, j], axis=-1), color=colour, ls=style,
+                    marker=marker, lw=2, ms=7, label=scale_label(scale))
+    for ax, label in zip(axes, ("||net_L|| / ||net_0|| at step 0",
+                                "||gradient|| of all blocks at step 0"), strict=True):
+        ax.set_xlabel("depth (residual blocks)")
+        ax.set_ylabel(label)
+        ax.set_xticks(results.depths)
         ax.set_yscale("log")
-        ax.set_title(f"width {width}")
-        ax.set_xlabel("residual scale")
-        labels = [scale_label(s) for s in results.scales]
-        if "1" in labels and "0.1" in labels:
-            ratios.append(norms[labels.index("1")].mean() / norms[labels.index("0.1")].mean())
-    axes[0].set_ylabel("||gradient|| of the block's weights")
-    axes[-1].legend(fontsize=10)
-    finding = (f": scale 1 starts with {min(ratios):.0f}–{max(ratios):.0f}x the gradient of "
-               "scale 0.1") if ratios else ""
-    fig.suptitle(f"Gradient norm per block at step 0{finding}", fontsize=13)
+        ax.yaxis.set_major_formatter(ScalarFormatter())
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    axes[1].legend(title="scale", fontsize=10, ncol=2)
+    one, small = _index(results, "1"), _index(results, "0.1")
+    if one is None or small is None:
+        title = f"The stream at initialisation, width {results.widths[w]}"
+    else:
+        deep = len(results.depths) - 1
+        g1, g0 = (float(np.median(growth[deep, w, j])) for j in (one, small))
+        r1, r0 = (float(np.median(grads[deep, w, j])) for j in (one, small))
+        title = (f"At depth {results.depths[deep]} (width {results.widths[w]}), scale 1's stream "
+                 f"grows x{g1:.1f} through the blocks (0.1: x{g0:.1f}), and its first gradient "
+                 f"is {r1 / r0:.0f}x larger")
+    fig.suptitle(title, fontsize=12.5)
     return fig
 
 
-def plot_accuracy(results):
-    """Best test accuracy over the learning rates that trained, per scale (bars per width),
-    each bar annotated; missing bars: no learning rate trained."""
-    acc = results.test_accuracy()
-    fig = new_figure(2.0 + 1.5 * len(results.scales), 4.6)
+def edge_title(results) -> str:
+    """Where scale 1's median edge sits against the smaller constant scales'."""
+    median, _, _ = results.edge_summary()
+    one = _index(results, "1")
+    small = [j for j in (_index(results, x) for x in ("0.3", "0.17", "0.1")) if j is not None]
+    if one is None or not small:
+        return "Stability edge per depth, width and scale"
+    lower = higher = same = 0
+    for d, w in np.ndindex(median.shape[:2]):
+        best = max(median[d, w, j] for j in small)
+        lower += median[d, w, one] < best
+        higher += median[d, w, one] > best
+        same += median[d, w, one] == best
+    return (f"Scale 1's median edge is lower than the smaller scales' best in {lower} of\n"
+            f"{median.shape[0] * median.shape[1]} depth x width cells, equal in {same}, "
+            f"higher in {higher}")
+
+
+def plot_edges(results):
+    """One annotated heatmap per depth: width x scale, the median edge over seeds (colour) and
+    its range (text). '< lr': even the smallest learning rate failed."""
+    median, low, high = results.edge_summary()
+    lrs = results.lrs
+    fig = new_figure(1.2 + 1.3 * len(results.scales),
+                     1.9 + 0.6 * len(results.depths) * (len(results.widths) + 1))
+    axes = fig.subplots(len(results.depths), 1, squeeze=False)[:, 0]
+    picks = np.linspace(0, len(EDGE_BLUES) - 2, len(lrs)).round().astype(int)
+    picks[-1] = len(EDGE_BLUES) - 2  # the largest rate: dark enough for white text
+    cmap = ListedColormap([EDGE_GREY, *(EDGE_BLUES[i] for i in picks)])
+    for d, ax in enumerate(axes):
+        level = np.zeros(median.shape[1:])
+        for k, lr in enumerate(lrs):
+            level[median[d] >= lr] = k + 1
+        ax.imshow(level, cmap=cmap, vmin=0, vmax=len(lrs), aspect="auto")
+        for (w, j), value in np.ndenumerate(median[d]):
+            def text(x):
+                return f"<{lrs[0]:g}" if x == 0 else f"{x:g}"
+            span = text(value) if low[d, w, j] == high[d, w, j] else \
+                f"{text(value)}\n({text(low[d, w, j])}-{text(high[d, w, j])})"
+            ax.text(j, w, span, ha="center", va="center", fontsize=11, fontweight="bold",
+                    color="white" if level[w, j] == len(lrs) else "black")
+        ax.set_yticks(range(len(results.widths)), [f"width {w}" for w in results.widths])
+        ax.set_xticks(range(len(results.scales)), [scale_label(s) for s in results.scales])
+        ax.set_title(f"depth {results.depths[d]}", fontsize=12)
+    axes[-1].set_xlabel("residual scale")
+    fig.suptitle(f"{edge_title(results)}\n(largest of lr {', '.join(f'{x:g}' for x in lrs)} "
+                 f"that trained, with every smaller one;\nmedian and range over "
+                 f"{len(results.seeds)} seeds)", fontsize=11.5)
+    return fig
+
+
+def plot_death_steps(results):
+    """Each run that died as a dot at the step it died, per scale (x) and depth (marker),
+    every learning rate and seed together."""
+    fig = new_figure(9.5, 4.4)
     ax = fig.add_subplot()
+    markers = ("o", "s", "D", "^", "v")
+    shades = (OKABE_ITO["sky"], OKABE_ITO["blue"], OKABE_ITO["black"], OKABE_ITO["orange"])
+    counts = {}
+    for d, depth in enumerate(results.depths):
+        steps = results.death_steps(depth=depth)
+        offset = (d - (len(results.depths) - 1) / 2) * 0.22
+        for j, label in enumerate(steps):
+            values = steps[label]
+            counts[label] = counts.get(label, 0) + len(values)
+            jitter = np.linspace(-0.06, 0.06, len(values)) if len(values) > 1 else [0.0]
+            ax.scatter(np.full(len(values), j + offset) + jitter, values, s=36,
+                       marker=markers[d % len(markers)], color=shades[d % len(shades)],
+                       label=f"depth {depth}" if j == 0 else None, zorder=3)
+    labels = [scale_label(s) for s in results.scales]
+    ax.set_xticks(range(len(labels)), [f"{x}\n({counts.get(x, 0)} died)" for x in labels])
+    ax.set_xlabel("residual scale (runs that died, all depths, widths, rates, seeds)")
+    ax.set_ylabel("step at which the run died")
+    ax.set_ylim(-1, results.config.steps)
+    ax.legend(fontsize=10, loc="upper right")
+    most = max(counts, key=counts.get) if counts and max(counts.values()) else None
+    fig.suptitle(f"{sum(counts.values())} of {len(results.runs)} runs died"
+                 + (f"; most at scale {most} ({counts[most]})" if most else ""), fontsize=12.5)
+    return fig
+
+
+def plot_accuracy(results, lr: float | None = None):
+    """Test accuracy at one learning rate (default the shared one): mean over seeds as bars,
+    the seeds' range as error bars, one panel per depth, bars per width."""
+    lr = results.shared_lr() if lr is None else lr
+    mean, low, high = results.accuracy_at(lr)
+    n = len(results.depths)
+    fig = new_figure(1.0 + 4.0 * n, 4.4)
+    axes = fig.subplots(1, n, sharey=True, squeeze=False)[0]
     x = np.arange(len(results.scales))
     bar = 0.8 / len(results.widths)
-    for i, width in enumerate(results.widths):
-        pos = x + (i - (len(results.widths) - 1) / 2) * bar
-        ax.bar(pos, acc[i], bar, color=WIDTH_COLOURS[i % len(WIDTH_COLOURS)],
-               label=f"width {width}")
-        for p, v in zip(pos, acc[i], strict=True):
-            if np.isfinite(v):
-                ax.text(p, v + 0.01, f"{v:.2f}", ha="center", va="bottom", fontsize=9.5,
-                        rotation=90)
-    ax.set_xticks(x, [scale_label(s) for s in results.scales])
-    ax.set_ylim(0, 1.18)
-    ax.set_xlabel("residual scale")
-    ax.set_ylabel("test accuracy (360 digits)")
-    ax.legend(loc="upper center", ncol=len(results.widths), fontsize=10)
-    mean = np.nanmean(acc, axis=0)  # over widths
+    colours = (OKABE_ITO["sky"], OKABE_ITO["blue"], OKABE_ITO["black"])
+    for d, ax in enumerate(axes):
+        for w, width in enumerate(results.widths):
+            pos = x + (w - (len(results.widths) - 1) / 2) * bar
+            m = np.nan_to_num(mean[d, w])
+            err = np.nan_to_num(np.stack([mean[d, w] - low[d, w], high[d, w] - mean[d, w]]))
+            ax.bar(pos, m, bar, yerr=err, capsize=3, color=colours[w % 3],
+                   label=f"width {width}")
+        ax.set_xticks(x, [scale_label(s) for s in results.scales], rotation=30)
+        ax.set_title(f"depth {results.depths[d]}")
+        ax.axhline(0.1, color=OKABE_ITO["grey"], lw=1, ls=":")
+    axes[0].set_ylabel(f"test accuracy at lr {lr:g}")
+    axes[0].set_ylim(0, 1.05)
+    axes[-1].legend(fontsize=10, loc="lower right")
+    flat = np.nanmean(mean, axis=(0, 1))
     labels = [scale_label(s) for s in results.scales]
-    top, low = int(np.nanargmax(mean)), int(np.nanargmin(mean))
-    fig.suptitle(f"After {results.config.steps} steps, averaged over widths: scale "
-                 f"{labels[top]} is most accurate ({mean[top]:.2f}), scale {labels[low]} "
-                 f"least ({mean[low]:.2f})", fontsize=13)
+    top, bottom = int(np.nanargmax(flat)), int(np.nanargmin(flat))
+    fig.suptitle(f"At lr {lr:g}, averaged over depths and widths: scale {labels[top]} "
+                 f"{flat[top]:.2f}, scale {labels[bottom]} {flat[bottom]:.2f} (bars: mean of "
+                 f"{len(results.seeds)} seeds, whiskers: their range; dotted: chance)",
+                 fontsize=11.5)
+    return fig
+
+
+def plot_curves(results, depth: int, width: int, lr: float):
+    """Training loss (top) and the last block's dead fraction (bottom) per step, one colour
+    per scale, one thin line per seed."""
+    fig = new_figure(11.0, 6.2)
+    axes = fig.subplots(2, 1, sharex=True)
+    fates = {}
+    for scale in results.scales:
+        colour, style, _ = _style(scale)
+        label = scale_label(scale)
+        for n, seed in enumerate(results.seeds):
+            run = results.get(depth, width, scale, lr, seed)
+            fates.setdefault(label, []).append(run.fate)
+            axes[0].plot(run.loss, color=colour, ls=style, lw=1.6,
+                         label=label if n == 0 else None)
+            axes[1].plot(100 * run.dead_fraction, color=colour, ls=style, lw=1.6)
+    axes[0].set_yscale("log")
+    axes[0].set_ylabel("training loss (log)")
+    axes[1].set_ylabel("last block's outputs = 0 (%)")
+    axes[1].axhline(99, color=OKABE_ITO["black"], lw=1, ls=(0, (1, 2)))
+    axes[1].set_ylim(0, 101)
+    axes[1].set_xlabel("step")
+    axes[0].legend(title="scale", ncol=3, fontsize=10)
+    died = [f"{k} {v.count('died')}/{len(v)}" for k, v in fates.items() if "died" in v]
+    fig.suptitle(f"Depth {depth}, width {width}, lr {lr:g}, batch {results.config.batch}: "
+                 + ("died (of seeds): " + ", ".join(died) if died else "no run died")
+                 + "\n(dotted: the 99 % line of 'died'; lines end where a run stopped)",
+                 fontsize=12)
     return fig

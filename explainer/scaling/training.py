@@ -3,9 +3,15 @@
 :func:`train_trunk` returns a :class:`TrunkRun` with, for every step, the numbers of that
 step's forward and backward pass *before* its update (so step 0 describes the trunk as
 initialised): loss, batch accuracy, gradient norm per block, ||scale * up|| / ||net|| per
-block, and the fraction of the last block's output units that are exactly zero. A run stops
-at the first non-finite loss ("diverged"); it "died" when the last block's output is at least
-99 % zeros from some step to the end of the run.
+block, and the fraction of the last block's output units that are exactly zero; and, at step 0,
+the norm of the stream before and after every block (its growth with depth).
+
+A run stops at the first non-finite loss ("diverged"). It "died" when the last block's output
+is at least 99 % zeros from some step to the end of the run. With ``stop_when_dead`` it also
+stops once every unit of the last block has been exactly zero for :data:`DEAD_PATIENCE` steps
+in a row: a ReLU that outputs 0 everywhere passes no gradient back, so nothing below it learns
+any more and only the optimizer's decaying momentum still moves the weights; the run records
+``stopped_step`` and its later steps are not measured (NaN).
 """
 
 from __future__ import annotations
@@ -16,14 +22,17 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..core.validate import check_choice, check_positive_int, check_scale, given
-from .trunk import IMAGE_SHAPE, block_variables, build_trunk, check_trunk_scale, dead_fraction
+from ..core.validate import check_choice, check_scale, given
+from .trunk import IMAGE_SHAPE, check_trunk_arguments
 
 DEAD_THRESHOLD = 0.99  # "died": at least 99 % of the last block's outputs exactly zero
+DEAD_PATIENCE = 20  # steps of a wholly zero last block after which a run may stop (module doc)
 TEST_FRACTION = 0.2  # of load_digits' 1,797 images: 1,437 train, 360 test
 SPLIT_SEED = 0  # the train/test split is fixed, whatever the run's seed
 OPTIMIZERS = ("sgd", "adam")
-MOMENTUM = 0.9
+# train_trunk's parameters, in order: a stored run keeps them under these names
+PARAMETERS = ("width", "depth", "scale", "lr", "steps", "seed", "optimizer", "batch",
+              "stem_stride", "batchnorm", "stop_when_dead")
 
 
 @lru_cache(maxsize=1)
@@ -41,13 +50,6 @@ def digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return x_train, y_train, x_test, y_test
 
 
-def first_nonfinite(loss: object) -> int | None:
-    """The first step whose loss is NaN or infinite (the run diverged there), else None."""
-    values = np.asarray(loss, dtype=np.float64)
-    bad = np.flatnonzero(~np.isfinite(values))
-    return int(bad[0]) if bad.size else None
-
-
 def death_step(dead: object, threshold: float = DEAD_THRESHOLD) -> int | None:
     """The step from which the dead fraction stays >= ``threshold`` to the last measured step
     (NaN steps after a divergence are not measured), else None: the run "died" there."""
@@ -61,8 +63,15 @@ def death_step(dead: object, threshold: float = DEAD_THRESHOLD) -> int | None:
 
 @dataclass(frozen=True, eq=False)
 class TrunkRun:
-    """One training run. Per-step arrays have ``steps`` rows (NaN after a divergence);
-    ``grad_norm`` and ``residual_ratio`` are (steps, depth)."""
+    """One training run: its arguments, per-step arrays (``steps`` rows; NaN where a step was
+    not run, after a divergence or a final death), step-0 arrays per block, and verdicts.
+
+    Per step: ``loss``, batch ``accuracy``, ``dead_fraction`` of the last block's outputs,
+    ``grad_norm`` (of every block's weights together) and ``residual_ratio`` (the last
+    block's ||scale*up|| / ||net||). At step 0, per block: ``step0_grad_norm``,
+    ``step0_residual_ratio``, and ``step0_net_norm`` (depth + 1: the stream before block 1
+    and after each block).
+    """
 
     width: int
     depth: int
@@ -73,24 +82,44 @@ class TrunkRun:
     optimizer: str
     batch: int
     stem_stride: int
+    batchnorm: bool
+    stop_when_dead: bool
     loss: np.ndarray = field(repr=False)
     accuracy: np.ndarray = field(repr=False)
+    dead_fraction: np.ndarray = field(repr=False)
     grad_norm: np.ndarray = field(repr=False)
     residual_ratio: np.ndarray = field(repr=False)
-    dead_fraction: np.ndarray = field(repr=False)
+    step0_grad_norm: np.ndarray = field(repr=False)
+    step0_residual_ratio: np.ndarray = field(repr=False)
+    step0_net_norm: np.ndarray = field(repr=False)
     diverged: bool
     diverged_step: int | None
     died: bool
     died_step: int | None
+    stopped_step: int | None  # the step a final death ended the run at, else None
     test_accuracy: float  # NaN when the run diverged (its weights are not numbers)
     seconds: float = field(compare=False)
 
-    ARRAYS = ("loss", "accuracy", "grad_norm", "residual_ratio", "dead_fraction")
+    ARRAYS = ("loss", "accuracy", "dead_fraction", "grad_norm", "residual_ratio",
+              "step0_grad_norm", "step0_residual_ratio", "step0_net_norm")
 
     @property
     def stable(self) -> bool:
         """Neither diverged nor died."""
         return not (self.diverged or self.died)
+
+    @property
+    def fate(self) -> str:
+        return "diverged" if self.diverged else "died" if self.died else "trained"
+
+    @property
+    def growth(self) -> float:
+        """||net after the last block|| / ||net before block 1|| at step 0."""
+        return float(self.step0_net_norm[-1] / self.step0_net_norm[0])
+
+    def arguments(self) -> dict:
+        """The keyword arguments of :func:`train_trunk` that rerun this run."""
+        return {name: getattr(self, name) for name in PARAMETERS}
 
     def __getitem__(self, name: str):
         if name not in self.__dataclass_fields__:
@@ -104,27 +133,47 @@ class TrunkRun:
         for name in self.ARRAYS:
             out[name] = _rounded(getattr(self, name), digits)
         out["test_accuracy"] = None if math.isnan(self.test_accuracy) else self.test_accuracy
+        out["seconds"] = round(self.seconds, 2)
         return out
 
     @classmethod
     def from_dict(cls, data: dict) -> TrunkRun:
-        values = dict(data)
-        for name in cls.ARRAYS:
-            values[name] = np.array(values[name], dtype=np.float64)  # None -> NaN
+        """A run from :meth:`to_dict`'s form; a missing or malformed field is a ValueError."""
+        missing = [name for name in cls.__dataclass_fields__ if name not in data]
+        if missing:
+            raise ValueError(f"run: got a record without {', '.join(missing)}; expected a "
+                             "record written by TrunkRun.to_dict")
+        values = {name: data[name] for name in cls.__dataclass_fields__}
+        try:
+            for name in cls.ARRAYS:
+                values[name] = np.array(values[name], dtype=np.float64)  # None -> NaN
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"run: the array {name!r} does not read as numbers ({err})") from None
         if values["test_accuracy"] is None:
             values["test_accuracy"] = math.nan
         return cls(**values)
 
+    def describe(self) -> str:
+        """The run's setting: depth, width, batch, steps, scale, optimizer and seed."""
+        return (f"depth {self.depth}, width {self.width}, scale {scale_text(self.scale)}, "
+                f"{self.optimizer} lr {self.lr:g}, batch {self.batch}, {self.steps} steps, "
+                f"seed {self.seed}" + ("" if self.batchnorm else ", no BatchNorm"))
+
     def __str__(self) -> str:
         fate = (f"diverged at step {self.diverged_step}" if self.diverged else
                 f"died at step {self.died_step}" if self.died else "trained")
+        if self.stopped_step is not None:
+            fate += f" (stopped at step {self.stopped_step}: last block all zeros)"
         final = self.loss[np.isfinite(self.loss)]
         last = f"{final[-1]:.3f}" if final.size else "nan"
         dead = self.dead_fraction[np.isfinite(self.dead_fraction)]
-        return (f"trunk width {self.width}, depth {self.depth}, scale {self.scale}, "
-                f"{self.optimizer} lr {self.lr:g}, {self.steps} steps, seed {self.seed}: "
-                f"{fate}; last loss {last}, test accuracy {self.test_accuracy:.3f}, "
-                f"dead fraction at the last step {dead[-1]:.3f}")
+        accuracy = "undefined" if math.isnan(self.test_accuracy) else f"{self.test_accuracy:.3f}"
+        return (f"trunk {self.describe()}: {fate}; last loss {last}, test accuracy {accuracy}, "
+                f"dead fraction at the last measured step {dead[-1]:.3f}")
+
+
+def scale_text(scale: float | str) -> str:
+    return scale if isinstance(scale, str) else f"{scale:g}"
 
 
 def _rounded(values: np.ndarray, digits: int) -> list:
@@ -141,87 +190,72 @@ def batch_order(n: int, steps: int, batch: int, seed: int) -> np.ndarray:
     return order[:needed].reshape(steps, batch)
 
 
-def _make_optimizer(name: str, lr: float):
-    import keras
-
-    if name == "sgd":
-        return keras.optimizers.SGD(learning_rate=lr, momentum=MOMENTUM)
-    return keras.optimizers.Adam(learning_rate=lr)
-
-
-def train_trunk(width: int, depth: int, scale: float | str, lr: float, steps: int,
-                seed: int = 0, optimizer: str = "sgd", batch: int = 64,
-                stem_stride: int = 1) -> TrunkRun:
-    """Train a fresh trunk (seeded weights and batches) for ``steps`` steps; see the module.
-
-    ``scale``: a number, "rezero" or "layerscale". ``optimizer``: "sgd" (momentum 0.9) or
-    "adam". ``stem_stride`` 2 makes the blocks work at 4x4 instead of 8x8 (4x cheaper).
-    Op determinism is switched on, so the same arguments give the same numbers.
-    """
-    import time
-
-    import keras
-    import tensorflow as tf
-
-    scale = check_trunk_scale(scale)
+def check_lr(lr: object) -> float:
     lr = check_scale(lr, name="lr", example="0.01")
     if lr <= 0:
         raise ValueError(f"lr: got {lr!r}; expected a learning rate > 0 such as 0.01")
-    steps = check_positive_int("steps", steps)
-    batch = check_positive_int("batch", batch)
+    return lr
+
+
+def train_trunk(width: int, depth: int, scale: float | str, lr: float, steps: int,
+                seed: int = 0, optimizer: str = "sgd", batch: int = 32, stem_stride: int = 2,
+                batchnorm: bool = True, stop_when_dead: bool = False) -> TrunkRun:
+    """Train a fresh trunk (seeded weights and batches) for ``steps`` steps; see the module.
+
+    ``scale``: a number, "rezero" or "layerscale". ``optimizer``: "sgd" (momentum 0.9) or
+    "adam". ``stem_stride`` 2 makes the blocks work at 4x4 (1: 8x8, 4x the cost).
+    ``batchnorm=False``: branches without BatchNorm. The trunk of each shape is built and
+    compiled once per process and reused (:mod:`.trunk_engine`). Op determinism is on, so the
+    same arguments give the same numbers on one machine.
+    """
+    import time
+
+    import tensorflow as tf
+
+    from .trunk_engine import trunk_engine
+
+    args = check_trunk_arguments(width=width, depth=depth, scale=scale, seed=seed,
+                                 stem_stride=stem_stride, batchnorm=batchnorm, steps=steps,
+                                 batch=batch)
+    lr = check_lr(lr)
     optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise TypeError(f"seed: got {given(seed)}; expected a whole number >= 0")
-    tf.config.experimental.enable_op_determinism()
+    if not isinstance(stop_when_dead, bool):
+        raise TypeError(f"stop_when_dead: got {given(stop_when_dead)}; expected True or False")
+    width, depth, steps, batch, seed = (args[k] for k in ("width", "depth", "steps", "batch",
+                                                          "seed"))
     start = time.perf_counter()
     x_train, y_train, x_test, y_test = digits_split()
-    model = build_trunk(width, depth, scale, seed=int(seed), stem_stride=stem_stride)
-    groups = [block_variables(model, i) for i in range(1, depth + 1)]
-    variables = model.trainable_variables
-    opt = _make_optimizer(optimizer, lr)
-    opt.build(variables)
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    index = {id(v): i for i, v in enumerate(variables)}
-
-    @tf.function
-    def train_step(x, y):
-        with tf.GradientTape() as tape:
-            out = model(x, training=True)
-            loss = loss_fn(y, out["logits"])
-        grads = tape.gradient(loss, variables)
-        norms = tf.stack([tf.sqrt(tf.add_n([tf.reduce_sum(tf.square(grads[index[id(v)]]))
-                                            for v in group])) for group in groups])
-        ratios = tf.stack([tf.norm(s) / tf.norm(n)
-                           for s, n in zip(out["scaled_ups"], out["nets"], strict=True)])
-        hits = tf.equal(tf.argmax(out["logits"], axis=1, output_type=tf.int32), y)
-        accuracy = tf.reduce_mean(tf.cast(hits, tf.float32))
-        opt.apply_gradients(zip(grads, variables, strict=True))  # after the numbers above
-        return loss, accuracy, norms, ratios, dead_fraction(out["last"])
-
-    order = batch_order(len(x_train), steps, batch, int(seed))
-    rows = np.full((steps, 3 + 2 * depth), np.nan)
-    measured = 0
+    engine = trunk_engine(width, depth, args["stem_stride"], args["batchnorm"], batch, optimizer)
+    engine.reset(args["scale"], lr, seed)
+    order = batch_order(len(x_train), steps, batch, seed)
+    rows = np.full((steps, 5), np.nan)
+    step0 = None
+    zero_run, stopped, diverged_at = 0, None, None
     for step in range(steps):
-        loss, accuracy, norms, ratios, dead = train_step(
+        loss, accuracy, norms, ratios, dead, net_norms = engine.step(
             tf.constant(x_train[order[step]]), tf.constant(y_train[order[step]]))
-        rows[step] = [float(loss), float(accuracy), *norms.numpy(), *ratios.numpy(), float(dead)]
-        measured = step + 1
+        norms, ratios = norms.numpy().astype(np.float64), ratios.numpy().astype(np.float64)
+        if step0 is None:
+            step0 = (norms, ratios, net_norms.numpy().astype(np.float64))
+        rows[step] = [float(loss), float(accuracy), float(dead),
+                      math.sqrt(float(np.sum(np.square(norms)))), ratios[-1]]
         if not math.isfinite(rows[step, 0]):
+            diverged_at = step
             break
-    loss, accuracy, dead = rows[:, 0], rows[:, 1], rows[:, -1]
-    diverged_at = first_nonfinite(loss[:measured])
+        zero_run = zero_run + 1 if rows[step, 2] == 1.0 else 0
+        if stop_when_dead and zero_run >= DEAD_PATIENCE and step + 1 < steps:
+            stopped = step + 1
+            break
+    loss, dead = rows[:, 0], rows[:, 2]
+    test_accuracy = math.nan
     if diverged_at is None:
-        logits = model(tf.constant(x_test), training=False)["logits"].numpy()  # moving stats
-        test_accuracy = float(np.mean(np.argmax(logits, axis=1) == y_test))
-    else:
-        test_accuracy = math.nan
+        test_accuracy = float(engine.evaluate(tf.constant(x_test), tf.constant(y_test)))
     died_at = death_step(dead)
-    return TrunkRun(width=model.trunk_config["width"], depth=model.trunk_config["depth"],
-                    scale=scale, lr=lr, steps=steps, seed=int(seed), optimizer=optimizer,
-                    batch=batch, stem_stride=model.trunk_config["stem_stride"],
-                    loss=loss, accuracy=accuracy,
-                    grad_norm=rows[:, 2:2 + depth], residual_ratio=rows[:, 2 + depth:2 + 2 * depth],
-                    dead_fraction=dead, diverged=diverged_at is not None,
-                    diverged_step=diverged_at, died=died_at is not None, died_step=died_at,
+    return TrunkRun(**{**args, "lr": lr, "optimizer": optimizer,
+                       "stop_when_dead": stop_when_dead},
+                    loss=loss, accuracy=rows[:, 1], dead_fraction=dead, grad_norm=rows[:, 3],
+                    residual_ratio=rows[:, 4], step0_grad_norm=step0[0],
+                    step0_residual_ratio=step0[1], step0_net_norm=step0[2],
+                    diverged=diverged_at is not None, diverged_step=diverged_at,
+                    died=died_at is not None, died_step=died_at, stopped_step=stopped,
                     test_accuracy=test_accuracy, seconds=time.perf_counter() - start)
-

@@ -1,9 +1,12 @@
 """Read the "why scale" results file and compute the findings from it (nothing is typed in).
 
-    results = load_why_scale_results()               # results/why_scale.json
-    results.stability_map()                  # largest stable learning rate, width x scale
-    results.shared_lr()                      # the learning rate the curves are drawn at
-    print(results.conclusion())              # the finding, in words, from the numbers
+    results = load_why_scale_results()       # results/why_scale.json
+    results.edges()                          # stability edge per depth x width x scale x seed
+    results.edge_summary()                   # ... median and range over the seeds
+    results.death_steps()                    # the steps at which runs died
+    results.accuracy_at(lr)                  # test accuracy, mean and spread over seeds
+    results.growth()                         # ||net_L|| / ||net_0|| at step 0
+    print(results.conclusion())              # the findings, in words, from the numbers
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.validate import given
+from ..core.validate import given, shorten
 from .experiment import RESULTS_PATH, GridConfig
 from .training import TrunkRun
 from .trunk import check_trunk_scale, scale_label
+from .why_scale_findings import conclusion
 
 FATES = ("trained", "died", "diverged")
 
@@ -33,6 +37,10 @@ class WhyScaleResults:
     runs: tuple = field(repr=False)
 
     @property
+    def depths(self) -> tuple:
+        return tuple(sorted(self.config.depths))
+
+    @property
     def widths(self) -> tuple:
         return tuple(sorted(self.config.widths))
 
@@ -44,144 +52,99 @@ class WhyScaleResults:
     def lrs(self) -> tuple:
         return tuple(sorted(self.config.lrs))
 
-    def get(self, width: int, scale, lr: float, seed: int = 0) -> TrunkRun:
-        """The run of one configuration (a KeyError that lists the grid otherwise)."""
+    @property
+    def seeds(self) -> tuple:
+        return tuple(self.config.seeds)
+
+    def __post_init__(self):
+        index = {(r.depth, r.width, scale_label(r.scale), f"{r.lr:g}", r.seed): r
+                 for r in self.runs}
+        object.__setattr__(self, "_index", index)
+
+    def get(self, depth: int, width: int, scale, lr: float, seed: int) -> TrunkRun:
+        """The run of one setting (a KeyError that lists the grid otherwise)."""
         scale = check_trunk_scale(scale)
-        for run in self.runs:
-            if (run.width, run.scale, run.seed) == (width, scale, seed) and \
-                    math.isclose(run.lr, lr, rel_tol=1e-9):
-                return run
-        raise KeyError(f"no run with width {width}, scale {scale_label(scale)}, lr {lr:g}, "
-                       f"seed {seed}; the grid has widths {self.widths}, scales "
-                       f"{[scale_label(s) for s in self.scales]}, lrs {self.lrs}, seeds "
-                       f"{self.config.seeds}")
+        run = self._index.get((depth, width, scale_label(scale), f"{lr:g}", seed))
+        if run is not None:
+            return run
+        raise KeyError(f"no run with depth {depth}, width {width}, scale {scale_label(scale)}, "
+                       f"lr {lr:g}, seed {seed}; the grid has depths {self.depths}, widths "
+                       f"{self.widths}, scales {[scale_label(s) for s in self.scales]}, lrs "
+                       f"{self.lrs}, seeds {self.seeds}")
 
-    def fate(self, seed: int = 0) -> np.ndarray:
-        """Strings (width, scale, lr): "trained", "died" or "diverged"."""
-        out = np.empty((len(self.widths), len(self.scales), len(self.lrs)), dtype=object)
-        for i, w in enumerate(self.widths):
-            for j, s in enumerate(self.scales):
-                for k, lr in enumerate(self.lrs):
-                    run = self.get(w, s, lr, seed)
-                    out[i, j, k] = ("diverged" if run.diverged else "died" if run.died
-                                    else "trained")
+    def _cube(self, value, dtype=float) -> np.ndarray:
+        """value(run) over (depth, width, scale, lr, seed)."""
+        out = np.empty((len(self.depths), len(self.widths), len(self.scales), len(self.lrs),
+                        len(self.seeds)), dtype=dtype)
+        for index in np.ndindex(out.shape):
+            d, w, s, k, e = index
+            out[index] = value(self.get(self.depths[d], self.widths[w], self.scales[s],
+                                        self.lrs[k], self.seeds[e]))
         return out
 
-    def stability_map(self, seed: int = 0) -> np.ndarray:
-        """(width, scale): the largest learning rate of the grid at which the run neither died
-        nor diverged, and every smaller one too; NaN where even the smallest failed."""
-        fate = self.fate(seed)
-        out = np.full(fate.shape[:2], np.nan)
-        for i in range(fate.shape[0]):
-            for j in range(fate.shape[1]):
-                for k, lr in enumerate(self.lrs):
-                    if fate[i, j, k] != "trained":
-                        break
-                    out[i, j] = lr
+    def fates(self) -> np.ndarray:
+        """"trained", "died" or "diverged" over (depth, width, scale, lr, seed)."""
+        return self._cube(lambda run: run.fate, dtype=object)
+
+    def edges(self) -> np.ndarray:
+        """The stability edge over (depth, width, scale, seed): the largest learning rate of
+        the grid at which the run trained, and every smaller one too; 0 where even the
+        smallest failed (the edge lies below the grid)."""
+        fates = self.fates()
+        out = np.zeros((fates.shape[0], fates.shape[1], fates.shape[2], fates.shape[4]))
+        for d, w, s, e in np.ndindex(out.shape):
+            for k, lr in enumerate(self.lrs):
+                if fates[d, w, s, k, e] != "trained":
+                    break
+                out[d, w, s, e] = lr
         return out
 
-    def shared_lr(self, seed: int = 0) -> float:
-        """The learning rate the curves compare at: the smallest of the grid at which some
-        configuration failed (died or diverged), or the largest if none failed."""
-        fate = self.fate(seed)
-        for k, lr in enumerate(self.lrs):
-            if (fate[:, :, k] != "trained").any():
-                return lr
-        return self.lrs[-1]
+    def edge_summary(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(median, lowest, highest) edge over the seeds, each (depth, width, scale)."""
+        edges = self.edges()
+        return np.median(edges, axis=-1), edges.min(axis=-1), edges.max(axis=-1)
 
-    def test_accuracy(self, lr: float | None = None, seed: int = 0) -> np.ndarray:
-        """(width, scale) test accuracy at ``lr``; with ``lr=None`` the best over the learning
-        rates at which the run trained (NaN where none did)."""
-        out = np.full((len(self.widths), len(self.scales)), np.nan)
-        for i, w in enumerate(self.widths):
-            for j, s in enumerate(self.scales):
-                runs = [self.get(w, s, lr, seed)] if lr is not None else \
-                    [r for r in (self.get(w, s, x, seed) for x in self.lrs) if r.stable]
-                values = [r.test_accuracy for r in runs if not math.isnan(r.test_accuracy)]
-                out[i, j] = max(values) if values else np.nan
+    def death_steps(self, depth: int | None = None, width: int | None = None) -> dict:
+        """Scale label -> the steps at which runs died (every lr and seed; optionally one
+        depth and width)."""
+        out = {}
+        for scale in self.scales:
+            out[scale_label(scale)] = sorted(
+                run.died_step for run in self.runs
+                if run.scale == scale and run.died and not run.diverged
+                and depth in (None, run.depth) and width in (None, run.width))
         return out
 
-    def step0_grad_norm(self, width: int, seed: int = 0) -> np.ndarray:
-        """(scale, block): the gradient norm per block at step 0 (the trunk as initialised),
-        at the grid's smallest learning rate (step 0 does not depend on the learning rate)."""
-        return np.stack([self.get(width, s, self.lrs[0], seed).grad_norm[0]
-                         for s in self.scales])
+    def accuracy_at(self, lr: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Test accuracy at ``lr`` over the seeds: (mean, lowest, highest), each (depth,
+        width, scale). A run that diverged has no accuracy (its weights are not numbers):
+        NaN there, so such a setting's mean is undefined rather than a number."""
+        k = [i for i, x in enumerate(self.lrs) if math.isclose(x, lr)]
+        if not k:
+            raise ValueError(f"lr: got {given(lr)}; expected one of the grid's {self.lrs}")
+        acc = self._cube(lambda run: run.test_accuracy)[:, :, :, k[0], :]
+        return acc.mean(axis=-1), acc.min(axis=-1), acc.max(axis=-1)
 
-    def conclusion(self, seed: int = 0) -> str:
+    def shared_lr(self) -> float:
+        """The learning rate accuracies compare at: the largest of the grid at which every
+        setting of the shallowest depth trained (so the comparison is not one of deaths)."""
+        fates = self.fates()
+        ok = [lr for k, lr in enumerate(self.lrs) if (fates[0, :, :, k, :] == "trained").all()]
+        return ok[-1] if ok else self.lrs[0]
+
+    def step0(self, name: str) -> np.ndarray:
+        """A step-0 number over (depth, width, scale, seed), from the smallest learning rate's
+        run (step 0 is measured before the first update, so it does not depend on the rate):
+        "growth" (||net_L|| / ||net_0||), "grad_norm" (all blocks), "loss"."""
+        read = {"growth": lambda r: r.growth, "grad_norm": lambda r: r.grad_norm[0],
+                "loss": lambda r: r.loss[0]}
+        if name not in read:
+            raise ValueError(f"name: got {shorten(name)}; expected one of {sorted(read)}")
+        return self._cube(read[name])[:, :, :, 0, :]
+
+    def conclusion(self) -> str:
         """What the grid shows, in sentences computed from the runs."""
-        fate = self.fate(seed)
-        stable = self.stability_map(seed)
-        cfg = self.config
-        lines = [f"Grid: widths {list(self.widths)}, depth {cfg.depth}, scales "
-                 f"{[scale_label(s) for s in self.scales]}, {cfg.optimizer} learning rates "
-                 f"{list(self.lrs)}, {cfg.steps} steps of batch {cfg.batch}, seeds "
-                 f"{list(cfg.seeds)}."]
-        counts = {f: int((fate == f).sum()) for f in FATES}
-        lines.append(f"Of {fate.size} runs (seed {seed}): {counts['trained']} trained, "
-                     f"{counts['died']} died (last block >= 99 % zeros to the end), "
-                     f"{counts['diverged']} diverged (non-finite loss).")
-        j1 = _index(self.scales, 1.0)
-        if j1 is not None:
-            died1 = [f"width {w} at lr {lr:g}" for i, w in enumerate(self.widths)
-                     for k, lr in enumerate(self.lrs) if fate[i, j1, k] == "died"]
-            lines.append("Scale 1 died: " + "; ".join(died1) + "." if died1 else
-                         "Scale 1 never died in this grid: the paper's symptom (the last layer "
-                         "before pooling producing only zeros) did not appear at these sizes "
-                         "and step counts.")
-        died = [r for r in self.runs if r.seed == seed and r.died and not r.diverged]
-        alive = [r for r in died if r.test_accuracy > 2 / 10]  # twice chance (10 digits)
-        if died:
-            lines.append(f"Of the {len(died)} runs that died, {len(alive)} still reached a test "
-                         "accuracy above 0.2 (chance is 0.1): a few live units can carry the "
-                         "classifier.")
-        for i, w in enumerate(self.widths):
-            parts = [f"{scale_label(s)}: {_lr_text(stable[i, j])}"
-                     for j, s in enumerate(self.scales)]
-            lines.append(f"Largest stable learning rate at width {w}: " + ", ".join(parts) + ".")
-        lines.extend(self._scale_one_vs_smaller(stable, seed))
-        acc = self.test_accuracy(seed=seed)
-        for i, w in enumerate(self.widths):
-            best = np.nanmax(acc[i]) if np.isfinite(acc[i]).any() else np.nan
-            parts = [f"{scale_label(s)} {acc[i, j]:.3f}" for j, s in enumerate(self.scales)
-                     if np.isfinite(acc[i, j])]
-            lines.append(f"Best test accuracy at width {w} (over stable learning rates): "
-                         + ", ".join(parts) + f"; the best is {best:.3f}.")
-        return "\n".join(lines)
-
-
-    def _scale_one_vs_smaller(self, stable: np.ndarray, seed: int) -> list[str]:
-        """Scale 1 against the smaller constant scales: stability edge and best accuracy."""
-        j1 = _index(self.scales, 1.0)
-        smaller = [j for j, s in enumerate(self.scales) if not isinstance(s, str) and s < 1]
-        if j1 is None or not smaller:
-            return []
-        edge = np.nan_to_num(stable, nan=0.0)
-        lower = [w for i, w in enumerate(self.widths) if edge[i, j1] < edge[i, smaller].max()]
-        higher = [w for i, w in enumerate(self.widths) if edge[i, j1] > edge[i, smaller].max()]
-        if not lower and not higher:
-            edge_text = ("The scale did not move the stability edge in this grid: at every "
-                         "width, scale 1 trained up to the same learning rate as the best of "
-                         "the smaller constant scales.")
-        else:
-            edge_text = (f"Scale 1's stability edge is lower than the smaller scales' at widths "
-                         f"{lower or 'none'} and higher at widths {higher or 'none'}.")
-        acc = self.test_accuracy(seed=seed)
-        gaps = [f"{w}: {acc[i, j1] - np.nanmax(acc[i, smaller]):+.3f}"
-                for i, w in enumerate(self.widths)
-                if np.isfinite(acc[i, j1]) and np.isfinite(acc[i, smaller]).any()]
-        return [edge_text, "Best test accuracy of scale 1 minus the best smaller constant scale, "
-                           "by width: " + ", ".join(gaps) + "."]
-
-
-def _index(scales: tuple, scale) -> int | None:
-    for j, s in enumerate(scales):
-        if not isinstance(s, str) and not isinstance(scale, str) and math.isclose(s, scale):
-            return j
-    return None
-
-
-def _lr_text(lr: float) -> str:
-    return "none" if math.isnan(lr) else f"{lr:g}"
+        return conclusion(self)
 
 
 def results_from_dict(document: dict) -> WhyScaleResults:
@@ -190,10 +153,12 @@ def results_from_dict(document: dict) -> WhyScaleResults:
         raise ValueError(f"document: got {given(document)}; expected a why_scale results "
                          "document with 'config' and 'runs'")
     cfg = {k: v for k, v in document["config"].items() if k != "protocol_version"}
-    config = GridConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()})
-    fields = TrunkRun.__dataclass_fields__
-    runs = tuple(TrunkRun.from_dict({k: v for k, v in r.items() if k in fields})
-                 for r in document["runs"])
+    try:
+        config = GridConfig(**{k: tuple(v) if isinstance(v, list) else v
+                               for k, v in cfg.items()})
+    except TypeError as err:
+        raise ValueError(f"document: its config does not describe a grid ({err})") from None
+    runs = tuple(TrunkRun.from_dict(r) for r in document["runs"])
     meta = {k: v for k, v in document.items() if k not in ("runs", "config", "config_hash")}
     return WhyScaleResults(config=config, config_hash=document["config_hash"], meta=meta,
                            runs=runs)

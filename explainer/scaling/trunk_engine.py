@@ -1,0 +1,119 @@
+"""One built and compiled training step per trunk shape, reused by every run of that shape.
+
+A grid trains the same trunk (width x depth) at many scales, learning rates and seeds. Building
+a depth-20 Keras model and tracing its step takes longer than many of its runs, so
+:class:`TrunkEngine` builds the model and its XLA-compiled step once per (width, depth,
+stem_stride, batchnorm, batch, optimizer). A run then only assigns values: the seed's initial
+weights (:func:`.trunk.initial_weights`), the scale's gains, which gains train (a mask per
+weight), the learning rate, and zeroed optimizer slots.
+
+The optimizer is written out here (Keras' SGD with momentum and Adam formulas) so that its
+state is plain variables that a run can reset.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .trunk import block_prefix, build_trunk_graph, gain_values, initial_weights
+
+MOMENTUM = 0.9
+ADAM = (0.9, 0.999, 1e-7)  # Keras' defaults: beta_1, beta_2, epsilon
+OPTIMIZERS = ("sgd", "adam")
+
+
+class TrunkEngine:
+    """A trunk model with its compiled training step and evaluation (see the module)."""
+
+    def __init__(self, width: int, depth: int, stem_stride: int, batchnorm: bool, batch: int,
+                 optimizer: str):
+        tf.config.experimental.enable_op_determinism()
+        self.depth, self.optimizer = depth, optimizer
+        self.model = build_trunk_graph(width, depth, stem_stride, batchnorm)
+        self.trainable = list(self.model.trainable_weights)
+        self.masks = [tf.Variable(1.0, trainable=False, name=f"mask{i}")
+                      for i in range(len(self.trainable))]
+        slots = 1 if optimizer == "sgd" else 2
+        self.slots = [[tf.Variable(tf.zeros(v.shape), trainable=False) for v in self.trainable]
+                      for _ in range(slots)]
+        self.lr = tf.Variable(0.0, trainable=False, name="lr")
+        self.iterations = tf.Variable(0.0, trainable=False, name="iterations")
+        position = {id(v): i for i, v in enumerate(self.trainable)}
+        self.groups = []  # per block: indices of its trainable weights
+        for index in range(1, depth + 1):
+            prefix = block_prefix(index)
+            self.groups.append([position[id(v)] for layer in self.model.layers
+                                if layer.name.startswith(prefix) for v in layer.trainable_weights])
+        self.gain_mask = {}  # index of a gain weight -> which gain it is
+        for i, v in enumerate(self.trainable):
+            name = v.path.rsplit("/", 1)[-1]
+            if name in ("gain", "channel_gain"):
+                self.gain_mask[i] = name
+        self.loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        self.step = tf.function(self._step)
+        self.evaluate = tf.function(self._evaluate)
+
+    def reset(self, scale: float | str, lr: float, seed: int) -> None:
+        """Start a run: the seed's weights, the scale's gains and masks, zero optimizer state."""
+        self.model.set_weights(initial_weights(self.model, scale, seed))
+        _, _, train_gain, train_channel = gain_values(scale)
+        trained = {"gain": train_gain, "channel_gain": train_channel}
+        for i, mask in enumerate(self.masks):
+            mask.assign(float(trained[self.gain_mask[i]]) if i in self.gain_mask else 1.0)
+        for slot in self.slots:
+            for variable in slot:
+                variable.assign(tf.zeros(variable.shape))
+        self.lr.assign(lr)
+        self.iterations.assign(0.0)
+
+    def _step(self, x, y):
+        """One step; every number is measured before the update (step 0: as initialised)."""
+        with tf.GradientTape() as tape:
+            out = self.model(x, training=True)
+            loss = self.loss_fn(y, out["logits"])
+        grads = [g * m for g, m in zip(tape.gradient(loss, self.trainable), self.masks,
+                                       strict=True)]
+        norms = tf.stack([tf.sqrt(tf.add_n([tf.reduce_sum(tf.square(grads[i])) for i in group]))
+                          for group in self.groups])
+        net_norms = tf.stack([tf.norm(n) for n in [*out["nets"], out["last"]]])
+        ratios = tf.stack([tf.norm(s) for s in out["scaled_ups"]]) / net_norms[:-1]
+        hits = tf.equal(tf.argmax(out["logits"], axis=1, output_type=tf.int32), y)
+        accuracy = tf.reduce_mean(tf.cast(hits, tf.float32))
+        dead = tf.reduce_mean(tf.cast(tf.equal(out["last"], 0.0), tf.float32))
+        self._apply(grads)
+        return loss, accuracy, norms, ratios, dead, net_norms
+
+    def _apply(self, grads) -> None:
+        if self.optimizer == "sgd":  # keras.optimizers.SGD(momentum=0.9)
+            for v, g, m in zip(self.trainable, grads, self.slots[0], strict=True):
+                m.assign(MOMENTUM * m - self.lr * g)
+                v.assign_add(m)
+            return
+        beta_1, beta_2, epsilon = ADAM  # keras.optimizers.Adam
+        self.iterations.assign_add(1.0)
+        t = self.iterations
+        alpha = self.lr * tf.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+        for v, g, m, s in zip(self.trainable, grads, *self.slots, strict=True):
+            m.assign_add((g - m) * (1 - beta_1))
+            s.assign_add((tf.square(g) - s) * (1 - beta_2))
+            v.assign_sub(m * alpha / (tf.sqrt(s) + epsilon))
+
+    def _evaluate(self, x, y):
+        """Test accuracy with the moving BatchNorm statistics."""
+        logits = self.model(x, training=False)["logits"]
+        hits = tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), y)
+        return tf.reduce_mean(tf.cast(hits, tf.float32))
+
+    def weights(self) -> list[np.ndarray]:
+        return self.model.get_weights()
+
+
+@lru_cache(maxsize=2)
+def trunk_engine(width: int, depth: int, stem_stride: int, batchnorm: bool, batch: int,
+                 optimizer: str) -> TrunkEngine:
+    """The engine of one trunk shape, built once per process (the last two are kept)."""
+    return TrunkEngine(width, depth, stem_stride, batchnorm, batch, optimizer)

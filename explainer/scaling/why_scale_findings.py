@@ -1,0 +1,131 @@
+"""The "why scale" conclusion, worded from the numbers of a results file.
+
+Every sentence is computed: counts, medians and ranges over seeds, and comparisons whose
+wording ("lower", "the same", "within the seeds' spread") follows from the numbers. Works on a
+:class:`.why_scale_results.WhyScaleResults` (passed in, not imported: that module uses this
+one).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .trunk import scale_label
+
+CONSTANT_SMALLER = (0.3, 0.17, 0.1)
+
+
+def _edge_range(low: float, high: float, lrs: tuple) -> str:
+    def one(x):
+        return f"< {lrs[0]:g}" if x == 0 else f"{x:g}"
+    return one(low) if low == high else f"{one(low)}-{one(high)}"
+
+
+def _counts(fates: np.ndarray) -> str:
+    return ", ".join(f"{int((fates == f).sum())} {f}" for f in ("trained", "died", "diverged"))
+
+
+def grid_line(results) -> str:
+    cfg, meta = results.config, results.meta
+    minutes = meta.get("seconds_all_runs", float("nan")) / 60
+    return (f"Grid: depths {list(results.depths)}, widths {list(results.widths)}, scales "
+            f"{[scale_label(s) for s in results.scales]}, {cfg.optimizer} learning rates "
+            f"{list(results.lrs)}, up to {cfg.steps} steps of batch {cfg.batch}, seeds "
+            f"{list(results.seeds)}: {len(results.runs)} runs, {minutes:.0f} minutes of "
+            f"training on {meta.get('machine', {}).get('cpu_model') or 'an unrecorded CPU'}.")
+
+
+def mechanism_lines(results) -> list[str]:
+    """Forward growth at initialisation against depth, scale 1 against the smallest scale."""
+    growth = np.median(results.step0("growth"), axis=-1)  # (depth, width, scale)
+    labels = [scale_label(s) for s in results.scales]
+    if "1" not in labels:
+        return []
+    one = labels.index("1")
+    small = [labels.index(scale_label(s)) for s in CONSTANT_SMALLER if scale_label(s) in labels]
+    lines = []
+    for w, width in enumerate(results.widths):
+        parts = [f"depth {d}: x{growth[i, w, one]:.2f} at scale 1"
+                 + (f", x{growth[i, w, small[-1]]:.2f} at {labels[small[-1]]}" if small else "")
+                 for i, d in enumerate(results.depths)]
+        lines.append(f"At initialisation (width {width}), the stream's norm grows through the "
+                     f"blocks by " + "; ".join(parts) + " (median over seeds).")
+    return lines
+
+
+def edge_lines(results) -> list[str]:
+    """Every scale's stability edge per depth and width (ReZero and LayerScale beside the
+    constants), then scale 1 against the smaller constant scales."""
+    median, low, high = results.edge_summary()
+    labels = [scale_label(s) for s in results.scales]
+    one = labels.index("1") if "1" in labels else None
+    small = [labels.index(scale_label(s)) for s in CONSTANT_SMALLER if scale_label(s) in labels]
+    lines = ["Stability edge (largest learning rate that trained, with every smaller one), "
+             "median over seeds and the range where they differ:"]
+    verdicts = {"lower": [], "higher": [], "the same": []}
+    for d, depth in enumerate(results.depths):
+        for w, width in enumerate(results.widths):
+            where = f"depth {depth}, width {width}"
+            edges = "; ".join(
+                f"{labels[j]}: {_edge_range(median[d, w, j], median[d, w, j], results.lrs)}"
+                + ("" if low[d, w, j] == high[d, w, j] else
+                   f" ({_edge_range(low[d, w, j], high[d, w, j], results.lrs)})")
+                for j in range(len(labels)))
+            lines.append(f"  {where}: {edges}.")
+            if one is not None and small:
+                best = max(median[d, w, j] for j in small)
+                word = ("lower" if median[d, w, one] < best else
+                        "higher" if median[d, w, one] > best else "the same")
+                verdicts[word].append(where)
+    if one is not None and small:
+        for word, where in verdicts.items():
+            if where:
+                lines.append(f"Scale 1's median edge is {word} "
+                             + ("as" if word == "the same" else "than")
+                             + " the best of the smaller constant scales at "
+                             + "; ".join(where) + ".")
+    return lines
+
+
+def death_lines(results) -> list[str]:
+    """How many runs died per scale, and when."""
+    lines = []
+    for label, steps in results.death_steps().items():
+        if len(steps) == 1:
+            lines.append(f"Scale {label}: 1 run died, at step {steps[0]}.")
+        elif steps:
+            lines.append(f"Scale {label}: {len(steps)} runs died, at steps "
+                         f"{int(np.min(steps))}-{int(np.max(steps))} "
+                         f"(median {np.median(steps):g}).")
+        else:
+            lines.append(f"Scale {label}: no run died.")
+    return lines
+
+
+def accuracy_lines(results) -> list[str]:
+    """Test accuracy at the shared learning rate, mean and range over seeds."""
+    lr = results.shared_lr()
+    mean, low, high = results.accuracy_at(lr)
+    lines = [f"Test accuracy at the shared learning rate {lr:g} (mean, range over seeds):"]
+    for d, depth in enumerate(results.depths):
+        for w, width in enumerate(results.widths):
+            parts = []
+            for j, scale in enumerate(results.scales):
+                label = scale_label(scale)
+                parts.append(f"{label} undefined (a seed diverged)" if np.isnan(mean[d, w, j])
+                             else f"{label} {mean[d, w, j]:.3f} ({low[d, w, j]:.3f}-"
+                                  f"{high[d, w, j]:.3f})")
+            lines.append(f"  depth {depth}, width {width}: " + ", ".join(parts) + ".")
+    return lines
+
+
+def conclusion(results) -> str:
+    fates = results.fates()
+    lines = [grid_line(results), f"Fates: {_counts(fates)}."]
+    for d, depth in enumerate(results.depths):
+        lines.append(f"  depth {depth}: {_counts(fates[d])}.")
+    lines += mechanism_lines(results)
+    lines += edge_lines(results)
+    lines += death_lines(results)
+    lines += accuracy_lines(results)
+    return "\n".join(lines)
