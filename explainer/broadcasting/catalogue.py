@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.validate import check_positive_int
+from ..core.validate import check_items, check_positive_int
 from .rule import BroadcastExplanation, explain_broadcast
 
 AXES = ("N", "H", "W", "C")
@@ -90,6 +90,7 @@ def scale_shape_catalogue(N: int = 2, H: int = 35, W: int = 35,  # noqa: N803 - 
 
 def format_catalogue(entries: list[CatalogueEntry]) -> str:
     """The catalogue as aligned text: label, shape, result and verdict."""
+    entries = check_items("entries", entries, CatalogueEntry, "scale_shape_catalogue()")
     lines = [f"{'scale shape':<26}{'shape':<18}{'result':<22}verdict"]
     for en in entries:
         lines.append(f"{en.label:<26}{str(en.scale_shape):<18}"

@@ -18,7 +18,7 @@ import tensorflow as tf
 from .block_tables import TRACE_NAMES_BY_BLOCK
 from .budget import check_block_run
 from .spec import UP_SCOPE, Block35Spec, block_spec, keras_name
-from .validate import check_block_input
+from .validate import check_block_input, given
 
 
 def _layer_names(spec: Block35Spec) -> dict[str, str]:
@@ -275,6 +275,8 @@ def trace(block, x) -> Trace:
 
 def branch_summary(tr: Trace) -> list[dict]:
     """Per-branch rows of a trace: each tensor's shape along the path from `net` to `net_out`."""
+    if not isinstance(tr, Trace):
+        raise TypeError(f"tr: got {given(tr)}; expected a Trace, as trace(block, x) returns")
     rows = []
     branches: dict[str, list[str]] = {}
     for conv in tr.spec.convs:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .spec import UP_SCOPE, Block35Spec, block_spec, keras_name
+from .validate import given
 from .weight_tables import BN_PARTS, check_weights
 
 
@@ -42,6 +43,9 @@ def set_block_weights(block, weights: dict, spec: Block35Spec | None = None) -> 
     numbers, variances), and a missing, extra or bad entry is an error that names it, raised
     before any variable is touched.
     """
+    if spec is not None and not isinstance(spec, Block35Spec):
+        raise TypeError(f"spec: got {given(spec)}; expected None (read from the block) or the "
+                        "block's spec, block.block35")
     spec = spec or block_spec(block)
     # everything is checked before anything is set
     checked = check_weights(weights, spec.variant, spec.block)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 
+from ..core.validate import given, shorten
 from . import (  # noqa: F401 (register)
     broadcasting,
     misconceptions,
@@ -38,12 +39,12 @@ def notebooks() -> list[str]:
 def get(name: object) -> Exercise:
     """The exercise called ``name`` (a TypeError / ValueError that suggests names otherwise)."""
     if not isinstance(name, str):
-        raise TypeError(f"name: got {name!r} ({type(name).__name__}); expected an exercise "
+        raise TypeError(f"name: got {given(name)}; expected an exercise "
                         "name (a string) such as 'scale_ratio'; see list_exercises()")
     if name not in REGISTRY:
         near = difflib.get_close_matches(name, list(REGISTRY), n=3)
         hint = f"; did you mean {', '.join(map(repr, near))}?" if near else ""
-        raise ValueError(f"name: got {name!r}, which is not an exercise{hint} "
+        raise ValueError(f"name: got {shorten(name)}, which is not an exercise{hint} "
                          f"Known: {', '.join(sorted(REGISTRY))}")
     return REGISTRY[name]
 
@@ -79,8 +80,26 @@ def check(name: str, answer: object) -> Verdict:
         return Verdict(name=name, answer=answer, correct=False, pending=True,
                        why=f"replace {PLACEHOLDER} with your answer ({ex.expects}, e.g. "
                            f"{ex.example}) and run the cell again.")
+    _check_length(answer, ex)
     correct, why = ex.grade(answer)
     return Verdict(name=name, answer=answer, correct=bool(correct), why=why)
+
+
+MAX_ANSWER = 1000  # characters: every answer is a word, a number or a short shape
+
+
+def _check_length(answer: object, ex: Exercise) -> None:
+    """Refuse an answer far longer than any answer (a 10 MB string, a million-item tuple)
+    before grading: a verdict or an error would otherwise echo it whole."""
+    try:
+        size = len(answer) if isinstance(answer, (str, bytes, tuple, list, dict, set)) else 0
+        if size <= MAX_ANSWER:
+            size = len(repr(answer))
+    except Exception:  # noqa: BLE001 - a broken __len__ / __repr__: the graders say why
+        return
+    if size > MAX_ANSWER:
+        raise ValueError(f"answer: got {shorten(answer)}, {size:,} long; expected {ex.expects}, "
+                         f"such as {ex.example}")
 
 
 def solution(name: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.spec import UP_SCOPE, block_spec, keras_name
-from ..core.validate import check_block_input
+from ..core.validate import check_block_input, check_items
 from ..core.weights import block_weights, set_block_weights
 
 HOLDS_BELOW = 1e-4  # relative difference under which float32 results count as equal
@@ -133,6 +133,7 @@ def fold_cases(block, x) -> list[FoldCase]:
 
 def fold_table(cases: list[FoldCase]) -> str:
     """The cases of :func:`fold_cases` as a text table."""
+    cases = check_items("cases", cases, FoldCase, "fold_cases()")
     head = f"{'case':<62}{'scale':>7}{'holds':>7}{'rel. error':>12}{'to unscaled':>13}"
     lines = [head, "-" * len(head)]
     for c in cases:

@@ -22,6 +22,7 @@ from ..core.validate import (
     check_block_input,
     check_scale,
     check_scales,
+    shorten,
 )
 from .exact import apply_tail, direct_metrics, fast_metrics, tail_statics
 
@@ -149,10 +150,13 @@ def _check_channel_scale(channel_scale, channels: int) -> np.ndarray | None:
     if channel_scale is None:
         return None
     if isinstance(channel_scale, (str, bytes)):
-        raise TypeError(f"channel_scale: got {channel_scale!r}; expected {channels} numbers "
-                        "(one per channel of up) or None")
+        raise TypeError(f"channel_scale: got {shorten(channel_scale)}; expected {channels} "
+                        "numbers (one per channel of up) or None")
     try:
         vec = np.asarray(channel_scale, dtype=np.float64)
+    except OverflowError:  # e.g. 10**400: too large for a float
+        raise ValueError(f"channel_scale: got {shorten(channel_scale)}, with a number too large "
+                         f"for a float; expected {channels} finite numbers") from None
     except (TypeError, ValueError):
         raise TypeError(f"channel_scale: got {type(channel_scale).__name__}; expected "
                         f"{channels} numbers (one per channel of up) or None") from None

@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..core.schedule import BLOCK35_SCALE
-from ..core.validate import check_scale
+from ..core.validate import check_items, check_scale
 
 
 def scale_examples(value: float = BLOCK35_SCALE) -> dict[str, object]:
@@ -65,6 +65,7 @@ def dtype_table(value: float = BLOCK35_SCALE) -> list[DtypeRow]:
 
 def format_dtype_table(rows: list[DtypeRow]) -> str:
     """The dtype table as aligned text; an error's full text goes on the line below its row."""
+    rows = check_items("rows", rows, DtypeRow, "dtype_table()")
     lines = [f"{'scale':<26}{'* tf float32 up':<30}* numpy float32 up"]
     for r in rows:
         shown = r.tf_result if r.tf_ok else r.tf_result.split(":", 1)[0] + " (below)"

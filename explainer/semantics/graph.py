@@ -15,7 +15,9 @@ import tensorflow as tf
 
 from ..core.schedule import BLOCK35_SCALE
 from ..core.spec import IN_CHANNELS
-from ..core.validate import check_positive_int, check_scale
+from ..core.validate import check_positive_int, check_scale, given
+
+MAX_RANK = 64  # TensorSpec takes more, but no tensor of numpy's has more dimensions
 
 # Ops that name, feed or read data without computing on it.
 PLUMBING_OPS = frozenset({"Placeholder", "Identity", "NoOp", "Const", "ReadVariableOp"})
@@ -84,6 +86,13 @@ def last_line_ops(scale: float = BLOCK35_SCALE,
                   shape: tuple[int, ...] = (1, 35, 35, 256)) -> GraphOps:
     """The graph of ``net = relu(net + scale * up)``, the block's last line, in a tf.function."""
     scale = check_scale(scale)
+    if isinstance(shape, tf.TensorShape) and shape.rank is not None:
+        shape = tuple(shape.as_list())
+    if not isinstance(shape, (tuple, list)) or len(shape) > MAX_RANK:
+        raise TypeError(f"shape: got {given(shape)}; expected a tuple of at most {MAX_RANK} "
+                        "sizes (None for unknown) such as (1, 35, 35, 256)")
+    shape = [None if d is None else check_positive_int(f"shape[{i}]", d, 0, 2**62)
+             for i, d in enumerate(shape)]
     spec = tf.TensorSpec(shape, tf.float32)
     return graph_ops(lambda net, up: tf.nn.relu(net + scale * up), spec, spec)
 

@@ -24,7 +24,7 @@ from ..core.budget import check_block_run
 from ..core.lesson import lesson_setup, sample_input
 from ..core.schedule import BLOCK35_SCALE
 from ..core.tracing import trace
-from ..core.validate import check_positive_int, check_scale, check_variant
+from ..core.validate import check_items, check_positive_int, check_scale, check_variant, given
 from .dtypes import (
     DtypeRow,
     dtype_table,
@@ -188,6 +188,9 @@ def lesson_up() -> tf.Tensor:
 
 def format_dispatch_table(table: dict[str, Dispatch]) -> str:
     """One line per scale kind: the calls Python made and what came out."""
+    if not isinstance(table, dict):
+        raise TypeError(f"table: got {given(table)}; expected the dict dispatch_table() returns")
+    check_items("table", table, Dispatch, "dispatch_table()")
     lines = []
     for label, d in table.items():
         calls = " -> ".join(f"{s.call.split('(')[0]}: {s.result.split(':')[0].split(' ')[0]}"

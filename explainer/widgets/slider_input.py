@@ -46,6 +46,7 @@ class ScaleWidget:
             value = slider_value(scale)
         except (TypeError, ValueError) as err:
             self.show_error(str(err))
+            self._restore_slider()
             return False
         if self._updating:  # the slider moved because update set it: already shown
             return True
@@ -53,11 +54,28 @@ class ScaleWidget:
         try:
             self._show(value)
             self.error.value = ""
-            if abs(self.slider.value - value) > 1e-12:
+            self._good = value
+            if not abs(self.slider.value - value) <= 1e-12:  # also when the slider holds NaN
                 self.slider.value = value
         finally:
             self._updating = False
         return True
+
+    def _restore_slider(self) -> None:
+        """Put a slider set to a refused value (``slider.value = nan``) back to the last value
+        shown, keeping the error in view."""
+        good = getattr(self, "_good", None)
+        current = self.slider.value
+        if good is None or current == good:
+            return
+        try:
+            slider_value(current)
+        except (TypeError, ValueError):
+            self._updating = True  # the slider's own observer must not redraw or clear
+            try:
+                self.slider.value = good
+            finally:
+                self._updating = False
 
     def switch(self, variant: str) -> None:
         """Show ``variant`` ("v1" or "v2") at the current scale."""
