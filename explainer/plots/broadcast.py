@@ -14,7 +14,10 @@ from ..broadcasting.rule import (
     RULE_STRETCH,
     BroadcastExplanation,
 )
+from ..core.validate import check_positive_int
 from .sweep import new_figure
+
+MAX_DPI = 1000  # a diagram is a few inches wide: 1000 dpi is already a poster
 
 # Okabe-Ito colours (colour-blind safe), with the text colour that reads on each
 RULE_COLOURS = {RULE_EQUAL: ("#0072B2", "white"), RULE_STRETCH: ("#E69F00", "black"),
@@ -48,6 +51,7 @@ def broadcast_diagram(explanation: BroadcastExplanation, dpi: int = 100) -> Figu
     if not isinstance(explanation, BroadcastExplanation):
         raise TypeError(f"explanation: got {type(explanation).__name__}; expected the "
                         "BroadcastExplanation that explain_broadcast() returns")
+    dpi = check_positive_int("dpi", dpi, maximum=MAX_DPI)
     e = explanation
     n = len(e.axes)
     width = max(MIN_WIDTH_IN, min(16.0, 2.2 + 1.0 * max(n, 1)))

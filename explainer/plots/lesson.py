@@ -17,6 +17,9 @@ def plot_line_terms(trace, channel: int | None = None, image: int = 0) -> Figure
     by side on one shared colour scale (cividis, readable with colour-vision deficiencies), so
     their sizes compare at a glance. ``channel`` defaults to the one where ``scale * up``
     varies most."""
+    image = check_positive_int("image", image, minimum=0)
+    if image >= trace["net"].shape[0]:
+        raise ValueError(f"image: got {image}; expected 0 to {trace['net'].shape[0] - 1}")
     terms = {name: trace[name].value[image] for name, _ in LINE_TERMS}
     channels = terms["net"].shape[-1]
     if channel is None:

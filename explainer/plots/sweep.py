@@ -12,6 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..core.schedule import REAL_SCALES
+from ..core.validate import check_positive_int
 
 # Okabe-Ito, safe for the common colour-vision deficiencies
 OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
@@ -135,6 +136,7 @@ def hist_range(sweep, scales=(0.0, 1.0)) -> tuple[float, float]:
     return lo, hi
 
 
+MAX_BINS = 100_000  # more bins than pixels across any screen
 HIST_PANELS = (("net", "net (the shortcut)", OKABE_ITO["grey"]),
                ("scaled_up", "scale · up (the residual)", OKABE_ITO["blue"]),
                ("net_out", "net_out = f(net + scale · up)", OKABE_ITO["vermillion"]))
@@ -213,6 +215,7 @@ def plot_histograms(sweep, scale: float | None = None, bins: int = 80) -> Figure
     """Histograms of ``net``, ``scale * up`` and ``net_out`` at ``scale`` (default the
     block's), on one value axis, so their widths compare at a glance."""
     scale = sweep.spec.scale if scale is None else scale
+    bins = check_positive_int("bins", bins, maximum=MAX_BINS)
     fig = new_figure(13, 4.4)
     axes = fig.subplots(1, 3, sharex=True)
     draw_histograms(axes, sweep, scale, bins)
