@@ -141,6 +141,19 @@ def check_items(name: str, items: object, kind: type, made_by: str) -> list:
     return values
 
 
+def check_items(name: str, items: object, kind: type, made_by: str) -> list:
+    """A list or tuple (or a dict's values) of ``kind`` objects, as a formatting helper takes
+    from ``made_by``; anything else is a TypeError naming ``name``, not an AttributeError."""
+    if not isinstance(items, (list, tuple, dict)):
+        raise TypeError(f"{name}: got {given(items)}; expected what {made_by} returns")
+    values = list(items.values()) if isinstance(items, dict) else list(items)
+    for i, item in enumerate(values):
+        if not isinstance(item, kind):
+            raise TypeError(f"{name}[{i}]: got {given(item)}; expected a {kind.__name__}, as "
+                            f"{made_by} returns")
+    return values
+
+
 def _as_numpy(x: object, name: str, in_channels: int) -> object:
     """A tensor's values as numpy (tf.Tensor, torch.Tensor ...), or a sentence saying why not."""
     if isinstance(x, np.ndarray) or not hasattr(x, "numpy"):
@@ -202,8 +215,8 @@ def check_block_input(x: object, in_channels: int, name: str = "x",
 
 
 def _refuse_path(name: str, text: str, why: str) -> ValueError:
-    return ValueError(f"{name}: got {shorten(text)}, {why}; expected a regular file in a "
-                      "writable folder")
+    return ValueError(f"{name}: got {shorten(text)}, which cannot be written ({why}); expected "
+                      "a regular file in a writable folder")
 
 
 def check_output_path(name: str, path: object, suffix: str | None = None) -> pathlib.Path:
@@ -222,40 +235,40 @@ def check_output_path(name: str, path: object, suffix: str | None = None) -> pat
     if not isinstance(text, str) or not text or "\x00" in text:
         raise ValueError(f"{name}: got {shorten(text)}; expected a file name")
     if text.endswith(("/", os.sep)):
-        raise _refuse_path(name, text, "which names a folder")
+        raise _refuse_path(name, text, "the name ends in a folder separator")
     absolute = pathlib.Path(os.path.abspath(os.path.expanduser(text)))
     for part in absolute.parts:
         if len(os.fsencode(part)) > 255:
-            raise _refuse_path(name, text, f"a name of {len(os.fsencode(part))} bytes "
-                                           "(longest allowed: 255)")
+            raise _refuse_path(name, text, f"a name of {len(os.fsencode(part))} bytes; the "
+                                           "longest allowed is 255")
     try:
         resolved = absolute.resolve()
     except (OSError, RuntimeError) as err:  # a symlink loop
-        raise _refuse_path(name, text, f"which cannot be resolved ({shorten(str(err))})") \
+        raise _refuse_path(name, text, f"it cannot be resolved: {shorten(str(err))}") \
             from None
     for root in ("/proc", "/sys"):
         for candidate in (absolute, resolved):
             if candidate == pathlib.Path(root) or pathlib.Path(root) in candidate.parents:
-                raise _refuse_path(name, text, f"under {root}, which holds no files")
+                raise _refuse_path(name, text, f"{root} is the kernel's, not a place for files")
     try:
         mode = os.stat(resolved).st_mode
     except FileNotFoundError:
         mode = None
     except OSError as err:
-        raise _refuse_path(name, text, f"which cannot be read ({err.strerror})") from None
+        raise _refuse_path(name, text, f"it cannot be read: {err.strerror}") from None
     if mode is not None and stat.S_ISDIR(mode):
-        raise _refuse_path(name, text, "which is a folder")
+        raise _refuse_path(name, text, "it is a folder")
     if mode is not None and not stat.S_ISREG(mode):
         kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode)
                 or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "special")
-        raise _refuse_path(name, text, f"which is {kind}, not a regular file")
+        raise _refuse_path(name, text, f"it is {kind}, not a regular file")
     if suffix is not None and resolved.suffix.lower() != suffix.lower():
         raise ValueError(f"{name}: got {shorten(text)}; expected a file name ending in {suffix}")
     folder = resolved.parent
     if not folder.is_dir():
-        raise _refuse_path(name, text, f"whose folder {shorten(str(folder))} does not exist")
+        raise _refuse_path(name, text, f"its folder {shorten(str(folder))} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise _refuse_path(name, text, f"whose folder {shorten(str(folder))} is not writable")
+        raise _refuse_path(name, text, f"its folder {shorten(str(folder))} is not writable")
     return resolved
 
 
