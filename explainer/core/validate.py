@@ -141,19 +141,6 @@ def check_items(name: str, items: object, kind: type, made_by: str) -> list:
     return values
 
 
-def check_items(name: str, items: object, kind: type, made_by: str) -> list:
-    """A list or tuple (or a dict's values) of ``kind`` objects, as a formatting helper takes
-    from ``made_by``; anything else is a TypeError naming ``name``, not an AttributeError."""
-    if not isinstance(items, (list, tuple, dict)):
-        raise TypeError(f"{name}: got {given(items)}; expected what {made_by} returns")
-    values = list(items.values()) if isinstance(items, dict) else list(items)
-    for i, item in enumerate(values):
-        if not isinstance(item, kind):
-            raise TypeError(f"{name}[{i}]: got {given(item)}; expected a {kind.__name__}, as "
-                            f"{made_by} returns")
-    return values
-
-
 def _as_numpy(x: object, name: str, in_channels: int) -> object:
     """A tensor's values as numpy (tf.Tensor, torch.Tensor ...), or a sentence saying why not."""
     if isinstance(x, np.ndarray) or not hasattr(x, "numpy"):
