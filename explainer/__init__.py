@@ -14,7 +14,6 @@ when something that needs it is used (the CLI checks its arguments before that).
 from __future__ import annotations
 
 import pkgutil
-from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
@@ -31,13 +30,15 @@ LAYERS = (
 )
 ENGINE = ("core", "semantics", "broadcasting", "scaling", "ports")  # no plots, widgets, UI
 
-# public name -> module that defines it (the one place it is defined; no re-exports between)
+# The one table of public names: name -> the module that defines it, or, for a name that ends
+# in ":" here, the module itself. Every subpackage and top-level module is found on disk and
+# added as itself (``explainer.plots``, ``explainer.widgets``, ``explainer.exercises`` ...).
 _EXPORTS = {
     # core: the block itself
     "build_block35": "core.blocks", "resolve_device": "core.blocks",
     "build_block17": "core.blocks", "build_block8": "core.blocks", "build_block": "core.blocks",
     "sample_input": "core.lesson", "lesson_setup": "core.lesson", "LessonSetup": "core.lesson",
-    "Block35Spec": "core.spec", "describe_block": "core.spec", "TRACE_NAMES": "core.spec",
+    "BlockSpec": "core.spec", "describe_block": "core.spec", "TRACE_NAMES": "core.spec",
     "trace": "core.tracing", "forward": "core.tracing", "Trace": "core.tracing",
     "TensorRecord": "core.tracing", "branch_summary": "core.tracing",
     "block_weights": "core.weights", "set_block_weights": "core.weights",
@@ -67,24 +68,13 @@ _EXPORTS = {
     "translation_table": "ports.translation",
     "from_slim": "ports.keras_port", "from_keras_applications": "ports.keras_port",
     "to_torch": "ports.torch_port", "to_dl4j": "ports.dl4j_port", "to_onnx": "ports.onnx_port",
+    # documented short names of modules: ``from explainer import port, legacy``
+    "port": "ports:", "legacy": "ports.legacy:",
 }
-# Old module names (before the layered layout) -> where the module lives now. `explainer.port`
-# is the ports package, whose __init__ gathers the porting entry points.
-_MOVED = {
-    "blocks": "core.blocks", "weights": "core.weights", "tracing": "core.tracing",
-    "reference": "core.reference", "validate": "core.validate", "quiet": "core.quiet",
-    "graph": "semantics.graph", "inplace": "semantics.inplace", "dtypes": "semantics.dtypes",
-    "shapes": "broadcasting.shapes", "scale_shapes": "broadcasting.catalogue",
-    "sweepmath": "scaling.exact", "depth": "scaling.depth", "folding": "scaling.folding",
-    "legacy": "ports.legacy", "translation": "ports.translation", "port": "ports",
-    "port_torch": "ports.torch_port", "port_dl4j": "ports.dl4j_port",
-    "html": "site.build", "static_widgets": "site.freeze",
-}
-# Every subpackage and top-level module, found on disk (no hand-kept list).
-_SUBMODULES = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__)
-                           if not m.name.startswith("_")))
+_EXPORTS.update({m.name: f"{m.name}:" for m in pkgutil.iter_modules(__path__)
+                 if not m.name.startswith("_")})
 
-__all__ = sorted(_EXPORTS) + list(_SUBMODULES) + sorted(_MOVED)
+__all__ = sorted(_EXPORTS)
 
 
 def _module(relative: str):
@@ -95,29 +85,13 @@ def _module(relative: str):
 
 
 def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    if name in _SUBMODULES or name in _MOVED:
-        return _module(_MOVED.get(name, name))
-    raise AttributeError(f"module 'explainer' has no attribute {name!r}")
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'explainer' has no attribute {name!r}")
+    where, is_module, _ = _EXPORTS[name].partition(":")
+    value = _module(where) if is_module else getattr(_module(where), name)
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
-
-
-if TYPE_CHECKING:  # for editors and type checkers; at run time the lazy table above serves
-    from .core.blocks import (  # noqa: F401
-        build_block,
-        build_block8,
-        build_block17,
-        build_block35,
-        resolve_device,
-    )
-    from .core.lesson import lesson_setup, sample_input  # noqa: F401
-    from .core.spec import TRACE_NAMES, Block35Spec  # noqa: F401
-    from .core.tracing import TensorRecord, Trace, forward, trace  # noqa: F401
-    from .core.weight_tables import seeded_weights, weight_shapes  # noqa: F401
-    from .core.weights import block_weights, set_block_weights  # noqa: F401

@@ -29,8 +29,8 @@ def test_build_rejects(kwargs, error, pattern):
 
 
 def test_numpy_scalar_scales_are_accepted():
-    assert explainer.build_block35(scale=np.float32(0.5)).block35.scale == 0.5
-    assert explainer.build_block35(scale=np.array(1)).block35.scale == 1.0
+    assert explainer.build_block35(scale=np.float32(0.5)).residual_spec.scale == 0.5
+    assert explainer.build_block35(scale=np.array(1)).residual_spec.scale == 1.0
 
 
 @pytest.mark.parametrize(("x", "error", "pattern"), [
@@ -63,18 +63,22 @@ def test_not_a_block_is_a_type_error(x_v1):
         explainer.trace(other, x_v1)
 
 
-def test_set_block_weights_names_the_problem(block_v1):
-    w = explainer.block_weights(block_v1)
+def test_set_block_weights_names_the_problem_and_changes_nothing():
+    block = explainer.build_block35("v1", seed=5)  # its own block: the shared one stays clean
+    w = explainer.block_weights(block)
     bad = dict(w)
     del bad["Conv2d_1x1/biases"]
     with pytest.raises(ValueError, match=r"missing \['Conv2d_1x1/biases'\]"):
-        explainer.set_block_weights(block_v1, bad)
+        explainer.set_block_weights(block, bad)
     bad = dict(w, **{"Conv2d_1x1/biases": np.zeros(3)})
+    bad["Conv2d_1x1/weights"] = w["Conv2d_1x1/weights"] + 1.0  # valid, listed before the bad one
     with pytest.raises(ValueError, match=r"weights\['Conv2d_1x1/biases'\]: got shape \(3,\); "
                                          r"expected \(256,\)"):
-        explainer.set_block_weights(block_v1, bad)
+        explainer.set_block_weights(block, bad)
     with pytest.raises(TypeError, match="weights: got list"):
-        explainer.set_block_weights(block_v1, [])
+        explainer.set_block_weights(block, [])
+    after = explainer.block_weights(block)  # all or nothing: no entry was set
+    assert all(np.array_equal(after[n], w[n]) for n in w)
 
 
 @pytest.mark.parametrize("kwargs", [{"batch": 0}, {"size": 0}, {"variant": "v9"}])

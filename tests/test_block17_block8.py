@@ -10,7 +10,7 @@ import explainer
 from explainer import port
 from explainer.core.block_tables import CONVS_BY_BLOCK, IN_CHANNELS_BY_BLOCK, TRACE_NAMES_BY_BLOCK
 from explainer.core.blocks import build_block, build_block8, build_block17
-from explainer.core.reference import block35_forward
+from explainer.core.reference import block_forward
 from explainer.core.schedule import SCHEDULE
 from explainer.core.weight_tables import seeded_weights, weight_shapes
 from explainer.ports.legacy import run_slim_block35
@@ -70,8 +70,8 @@ def test_block_equals_numpy_reference(kind, variant, scale, activation):
     block = build_block(kind, variant, scale=scale, activation=activation, seed=3)
     x = explainer.sample_input(variant, batch=2, size=6, seed=4, block=kind) * 4.0
     got = explainer.trace(block, x)
-    want = block35_forward(x, explainer.block_weights(block), variant, block.residual_spec.scale,
-                           activation, intermediates=True, block=kind)
+    want = block_forward(x, explainer.block_weights(block), variant, block.residual_spec.scale,
+                         activation, intermediates=True, block=kind)
     assert got.names == TRACE_NAMES_BY_BLOCK[kind] == tuple(want)
     for name in got.names:
         rel = np.abs(got[name].value - want[name]).max() / max(1.0, np.abs(want[name]).max())
@@ -89,8 +89,8 @@ def test_original_slim_code_equals_ours(kind, variant):
                            1.0, None, seed=2, block=kind)
     assert set(run.variables) == set(weight_shapes(variant, kind))
     assert run.graph_names["tower_conv1_2"].startswith(f"Block{kind[5:]}/Branch_1/Conv2d_0c_")
-    want = block35_forward(run.outputs["net"], seeded_weights(variant, 2, kind), variant, 1.0,
-                           None, block=kind)
+    want = block_forward(run.outputs["net"], seeded_weights(variant, 2, kind), variant, 1.0,
+                         None, block=kind)
     assert np.abs(run.net_out - want).max() < 1e-4
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import explainer
-from explainer.core.reference import block35_forward
+from explainer.core.reference import block_forward
 
 
 @pytest.mark.parametrize(("variant", "params", "cin", "mixed"),
@@ -40,7 +40,7 @@ def test_block_equals_numpy_oracle(variant, scale, activation):
     # scaled up so that relu6 really clips somewhere at scale 1
     x = explainer.sample_input(variant, batch=2, size=7, seed=4) * 4.0
     got = explainer.forward(block, x)
-    want = block35_forward(x, explainer.block_weights(block), variant, scale, activation)
+    want = block_forward(x, explainer.block_weights(block), variant, scale, activation)
     rel = np.abs(got - want).max() / np.abs(want).max()
     assert rel < 1e-4
     if activation == "relu6" and scale == 1.0:
@@ -53,8 +53,8 @@ def test_oracle_detects_a_swapped_beta_and_mean(x_v1, block_v1):
     s = "Branch_1/Conv2d_0b_3x3/BatchNorm"
     swapped[f"{s}/beta"], swapped[f"{s}/moving_mean"] = weights[f"{s}/moving_mean"], weights[
         f"{s}/beta"]
-    good = block35_forward(x_v1, weights, "v1")
-    bad = block35_forward(x_v1, swapped, "v1")
+    good = block_forward(x_v1, weights, "v1")
+    bad = block_forward(x_v1, swapped, "v1")
     assert np.abs(good - bad).max() > 1e-3
 
 
@@ -86,13 +86,13 @@ def test_same_seed_same_outputs_different_seed_differs(x_v1):
 
 
 def test_scale_is_a_constant_in_the_graph(block_v1):
-    assert block_v1.block35.scale == 0.17
+    assert block_v1.residual_spec.scale == 0.17
     assert block_v1.get_layer("scaled_up").scale == 0.17
 
 
 def test_device_auto_and_cpu(x_v1):
     block = explainer.build_block35("v1", device="cpu")
-    assert block.block35.device == "/CPU:0"
+    assert block.residual_spec.device == "/CPU:0"
     tr = explainer.trace(block, x_v1)
     assert all(r.device.endswith("CPU:0") for r in tr)
 
@@ -114,9 +114,43 @@ def test_description_in_words_matches_the_built_model(variant):
     mixed = block.get_layer("mixed").output.shape[-1]
     assert f"`mixed` with {mixed} channels" in text
     assert f"1x1 conv {mixed} -> {block.input.shape[-1]} with bias" in text
-    for conv in block.block35.convs:
+    for conv in block.residual_spec.convs:
         layer = block.get_layer(conv.scope.replace("/", "__"))
         assert f"{conv.size} conv {layer.filters} ({conv.name})" in text
         assert tuple(layer.kernel_size) == conv.kernel
     assert "scale = 0.2: clipped to [-6, 6]" in text and "relu6(net)" in text
     assert "no activation" in explainer.describe_block(variant, activation=None)
+
+
+@pytest.mark.parametrize("activation", ["relu", None, "relu6"])
+def test_one_tail_in_numpy_and_keras(activation):
+    """The numpy ``tail`` and the Keras ``residual_tail`` give the block's own last line, and
+    relu6 clips ``scale * up`` before the add (values beyond 6 are there to be clipped)."""
+    from explainer.core.blocks import residual_tail
+    from explainer.core.reference import tail
+
+    block = explainer.build_block35("v1", scale=2.0, activation=activation, seed=1)
+    tr = explainer.trace(block, explainer.sample_input("v1", batch=1, size=5, seed=2) * 8.0)
+    net, up = tr["net"].value, tr["up"].value
+    parts = tail(net, up, 2.0, activation, parts=True)
+    for name in ("scaled_up", "net_sum", "net_out"):
+        np.testing.assert_allclose(parts[name], tr[name].value, rtol=1e-6, atol=1e-5)
+    scaled_up, net_out = residual_tail(net, up, 2.0, activation)
+    np.testing.assert_allclose(np.asarray(net_out), tr["net_out"].value, rtol=1e-6, atol=1e-5)
+    if activation == "relu6":
+        assert np.abs(2.0 * up).max() > 6 and np.abs(parts["scaled_up"]).max() == 6.0
+        assert np.asarray(scaled_up).max() <= 6.0
+
+
+def test_each_argument_is_checked_once(monkeypatch):
+    """build_block35 checks its scale itself; the spec it hands on is not checked again."""
+    from explainer.core import blocks
+
+    seen = []
+    real = blocks.check_scale
+    monkeypatch.setattr(blocks, "check_scale", lambda v, *a, **k: seen.append(v) or real(v))
+    explainer.build_block35("v1", scale=0.3)
+    explainer.build_block("block17", "v1", scale=0.2)
+    assert seen == [0.3, 0.2]
+    with pytest.raises(ValueError, match="scale"):
+        explainer.build_block35("v1", scale=float("nan"))

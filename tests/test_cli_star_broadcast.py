@@ -18,9 +18,9 @@ def test_broadcast_compatible():
     assert out.stderr == ""  # TensorFlow's start-up lines are kept off stderr
 
 
-def test_broadcast_incompatible_prints_the_real_errors_and_exits_2():
+def test_broadcast_incompatible_is_an_answer_with_the_real_errors_and_exit_1():
     out = run_cli("broadcast", "(2,35,35,256)", "(2,)")
-    assert out.returncode == 2
+    assert out.returncode == 1  # cmp's convention: 1 = "they do not broadcast", not a crash
     with pytest.raises(ValueError) as np_err:
         np.ones((2, 35, 35, 256), np.float32) * np.ones(2, np.float32)
     with pytest.raises(tf.errors.InvalidArgumentError) as tf_err:
@@ -28,9 +28,17 @@ def test_broadcast_incompatible_prints_the_real_errors_and_exits_2():
     assert str(np_err.value).strip() in out.stdout
     assert "Incompatible shapes: [2,35,35,256] vs. [2]" in str(tf_err.value)
     assert "Incompatible shapes: [2,35,35,256] vs. [2]" in out.stdout
-    lines = out.stderr.strip().splitlines()
-    assert len(lines) == 1, out.stderr
-    assert "error:" in lines[0] and "axis 3" in lines[0] and "256 vs 2" in lines[0]
+    assert out.stderr == "" and "error:" not in out.stdout
+    assert "axis 3" in out.stdout and "256 vs 2" in out.stdout
+    assert "do not broadcast" in out.stdout
+    help_text = run_cli("broadcast", "--help").stdout
+    assert "1 when they do not" in " ".join(help_text.split())
+
+
+def test_broadcast_of_big_shapes_says_what_the_budget_is():
+    out = run_cli("broadcast", "(2,35,35,256)", "(4000,35,35,256)")
+    assert out.returncode == 1 and "too big to allocate" not in out.stdout
+    assert "allocated only up to 4,194,304 elements" in out.stdout
 
 
 @pytest.mark.parametrize(("args", "fragment"), [
@@ -55,7 +63,7 @@ def test_broadcast_json_and_named_dims():
     assert [a["rule"] for a in doc["axes"]] == ["equal", "1 stretches", "1 stretches",
                                                 "1 stretches"]
     bad = run_cli("broadcast", "(4,5)", "(3,)", "--json")
-    assert bad.returncode == 2 and json.loads(bad.stdout)["failing_axis"] == 1
+    assert bad.returncode == 1 and json.loads(bad.stdout)["failing_axis"] == 1
 
 
 def test_star_text():
@@ -74,9 +82,23 @@ def test_star_text():
         assert str(err) in text
     try:
         tf.constant(0.17, tf.float64) * tf.ones((2, 3))
-    except tf.errors.InvalidArgumentError as err:
-        assert str(err) in text
+    except tf.errors.InvalidArgumentError as err:  # TF's text, without its empty "name: "
+        assert str(err).rstrip().removesuffix(" name:") in text
+        assert str(err).rstrip().endswith("name:") and "name:" not in text
     assert "rebound the name to a new object" in text
+
+
+def test_star_lists_the_block_in_the_snippets_order():
+    """The block's layers as the snippet writes them (branch 0, 1, 2, then the line), the same
+    order notebook 01 shows, not TensorFlow's graph order."""
+    text = run_cli("star").stdout
+    section = text.split("computation ops by layer:")[1].split("\n3. ")[0]
+    layers = [line.split()[0] for line in section.strip().splitlines()]
+    assert layers[:3] == ["Branch_0__Conv2d_1x1", "Branch_0__Conv2d_1x1__BatchNorm",
+                          "Branch_0__Conv2d_1x1__Relu"]
+    assert layers[-5:] == ["mixed", "Conv2d_1x1", "scaled_up", "net_sum", "net_out"]
+    assert layers.index("Branch_1__Conv2d_0a_1x1") < layers.index("Branch_2__Conv2d_0a_1x1")
+    assert len(layers) == len(set(layers)) == 3 * 6 + 5
 
 
 def test_star_json_and_bad_scale():

@@ -51,10 +51,19 @@ def test_profile_equals_chained_real_forwards(profile, x_small):
                                                        rel=1e-5)
 
 
+# Independent facts, from the papers (Szegedy et al. 2016, figures 9 and 15) and the original
+# code: Inception-ResNet-v1 runs 5 x block35, 10 x block17, 5 x block8; v2 10 / 20 / 9, each
+# followed by a final block8 at scale 1.0 without activation; block35's scale is 0.17.
+PAPER_STAGES = {"v1": [("block35", 5), ("block17", 10), ("block8", 5), ("block8", 1)],
+                "v2": [("block35", 10), ("block17", 20), ("block8", 9), ("block8", 1)]}
+
+
 def test_real_stacks_and_default_input():
-    # read from the original code's `slim.repeat(net, N, block35, scale=...)` lines
-    assert REAL_STACKS == {"v1": (5, 0.17), "v2": (10, 0.17)}
-    assert REAL_STACKS["v1"] == (SCHEDULE["v1"][0].repeats, SCHEDULE["v1"][0].scale)
+    for variant, stages in PAPER_STAGES.items():
+        assert REAL_STACKS[variant] == (stages[0][1], 0.17)
+        assert [(s.block, s.repeats) for s in SCHEDULE[variant]] == stages
+        final = SCHEDULE[variant][-1]
+        assert (final.scale, final.activation) == (1.0, None)
     p = explainer.depth_profile("v2", 1, [0.17], seed=0)
     assert p.input_shape == (1, 35, 35, 320) and p.std.shape == (1, 2)
 

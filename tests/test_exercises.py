@@ -102,7 +102,6 @@ def test_known_answers_cover_every_exercise_of_the_path():
 @pytest.mark.parametrize("name", sorted(KNOWN))
 def test_right_answer_is_right_and_says_why(name):
     verdict = check(name, _value(KNOWN[name][0]))
-    assert isinstance(verdict, Verdict)
     assert verdict.correct and bool(verdict), verdict.why
     assert len(verdict.why) > 20
     assert str(verdict).startswith(f"[{name}] Right")
@@ -117,17 +116,64 @@ def test_wrong_answer_is_wrong_and_says_why(name):
 
 
 @pytest.mark.parametrize("name", sorted(KNOWN))
-def test_example_answer_has_the_right_type(name):
+def test_example_answer_is_read_and_graded_but_gives_nothing_away(name):
+    """The cell's example has the right kind (it is read and graded, not refused), and it is
+    never the answer: it is graded "Not yet", with a reason."""
     ex = exercises.get(name)
     verdict = check(name, ast.literal_eval(ex.example))
-    assert isinstance(verdict.correct, bool)
+    assert not verdict.pending and not verdict.correct
+    assert str(verdict).startswith(f"[{name}] Not yet") and len(verdict.why) > 20
+
+
+NUMERIC = sorted(name for name in KNOWN if "number" in exercises.get(name).expects
+                 and "whole" not in exercises.get(name).expects)
+
+
+@pytest.mark.parametrize("name", NUMERIC)
+def test_numeric_exercises_say_how_precise_and_name_their_own_example(name):
+    ex = exercises.get(name)
+    assert re.search(r"[23] or more significant figures", ex.expects), ex.expects
+    with pytest.raises(ValueError) as info:  # the decorator's example, written once
+        check(name, "a word")
+    assert f"such as {ex.example}" in str(info.value)
+
+
+@pytest.mark.parametrize("name, right, wrong", [
+    # true value 0.15629...: rounded to the figures written, at least two of them
+    ("scale_ratio", [0.16, "0.16", "0.156", 0.1563, "1.6e-1"], [0.2, "0.2", 0.15, "0.160", 0.157]),
+    # true value 3.07...
+    ("scale_on_shortcut", [3.1, "3.1", 3.07, "3.07"], [3, "3", 3.0, 3.2, "3.10"]),
+    # 255 / 256 = 0.99609...: this one asks for three figures (1.0 would hide the drop)
+    ("scale_per_sample_vs_channel", [0.996, "0.9961", 255 / 256], [1.0, "1.00", 0.99, 0.997]),
+])
+def test_rounded_answers_are_accepted_to_the_figures_written(name, right, wrong):
+    truth = float(solution(name))
+    for answer in right:
+        assert check(name, answer).correct, (name, answer, truth)
+    for answer in wrong:
+        assert not check(name, answer).correct, (name, answer, truth)
+
+
+def test_close_rounds_the_truth_to_the_learners_figures():
+    from explainer.exercises.core import close, read_number, significant_figures
+
+    assert significant_figures(read_number("0.160")) == (3, 0.001)
+    assert significant_figures(read_number(0.16))[0] == 2
+    assert significant_figures(read_number("2"))[0] == 1
+    assert close(read_number("0.16"), 0.15629) and close(read_number("0.1563"), 0.15629)
+    assert not close(read_number("0.2"), 0.15629)  # one figure is not enough
+    assert not close(read_number("0.15"), 0.15629)  # wrong digits
+    assert not close(read_number("0.160"), 0.15629)  # three figures written, 0.156 true
+    assert close(read_number("2"), 2.0000001)  # the true value itself, however written
+    assert close(read_number("0.10"), 0.0996) and not close(read_number(0.1), 0.0996)
+    assert not close(read_number("1.00"), 255 / 256, figures=3)
 
 
 def test_answers_follow_the_block_not_a_table():
     """The truth is measured: the ratio at 0.30 is 0.30/0.17 times the one at 0.17."""
     at_017, at_030 = _ratio_at(0.17), _ratio_at(0.30)
     assert at_030 == pytest.approx(at_017 * 0.30 / 0.17, rel=1e-5)
-    assert check("scale_ratio", at_030 * 1.001)
+    assert check("scale_ratio", f"{at_030:.3g}") and check("scale_ratio", at_030)
     assert not check("scale_ratio", at_030 * 1.05)
     assert f"{at_030:.4f}" in solution("scale_ratio")
 
@@ -263,3 +309,19 @@ def test_each_question_is_written_once_and_rendered_from_the_registry(notebook):
         assert cell.source.rstrip().endswith(", ...)")
         question = exercises.get(re.findall(r'check\("(\w+)"', cell.source)[0]).question
         assert question not in cell.source  # the code cell does not repeat the question
+
+
+def test_check_outside_a_notebook_prints_no_native_start_up_lines():
+    """In a plain Python process TensorFlow's C++ start-up lines (absl, CUDA, oneDNN) stay
+    out of the learner's terminal: stderr stays empty, the verdict is printed."""
+    import subprocess
+    import sys
+
+    code = ("from explainer.exercises import check\n"
+            "print(check('star_graph_op', 'Mul'))\n")
+    env = {k: v for k, v in __import__("os").environ.items()
+           if k not in ("EXPLAINER_VERBOSE", "TF_CPP_MIN_LOG_LEVEL")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env)
+    assert out.stdout.startswith("[star_graph_op] Right"), out.stdout
+    assert out.stderr == "", out.stderr

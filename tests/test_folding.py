@@ -13,8 +13,8 @@ import explainer
 def test_fold_scale_moves_the_scale_into_the_projection(variant, scale, activation):
     block = explainer.build_block35(variant, scale=scale, activation=activation, seed=3)
     folded = explainer.fold_scale(block)
-    assert folded.block35.scale == 1.0 and block.block35.scale == scale
-    assert folded.block35.activation == activation
+    assert folded.residual_spec.scale == 1.0 and block.residual_spec.scale == scale
+    assert folded.residual_spec.activation == activation
     before, after = explainer.block_weights(block), explainer.block_weights(folded)
     for name, value in before.items():
         if name.startswith("Conv2d_1x1/"):

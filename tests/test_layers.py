@@ -88,9 +88,9 @@ def test_light_modules_never_reach_tensorflow_through_their_imports(module):
 def test_numpy_engine_runs_without_tensorflow():
     code = ("import sys\n"
             "from explainer.core.lesson import lesson_setup\n"
-            "from explainer.core.reference import block35_forward\n"
+            "from explainer.core.reference import block_forward\n"
             "s = lesson_setup()\n"
-            "out = block35_forward(s.x, s.weights, s.variant, s.scale, s.activation)\n"
+            "out = block_forward(s.x, s.weights, s.variant, s.scale, s.activation)\n"
             "print(out.shape, 'tensorflow' in sys.modules, 'keras' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
@@ -115,11 +115,26 @@ def test_every_package_says_what_it_is():
             assert ast.get_docstring(ast.parse(path.read_text())), f"{module} has no docstring"
 
 
-def test_old_module_names_still_reach_the_moved_modules():
-    code = ("import explainer, json\n"  # a fresh process: nothing was touched before
-            "print(json.dumps({n: getattr(explainer, n).__name__ for n in explainer._MOVED}))\n")
+def test_public_names_come_from_one_table():
+    """Every public name resolves in a fresh process: the documented module names (``port``,
+    ``legacy``, ``plots``, ``widgets``, ``exercises``) to their modules, the functions to the
+    module that defines them; the old pre-layer module names are gone."""
+    code = ("import explainer, json, types\n"  # a fresh process: nothing was touched before
+            "print(json.dumps({n: (getattr(explainer, n).__name__, getattr(explainer, n).__module__"
+            " if not isinstance(getattr(explainer, n), types.ModuleType) else None)"
+            " for n in ['port', 'legacy', 'plots', 'widgets', 'exercises', 'build_block35',"
+            " 'scale_sweep', 'run_slim_block35']}))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
-    moved = json.loads(out.stdout)
-    for old, new in explainer._MOVED.items():
-        assert moved[old] == f"explainer.{new}", old
+    found = json.loads(out.stdout)
+    assert found["port"] == ["explainer.ports", None]
+    assert found["legacy"] == ["explainer.ports.legacy", None]
+    for package in ("plots", "widgets", "exercises"):
+        assert found[package] == [f"explainer.{package}", None]
+    assert found["build_block35"] == ["build_block35", "explainer.core.blocks"]
+    assert found["scale_sweep"] == ["scale_sweep", "explainer.scaling.sweep"]
+    assert found["run_slim_block35"] == ["run_slim_block35", "explainer.ports.legacy"]
+    assert set(explainer.__all__) == set(explainer._EXPORTS)
+    for old in ("sweepmath", "blocks", "port_torch", "static_widgets", "Block35Spec"):
+        with pytest.raises(AttributeError):
+            getattr(explainer, old)

@@ -12,7 +12,8 @@ from tensorflow.python.framework import ops
 from tensorflow.python.framework import tensor as tensor_lib
 
 import explainer
-from explainer import legacy, reference
+from explainer import legacy
+from explainer.core import reference
 from explainer.core.weight_tables import seeded_weights, weight_shapes
 from explainer.ports.translation import original_errors, translation_table
 
@@ -88,8 +89,8 @@ def test_slim_batch_norm_fails_without_the_shim():
 def test_slim_outputs_equal_the_numpy_oracle(runs, variant, activation, x_v1, x_v2):
     run = runs[(variant, activation)]
     x = {"v1": x_v1, "v2": x_v2}[variant]
-    oracle = reference.block35_forward(x, seeded_weights(variant, 0), variant, 0.17, activation,
-                                       intermediates=True)
+    oracle = reference.block_forward(x, seeded_weights(variant, 0), variant, 0.17, activation,
+                                     intermediates=True)
     # the oracle clips scale*up for relu6 (as ours does); at scale 0.17 the clip never bites
     assert np.max(np.abs(0.17 * run.outputs["up"])) < 6.0
     assert list(run.outputs) == list(explainer.TRACE_NAMES)

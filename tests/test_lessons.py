@@ -20,7 +20,7 @@ NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
 # computes the answer; the test appends `check(name, <expression>)` and expects "Right".
 FROM_NOTEBOOK = {
     "00_start_here": {
-        "start_scale": "block.block35.scale",
+        "start_scale": "block.residual_spec.scale",
         "start_star": "'b' if np.array_equal(answer.trace['scaled_up'].value, "
                       "np.float32(answer.trace.spec.scale) * answer.trace['up'].value) else '?'",
         "start_ratio": "sweep.at(0.17)['residual_ratio']",
@@ -163,5 +163,5 @@ def test_translation_rows_that_run_are_not_called_disagreeing():
         old_failed = row.old_result.split(":")[0].endswith("Error")
         if old_failed and not row.new_result.split(":")[0].endswith("Error"):
             assert row.outcome == "the TF1 form fails on TF 2.21; the new form runs"
-    text = explainer.translation.table_text(rows)
+    text = explainer.ports.translation.table_text(rows)
     assert "agree: False" not in text and "outcome: same result" in text

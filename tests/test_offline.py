@@ -10,12 +10,12 @@ import pytest
 
 RUN_BLOCK = """
 import numpy as np, explainer
-from explainer.core.reference import block35_forward
+from explainer.core.reference import block_forward
 for v in ("v1", "v2"):
     b = explainer.build_block35(v, seed=1)
     x = explainer.sample_input(v, batch=1, size=6)
     tr = explainer.trace(b, x)
-    ref = block35_forward(x, explainer.block_weights(b), v)
+    ref = block_forward(x, explainer.block_weights(b), v)
     assert np.abs(tr["net_out"].value - ref).max() < 1e-4
 print("ran offline")
 """

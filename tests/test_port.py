@@ -234,7 +234,7 @@ def test_torch_batchnorm_momentum_is_slims_decay(block_v1):
 
 def test_torch_missing_is_a_clear_reason(monkeypatch, block_v1):
     monkeypatch.setitem(__import__("sys").modules, "torch", None)
-    from explainer import port_torch
+    from explainer.ports import torch_port as port_torch
 
     assert "pip install 'block35-explainer[torch]'" in port_torch.torch_missing()
     with pytest.raises(ModuleNotFoundError, match="torch==2.13.0"):

@@ -32,7 +32,8 @@ def explorer(block_v1, x_v1):
 
 
 def test_contract_widgets_and_classes(explorer):
-    assert isinstance(explorer, widgets.Box)
+    view = explorer._repr_mimebundle_()["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == explorer.model_id  # a notebook shows it as one widget
     (slider,) = by_class(explorer, "scale-slider")
     assert isinstance(slider, widgets.FloatSlider)
     assert (slider.min, slider.max, slider.step, slider.value) == (0.0, 1.0, 0.01, 0.17)
@@ -44,6 +45,26 @@ def test_contract_widgets_and_classes(explorer):
     assert isinstance(ratio, widgets.HTML) and isinstance(error, widgets.HTML)
     assert isinstance(plot, widgets.Image) and plot.value[:8] == b"\x89PNG\r\n\x1a\n"
     assert error.value == ""
+
+
+def test_the_input_is_checked_once_at_the_entry(block_v1, x_v1, monkeypatch):
+    """scale_explorer checks ``x``; the sweep behind it trusts it (no second check)."""
+    import importlib
+
+    from explainer.scaling import sweep as sweep_module
+
+    entry = importlib.import_module("explainer.widgets.scale_explorer")
+
+    calls = []
+    for module in (entry, sweep_module):
+        real = module.check_block_input
+        monkeypatch.setattr(module, "check_block_input",
+                            lambda x, c, _real=real, _m=module.__name__: calls.append(_m)
+                            or _real(x, c))
+    scale_explorer(block_v1, x_v1)
+    assert calls == ["explainer.widgets.scale_explorer"]
+    with pytest.raises(ValueError, match="channels"):
+        scale_explorer(block_v1, np.zeros((1, 4, 4, 320), np.float32))
 
 
 @pytest.mark.parametrize("scale", [0.0, 0.05, 0.17, 0.42, 1.0])

@@ -21,7 +21,7 @@ def real_numbers(block_at_s, x):
     tr = explainer.trace(block_at_s, x)
     net = tr["net"].value.astype(np.float64)
     out = tr["net_out"].value.astype(np.float64)
-    act = block_at_s.block35.activation
+    act = block_at_s.residual_spec.activation
     f0 = {"relu": np.maximum(net, 0), "relu6": np.clip(net, 0, 6), None: net}[act]
     on = (lambda v: (v > 0) & (v < 6)) if act == "relu6" else (lambda v: v > 0)
     return {"net_out": tr["net_out"].value, "residual_ratio": tr.residual_ratio,
@@ -31,7 +31,7 @@ def real_numbers(block_at_s, x):
 
 
 def same_weights(block, scale):
-    spec = block.block35
+    spec = block.residual_spec
     other = explainer.build_block35(spec.variant, scale=scale, activation=spec.activation,
                                     seed=spec.seed + 1)  # other seed: weights come from below
     explainer.set_block_weights(other, explainer.block_weights(block))

@@ -32,6 +32,9 @@ RULE_MISSING = "missing counts as 1"
 RULE_MISMATCH = "mismatch"
 
 SMALL = 2**22  # largest array (elements) really allocated to run an operation
+# why TensorFlow is asked about the shapes alone: the budget for arrays made to run an op
+_SHAPES_ONLY = (f"tf.raw_ops.BroadcastArgs on the shapes: arrays are allocated only up to "
+                f"{SMALL:,} elements (2**22, 16 MiB of float32), and these are bigger")
 
 
 @dataclass(frozen=True)
@@ -257,10 +260,9 @@ def _run_tf(a, b, rule_ok: bool) -> Outcome:
         shape = tf.raw_ops.BroadcastArgs(s0=tf.constant(a, tf.int64, shape=(len(a),)),
                                          s1=tf.constant(b, tf.int64, shape=(len(b),)))
     except tf.errors.InvalidArgumentError as err:
-        return Outcome("tensorflow", False, None, error_text(err),
-                       "tf.raw_ops.BroadcastArgs on the shapes (arrays too big to allocate)")
-    return Outcome("tensorflow", True, tuple(int(d) for d in shape.numpy()), None,
-                   "tf.raw_ops.BroadcastArgs on the shapes (arrays too big to allocate)")
+        return Outcome("tensorflow", False, None, error_text(err), _SHAPES_ONLY)
+    return Outcome("tensorflow", True, tuple(int(d) for d in shape.numpy()), None, _SHAPES_ONLY)
+
 
 
 def _explain(a: object, b: object, dims: dict, tensorflow: bool) -> BroadcastExplanation:

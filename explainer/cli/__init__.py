@@ -3,7 +3,7 @@
 Arguments are checked before TensorFlow is imported (it prints its own start-up lines), and a
 bad argument is one line on stderr with exit status 2. TensorFlow's own start-up lines are
 silenced (set EXPLAINER_VERBOSE=1 to see them). Each subcommand lives in
-``explainer/commands/<name>.py`` with ``add_arguments(parser)`` and ``run(args) -> int``;
+``explainer/cli/commands/<name>.py`` with ``add_arguments(parser)`` and ``run(args) -> int``;
 those modules import TensorFlow only inside ``run``.
 """
 

@@ -31,8 +31,8 @@ from .block_tables import check_block_kind
 from .schedule import BLOCK35_SCALE, REAL_SCALES
 from .spec import BN_EPSILON, UP_SCOPE, BlockSpec, Conv, keras_name
 from .validate import check_activation, check_device, check_positive_int, check_scale, check_variant
-from .weight_tables import seeded_weights
-from .weights import set_block_weights
+from .weight_tables import seeded_unchecked
+from .weights import assign_unchecked
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -73,6 +73,24 @@ class ScaledResidual(keras.layers.Layer):
         return {**super().get_config(), "scale": self.scale, "clip": self.clip}
 
 
+def residual_tail(net, up, scale: float, activation: str | None, named: bool = False):
+    """The block's last line in Keras layers: ``(scaled_up, act(net + scaled_up))``, the one
+    place the Keras tail is written (the block and :mod:`explainer.scaling.stages` use it).
+
+    Works on symbolic Keras inputs and on eager tensors alike. ``named`` gives the layers the
+    trace names ("scaled_up", "net_sum", "net_out"), as the block's own; callers pass a checked
+    scale and activation (this function trusts them).
+    """
+    def name(n):
+        return n if named else None
+
+    scaled_up = ScaledResidual(scale, clip=activation == "relu6", name=name("scaled_up"))(up)
+    net_sum = keras.layers.Add(name=name("net_sum"))([net, scaled_up])
+    if activation is None:
+        return scaled_up, keras.layers.Identity(name=name("net_out"))(net_sum)
+    return scaled_up, keras.layers.Activation(activation, name=name("net_out"))(net_sum)
+
+
 def _conv_bn_relu(x, conv: Conv):
     name = keras_name(conv.scope)
     x = keras.layers.Conv2D(conv.filters, conv.kernel, padding="same", use_bias=False,
@@ -95,11 +113,10 @@ def build_block35(variant: str = "v1", scale: float = BLOCK35_SCALE,
             that the block is deterministic and a swapped beta / moving mean shows up.
         device: "auto", "cpu" or "gpu".
 
-    The model carries its :class:`BlockSpec` as ``model.residual_spec`` (and, for block35, as
-    ``model.block35``).
+    The model carries its :class:`BlockSpec` as ``model.residual_spec``.
     """
-    # scale is checked here: None means "the real scale" only for build_block
-    return build_block("block35", variant, check_scale(scale), activation, seed, device)
+    return build_from_spec(_checked_spec("block35", variant, check_scale(scale), activation, seed,
+                                         device))
 
 
 def build_block17(variant: str = "v1", scale: float = REAL_SCALES["block17"],
@@ -108,7 +125,8 @@ def build_block17(variant: str = "v1", scale: float = REAL_SCALES["block17"],
     """Build one Inception-ResNet-B block17 (17x17 in the real nets): v1 896 channels,
     128 | 128 -> 1x7 128 -> 7x1 128; v2 1088 channels, 192 | 128 -> 1x7 160 -> 7x1 192.
     Arguments as :func:`build_block35`; the default scale is the nets' 0.10."""
-    return build_block("block17", variant, check_scale(scale), activation, seed, device)
+    return build_from_spec(_checked_spec("block17", variant, check_scale(scale), activation, seed,
+                                         device))
 
 
 def build_block8(variant: str = "v1", scale: float = REAL_SCALES["block8"],
@@ -118,7 +136,8 @@ def build_block8(variant: str = "v1", scale: float = REAL_SCALES["block8"],
     192 | 192 -> 1x3 192 -> 3x1 192; v2 2080 channels, 192 | 192 -> 1x3 224 -> 3x1 256.
     Arguments as :func:`build_block35`; the default scale is the nets' 0.20 (the nets' last
     block8 runs at scale 1.0 with ``activation=None``)."""
-    return build_block("block8", variant, check_scale(scale), activation, seed, device)
+    return build_from_spec(_checked_spec("block8", variant, check_scale(scale), activation, seed,
+                                         device))
 
 
 def build_block(block: str, variant: str = "v1", scale: float | None = None,
@@ -127,12 +146,23 @@ def build_block(block: str, variant: str = "v1", scale: float | None = None,
     """Build a block of kind ``block`` ("block35", "block17" or "block8"); ``scale=None``
     takes the real nets' scale of that kind (:data:`REAL_SCALES`)."""
     block = check_block_kind(block)
-    variant = check_variant(variant)
-    spec = BlockSpec(variant=variant,
-                     scale=REAL_SCALES[block] if scale is None else check_scale(scale),
+    scale = REAL_SCALES[block] if scale is None else check_scale(scale)
+    return build_from_spec(_checked_spec(block, variant, scale, activation, seed, device))
+
+
+def _checked_spec(block: str, variant, scale: float, activation, seed, device) -> BlockSpec:
+    """The spec from the public builders' arguments; ``block`` and ``scale`` come checked (the
+    builders check the scale themselves: ``None`` means "the real scale" only for
+    :func:`build_block`), everything else is checked here, once."""
+    return BlockSpec(variant=check_variant(variant), scale=scale,
                      activation=check_activation(activation),
                      seed=check_positive_int("seed", seed, minimum=0),
                      device=resolve_device(device), block=block)
+
+
+def build_from_spec(spec: BlockSpec) -> keras.Model:
+    """The Keras block of a spec made by the builders above, or ``dataclasses.replace`` of a
+    block's own spec: it trusts its caller (the public builders check their arguments)."""
     with tf.device(spec.device):
         net = keras.Input(shape=(None, None, spec.in_channels), name="net")
         out = {"net": net}
@@ -141,16 +171,8 @@ def build_block(block: str, variant: str = "v1", scale: float | None = None,
         mixed = keras.layers.Concatenate(axis=3, name="mixed")([out[n] for n in spec.mixed_from])
         up = keras.layers.Conv2D(spec.in_channels, 1, padding="same", use_bias=True,
                                  name=keras_name(UP_SCOPE))(mixed)
-        scaled_up = ScaledResidual(spec.scale, clip=spec.activation == "relu6",
-                                   name="scaled_up")(up)
-        net_sum = keras.layers.Add(name="net_sum")([net, scaled_up])
-        if spec.activation is None:
-            net_out = keras.layers.Identity(name="net_out")(net_sum)
-        else:
-            net_out = keras.layers.Activation(spec.activation, name="net_out")(net_sum)
-        model = keras.Model(net, net_out, name=f"{block}_{variant}")
-        set_block_weights(model, seeded_weights(spec.variant, spec.seed, block), spec=spec)
+        _, net_out = residual_tail(net, up, spec.scale, spec.activation, named=True)
+        model = keras.Model(net, net_out, name=f"{spec.block}_{spec.variant}")
+        assign_unchecked(model, seeded_unchecked(spec.variant, spec.seed, spec.block), spec)
     model.residual_spec = spec
-    if block == "block35":
-        model.block35 = spec  # the attribute's name from before block17 and block8
     return model

@@ -35,11 +35,36 @@ def batch_norm(x: np.ndarray, beta, mean, variance, epsilon: float = BN_EPSILON)
     return (x - mean) / np.sqrt(variance + epsilon) + beta
 
 
-def block35_forward(x, weights: dict, variant: str = "v1", scale: float = BLOCK35_SCALE,
-                    activation: str | None = "relu", intermediates: bool = False,
-                    block: str = "block35"):
-    """block35 (or ``block="block17"`` / ``"block8"``) in numpy (float64). Returns ``net_out``,
-    or with ``intermediates=True`` a dict of every named tensor (the names of
+def tail(net: np.ndarray, up: np.ndarray, scale: float, activation: str | None,
+         parts: bool = False):
+    """The block's last line, ``net = activation(net + scale * up)``, in numpy: the one place
+    it is written (the numpy block, the sweeps, the exact form and the exercises call it).
+
+    relu6 first clips ``scale * up`` to [-6, 6], as tf-models' code does. The arithmetic stays
+    in ``up``'s dtype (float32 ``up``: ``float32(scale) * up``, as the Keras layers do;
+    float64 for the reference block). Returns ``net_out``, or with ``parts=True`` the dict
+    ``{"scaled_up", "net_sum", "net_out"}``. Trusts its caller: ``scale`` and ``activation``
+    come checked (``check_scale``, ``check_activation``) and the shapes broadcast.
+    """
+    up = np.asarray(up)
+    scaled = up.dtype.type(scale) * up if up.dtype.kind == "f" else scale * up
+    if activation == "relu6":
+        scaled = np.clip(scaled, -6.0, 6.0)
+    net_sum = net + scaled
+    if activation == "relu":
+        net_out = np.maximum(net_sum, 0.0)
+    elif activation == "relu6":
+        net_out = np.clip(net_sum, 0.0, 6.0)
+    else:
+        net_out = net_sum
+    return {"scaled_up": scaled, "net_sum": net_sum, "net_out": net_out} if parts else net_out
+
+
+def block_forward(x, weights: dict, variant: str = "v1", scale: float = BLOCK35_SCALE,
+                  activation: str | None = "relu", intermediates: bool = False,
+                  block: str = "block35"):
+    """A block35 (or ``block="block17"`` / ``"block8"``) in numpy (float64). Returns
+    ``net_out``, or with ``intermediates=True`` a dict of every named tensor (the names of
     :data:`~explainer.core.block_tables.TRACE_NAMES_BY_BLOCK`). Pass the block's own scale:
     the default is block35's."""
     variant = check_variant(variant)
@@ -57,12 +82,5 @@ def block35_forward(x, weights: dict, variant: str = "v1", scale: float = BLOCK3
         out[conv.name] = np.maximum(y, 0.0)
     out["mixed"] = np.concatenate([out[n] for n in MIXED_FROM_BY_BLOCK[block]], axis=3)
     out["up"] = conv2d_same(out["mixed"], w[f"{UP_SCOPE}/weights"], w[f"{UP_SCOPE}/biases"])
-    scaled = scale * out["up"]
-    if activation == "relu6":
-        scaled = np.clip(scaled, -6.0, 6.0)
-    out["scaled_up"] = scaled
-    out["net_sum"] = out["net"] + scaled
-    act = {"relu": lambda v: np.maximum(v, 0.0), "relu6": lambda v: np.clip(v, 0.0, 6.0),
-           None: lambda v: v}[activation]
-    out["net_out"] = act(out["net_sum"])
+    out.update(tail(out["net"], out["up"], scale, activation, parts=True))
     return out if intermediates else out["net_out"]

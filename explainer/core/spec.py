@@ -71,9 +71,6 @@ class BlockSpec:
         return SLIM_BLOCK_SCOPE[self.block]
 
 
-Block35Spec = BlockSpec  # the name from before block17 and block8 existed
-
-
 def keras_name(scope: str) -> str:
     """Keras layer name for a slim scope ("Branch_1/Conv2d_0b_3x3" -> "Branch_1__Conv2d_0b_3x3")."""
     return scope.replace("/", "__")

@@ -38,8 +38,9 @@ def given(value: object) -> str:
 
 
 def error_text(err: BaseException) -> str:
-    """An exception as one line: its type and message."""
-    return f"{type(err).__name__}: {err}"
+    """An exception as one line: its type and message, without the empty ``name:`` field
+    TensorFlow's eager errors end with ("... [Op:Mul] name: ")."""
+    return f"{type(err).__name__}: {str(err).removesuffix(' name: ')}"
 
 
 def check_choice(name: str, value: object, choices: tuple) -> object:

@@ -18,8 +18,11 @@ _STREAM = {"block35": 1935, "block17": 1917, "block8": 1908}
 
 def weight_shapes(variant: str, block: str = "block35") -> dict[str, tuple[int, ...]]:
     """Every slim variable name of the block and its shape, in the snippet's order."""
-    variant = check_variant(variant)
-    block = check_block_kind(block)
+    return _shapes(check_variant(variant), check_block_kind(block))
+
+
+def _shapes(variant: str, block: str) -> dict[str, tuple[int, ...]]:
+    """:func:`weight_shapes` of a checked variant and block kind (trusts its caller)."""
     cin = IN_CHANNELS_BY_BLOCK[block][variant]
     width = {"net": cin}
     shapes: dict[str, tuple[int, ...]] = {}
@@ -38,11 +41,16 @@ def seeded_weights(variant: str, seed: int = 0, block: str = "block35") -> dict[
     statistics and biases that are not the initial 0 / 1 (as a trained block's are not),
     so a port that mixes up beta, moving mean and moving variance gives a different output.
     """
-    seed = check_positive_int("seed", seed, minimum=0)
-    block = check_block_kind(block)
+    return seeded_unchecked(check_variant(variant), check_positive_int("seed", seed, minimum=0),
+                            check_block_kind(block))
+
+
+def seeded_unchecked(variant: str, seed: int, block: str) -> dict[str, np.ndarray]:
+    """:func:`seeded_weights` of a checked variant, seed and block kind (trusts its caller:
+    the block builders and the slim runner check these once, at their own entry)."""
     rng = np.random.default_rng([seed, _STREAM[block]])
     weights = {}
-    for name, shape in weight_shapes(variant, block).items():
+    for name, shape in _shapes(variant, block).items():
         if name.endswith("/weights"):
             fan_in = shape[0] * shape[1] * shape[2]
             fan_out = shape[0] * shape[1] * shape[3]
@@ -63,8 +71,9 @@ def check_weights(weights: object, variant: str, block: str = "block35") -> dict
 
     Exactly the slim names, each a finite real array of its shape, variances above -epsilon.
     The first problem is a TypeError / ValueError that names the entry; nothing is changed.
+    ``variant`` and ``block`` come checked (a block's spec, or the caller's own check).
     """
-    expected = weight_shapes(variant, block)
+    expected = _shapes(variant, block)
     if not isinstance(weights, dict):
         raise TypeError(f"weights: got {type(weights).__name__}; expected a dict of slim "
                         "variable names to arrays, as block_weights() returns")

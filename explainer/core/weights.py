@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .spec import UP_SCOPE, Block35Spec, block_spec, keras_name
+from .spec import UP_SCOPE, BlockSpec, block_spec, keras_name
 from .validate import given
 from .weight_tables import BN_PARTS, check_weights
 
 
-def _variables(block, spec: Block35Spec) -> dict[str, object]:
+def _variables(block, spec: BlockSpec) -> dict[str, object]:
     """Slim name -> the Keras variable holding it."""
     found = {}
     for conv in spec.convs:
@@ -36,19 +36,23 @@ def block_weights(block) -> dict[str, np.ndarray]:
     return {name: np.array(var.numpy()) for name, var in _variables(block, spec).items()}
 
 
-def set_block_weights(block, weights: dict, spec: Block35Spec | None = None) -> None:
+def set_block_weights(block, weights: dict, spec: BlockSpec | None = None) -> None:
     """Load ``{slim variable name: array}`` into the block; the inverse of :func:`block_weights`.
 
     All or nothing: every entry is checked first (:func:`check_weights`: names, shapes, finite
     numbers, variances), and a missing, extra or bad entry is an error that names it, raised
     before any variable is touched.
     """
-    if spec is not None and not isinstance(spec, Block35Spec):
+    if spec is not None and not isinstance(spec, BlockSpec):
         raise TypeError(f"spec: got {given(spec)}; expected None (read from the block) or the "
-                        "block's spec, block.block35")
+                        "block's spec, block.residual_spec")
     spec = spec or block_spec(block)
     # everything is checked before anything is set
-    checked = check_weights(weights, spec.variant, spec.block)
+    assign_unchecked(block, check_weights(weights, spec.variant, spec.block), spec)
+
+
+def assign_unchecked(block, weights: dict, spec: BlockSpec) -> None:
+    """Load weights already checked (or made) for ``spec`` into the block (trusts its caller)."""
     variables = _variables(block, spec)
-    for name, value in checked.items():
+    for name, value in weights.items():
         variables[name].assign(value)

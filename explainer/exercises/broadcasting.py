@@ -35,7 +35,7 @@ def _result_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[tuple[int, ..
           "a shape tuple", "(2, 35, 35)",
           solve=lambda: str(_result_shape(UP_SHAPE, PER_CHANNEL)[0]))
 def broadcast_per_channel(answer: object) -> tuple[bool, str]:
-    value = read_shape(answer, "(2, 35, 35, 256)")
+    value = read_shape(answer)
     truth, _ = _result_shape(UP_SHAPE, PER_CHANNEL)
     if value == truth:
         return True, (f"numpy and TensorFlow agree on {truth}: shapes are aligned from the "
@@ -49,7 +49,7 @@ def broadcast_per_channel(answer: object) -> tuple[bool, str]:
           f"multiplies `up` of shape {UP_SHAPE}.", "a shape tuple", "(2,)",
           solve=lambda: str((UP_SHAPE[0],) + (1,) * (len(UP_SHAPE) - 1)))
 def broadcast_per_sample(answer: object) -> tuple[bool, str]:
-    value = read_shape(answer, "(2, 1, 1, 1)")
+    value = read_shape(answer)
     result, error = _result_shape(UP_SHAPE, value)
     if result is None:
         return False, f"numpy refuses it: {error}"

@@ -8,6 +8,9 @@ returns whether the learner's answer matches and why. Nothing is compared with a
 from __future__ import annotations
 
 import ast
+import contextvars
+import decimal
+import functools
 import html
 import math
 from collections.abc import Callable
@@ -69,19 +72,39 @@ class Verdict:
 
 
 REGISTRY: dict[str, Exercise] = {}
+FIGURES = 2  # significant figures a numeric answer needs, unless an exercise asks for more
+NUMBER = f"a number, to {FIGURES} or more significant figures"  # what a numeric one expects
+# the example answer of the exercise being graded: the readers below name it in their errors
+_EXAMPLE: contextvars.ContextVar[str | None] = contextvars.ContextVar("example", default=None)
 
 
 def exercise(name: str, notebook: str, question: str, expects: str, example: str,
              solve: Callable[[], str]) -> Callable[[Grader], Grader]:
-    """Register the decorated grading function as exercise ``name`` of ``notebook``."""
+    """Register the decorated grading function as exercise ``name`` of ``notebook``.
+
+    ``example`` is written here once: while the grader runs, the ``read_*`` functions name it
+    in their errors ("expected a number such as 0.5")."""
 
     def register(grade: Grader) -> Grader:
         if name in REGISTRY:
             raise RuntimeError(f"exercise {name!r} is registered twice")
-        REGISTRY[name] = Exercise(name, notebook, question, expects, example, grade, solve)
-        return grade
+
+        @functools.wraps(grade)
+        def graded(answer: object) -> tuple[bool, str]:
+            token = _EXAMPLE.set(example)
+            try:
+                return grade(answer)
+            finally:
+                _EXAMPLE.reset(token)
+
+        REGISTRY[name] = Exercise(name, notebook, question, expects, example, graded, solve)
+        return graded
 
     return register
+
+
+def _example(fallback: str) -> str:
+    return _EXAMPLE.get() or fallback
 
 
 PLACEHOLDER = "..."  # what an exercise cell holds until the learner writes an answer
@@ -103,18 +126,70 @@ def _literal(answer: object) -> object:
         return answer
 
 
-def read_number(answer: object, example: str = "0.1") -> float:
+class Number(float):
+    """A learner's number, remembering the digits as written (``"0.160"`` has 3 significant
+    figures, the float 0.16 has 2): :func:`close` grades it to the figures given."""
+
+    written: str
+
+    def __new__(cls, value: float, written: str):
+        number = super().__new__(cls, value)
+        number.written = written
+        return number
+
+
+def read_number(answer: object, example: str | None = None) -> Number:
     """A finite real number (int, float, numpy scalar, 0-d array, or text such as "0.17"),
-    else a clear error."""
+    else a clear error. It keeps the digits as written, for :func:`close`."""
+    example = example or _example("0.1")
     value = _literal(answer)
     if isinstance(value, str):
         raise ValueError(f"answer: got {given(answer)}, which is not a number; expected a "
                          f"number such as {example}")
-    return check_scale(value, name="answer", example=example)
+    number = check_scale(value, name="answer", example=example)
+    written = answer.strip() if isinstance(answer, str) else str(value)
+    return Number(number, written)
 
 
-def read_int(answer: object, example: str = "3") -> int:
+def significant_figures(value: float) -> tuple[int, float]:
+    """(significant figures, the unit of the last one) of a number as written: "0.16" ->
+    (2, 0.01), "0.160" -> (3, 0.001), "2" -> (1, 1), "1.5e-3" -> (2, 1e-4). A plain float
+    counts as its shortest text (0.16 -> "0.16")."""
+    written = getattr(value, "written", None) or str(value)
+    try:
+        sign, digits, exponent = decimal.Decimal(written).as_tuple()
+    except (decimal.InvalidOperation, ValueError):
+        sign, digits, exponent = decimal.Decimal(repr(float(value))).as_tuple()
+    if not isinstance(exponent, int):  # inf / NaN: never written by a learner who passed
+        return 0, math.inf
+    figures = len(digits) - next((i for i, d in enumerate(digits) if d), len(digits))
+    return figures, 10.0 ** exponent
+
+
+def close(value: float, truth: float, figures: int = FIGURES, *, rel: float | None = None,
+          abs_tol: float | None = None) -> bool:
+    """Whether ``value`` is ``truth``: the true value rounded to the significant figures the
+    learner wrote (at least ``figures`` of them: 0.16 and 0.1563 both match 0.15629, 0.2 and
+    0.15 do not), or the true value itself however it is written (1 for 1.0000001).
+
+    The one rule every numeric exercise grades with; their texts say how many figures.
+    ``rel`` / ``abs_tol`` keep the old relative tolerance for a grader not yet moved to
+    significant figures (``exercises/why_scale.py``)."""
+    if rel is not None or abs_tol is not None:
+        return math.isclose(value, truth, rel_tol=0.01 if rel is None else rel,
+                            abs_tol=5e-4 if abs_tol is None else abs_tol)
+    if math.isclose(value, truth, rel_tol=1e-5, abs_tol=1e-12):
+        return True
+    given_figures, _ = significant_figures(value)
+    if given_figures < figures or not math.isfinite(truth) or truth == 0:
+        return False
+    rounded = float(f"{truth:.{given_figures - 1}e}")
+    return math.isclose(float(value), rounded, rel_tol=1e-9)
+
+
+def read_int(answer: object, example: str | None = None) -> int:
     """A whole number (or text such as "96"; bools refused), else a TypeError / ValueError."""
+    example = example or _example("3")
     value = _literal(answer)
     if isinstance(value, np.integer):
         value = int(value)
@@ -140,8 +215,9 @@ def read_bool(answer: object) -> bool:
     raise TypeError(f"answer: got {given(answer)}; expected True or False")
 
 
-def read_text(answer: object, example: str) -> str:
+def read_text(answer: object, example: str | None = None) -> str:
     """A non-empty string, stripped, else a TypeError / ValueError."""
+    example = example or _example("'text'")
     if not isinstance(answer, str):
         raise TypeError(f"answer: got {given(answer)}; expected a string such as {example}")
     if not answer.strip():
@@ -149,9 +225,10 @@ def read_text(answer: object, example: str) -> str:
     return answer.strip().strip("'\"")
 
 
-def read_shape(answer: object, example: str = "(1, 35, 35, 256)") -> tuple[int, ...]:
+def read_shape(answer: object, example: str | None = None) -> tuple[int, ...]:
     """A shape: a tuple or list of whole numbers >= 0, or text such as "(1,35,35,256)",
     else a TypeError / ValueError."""
+    example = example or _example("(1, 35, 35, 256)")
     value = _literal(answer)
     if isinstance(value, str):
         raise ValueError(f"answer: got {given(answer)}, which is not a shape; expected a shape "
@@ -173,7 +250,3 @@ def read_shape(answer: object, example: str = "(1, 35, 35, 256)") -> tuple[int, 
         dims.append(dim)
     return tuple(dims)
 
-
-def close(value: float, truth: float, rel: float = 0.01, abs_tol: float = 5e-4) -> bool:
-    """Whether ``value`` matches ``truth`` to about two significant figures (1 %)."""
-    return math.isclose(value, truth, rel_tol=rel, abs_tol=abs_tol)

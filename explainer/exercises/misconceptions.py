@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.reference import tail
 from ..core.schedule import BLOCK35_SCALE, SCHEDULE
 from . import facts
-from .core import close, exercise, read_int, read_number
+from .core import NUMBER, close, exercise, read_int, read_number
 
 SHORTCUT_NOTEBOOK = "01_what_does_star_do"
 CLIP_NOTEBOOK = "03_residual_scaling"
 BROADCAST_NOTEBOOK = "04_broadcasting"
 DROP_SHAPE = (256, 4, 4, 256)  # N == C: the coincidence that hides the mistake
 CLIP = 6.0  # relu6's bound, which the v2 code also clips scale * up to
+FRACTION_FIGURES = 3  # 255/256 = 0.996: two figures (1.0) would round away the dropped channel
 
 
 def _v1_block35_repeats() -> int:
@@ -37,8 +39,8 @@ def _norm(a: np.ndarray) -> float:
 
 def _shortcut_reading() -> dict[str, float]:
     net, up, scale = _net_up()
-    real = np.maximum(net + scale * up, 0)
-    wrong = np.maximum(scale * net + up, 0)
+    real = tail(net, up, scale, "relu")
+    wrong = tail(up, net, scale, "relu")  # relu(scale * net + up): the scale on the shortcut
     return {"wrong_ratio": _norm(up) / _norm(scale * net),
             "real_ratio": _norm(scale * up) / _norm(net),
             "unscaled": _norm(up) / _norm(net), "scale": scale,
@@ -49,10 +51,10 @@ def _shortcut_reading() -> dict[str, float]:
           "Misreading the line as `net = scale * net + up` (as in fchollet/deep-learning-models "
           "#99) puts the scale on the shortcut. With the block's own `net`, `up` and `scale`, "
           "how big would the added branch be next to the shortcut then: "
-          "||up|| / ||scale * net||? (two significant figures)",
-          "a number", "0.5", solve=lambda: f"{_shortcut_reading()['wrong_ratio']:.4f}")
+          "||up|| / ||scale * net||?",
+          NUMBER, "0.5", solve=lambda: f"{_shortcut_reading()['wrong_ratio']:.4f}")
 def scale_on_shortcut(answer: object) -> tuple[bool, str]:
-    value = read_number(answer, "0.5")
+    value = read_number(answer)
     m = _shortcut_reading()
     n = _v1_block35_repeats()
     if close(value, m["wrong_ratio"]):
@@ -74,7 +76,7 @@ def scale_on_shortcut(answer: object) -> tuple[bool, str]:
 
 def _after_sum() -> dict[str, float]:
     net, up, scale = _net_up()
-    real, wrong = net + scale * up, scale * (net + up)
+    real, wrong = tail(net, up, scale, None), scale * (net + up)
     return {"ratio": _norm(wrong) / _norm(real), "scale": scale,
             "shortcut": _norm(net + up) / _norm(real)}
 
@@ -82,11 +84,10 @@ def _after_sum() -> dict[str, float]:
 @exercise("scale_after_sum", SHORTCUT_NOTEBOOK,
           "krasserm/super-resolution #25 wrote `scale * (net + up)`: the scale after the sum. "
           "With the block's own `net`, `up` and `scale`, how big is that sum next to the "
-          "block's own `net + scale * up`: ||scale * (net + up)|| / ||net + scale * up||? "
-          "(two significant figures)",
-          "a number", "0.9", solve=lambda: f"{_after_sum()['ratio']:.4f}")
+          "block's own `net + scale * up`: ||scale * (net + up)|| / ||net + scale * up||?",
+          NUMBER, "0.9", solve=lambda: f"{_after_sum()['ratio']:.4f}")
 def scale_after_sum(answer: object) -> tuple[bool, str]:
-    value = read_number(answer, "0.9")
+    value = read_number(answer)
     m = _after_sum()
     n = _v1_block35_repeats()
     if close(value, m["ratio"]):
@@ -126,17 +127,18 @@ def _drop_path() -> dict[str, float]:
           f"Drop-path should drop image 0 of a batch: keep = (0, 1, 1, ..., 1), one number per "
           f"image, N = {DROP_SHAPE[0]}. `up` has shape {DROP_SHAPE}, so N == C. Written "
           "`keep * up` with keep of shape (N,), what fraction of image 0's values stay "
-          "non-zero? (a number from 0 to 1)",
-          "a number", "0.5", solve=lambda: f"{_drop_path()['kept_of_image_0']:.4f}")
+          "non-zero?",
+          f"a number from 0 to 1, to {FRACTION_FIGURES} or more significant figures", "0.5",
+          solve=lambda: f"{_drop_path()['kept_of_image_0']:.4f}")
 def scale_per_sample_vs_channel(answer: object) -> tuple[bool, str]:
-    value = read_number(answer, "0.5")
+    value = read_number(answer)
     m = _drop_path()
-    if close(value, m["kept_of_image_0"], rel=1e-3, abs_tol=1e-4):
+    if close(value, m["kept_of_image_0"], figures=FRACTION_FIGURES):
         return True, (f"{m['kept_of_image_0']:.4f} (= {int(m['c']) - 1}/{int(m['c'])}): "
                       "(N,) is right-aligned with the channel axis, so keep[0] = 0 zeroes "
                       "channel 0 of every image, and image 0 keeps the rest. No error: N == C. "
                       f"Shaped (N, 1, 1, 1) it keeps {m['meant']:.0%} of image 0, as meant.")
-    if close(value, m["meant"], abs_tol=1e-4):
+    if close(value, m["meant"]):
         return False, ("0 is what drop-path means to do, and what keep of shape (N, 1, 1, 1) "
                        "gives. Right-align (N,) under (N, H, W, C): which axis does it meet?")
     return False, (f"{value:g} is not it. Multiply keep by np.ones({DROP_SHAPE}) and count "
@@ -149,7 +151,8 @@ def _clip_facts() -> dict[str, float]:
 
     relu6 = facts.traced("v1", BLOCK35_SCALE, "relu6")
     scale = relu6.spec.scale
-    unclipped = np.float32(scale) * relu6["up"].value
+    net, up = relu6["net"].value, relu6["up"].value
+    unclipped = tail(net, up, scale, None, parts=True)["scaled_up"]  # scale * up, no clip
     changed = int(np.sum(relu6["scaled_up"].value != unclipped))
     block, x = facts.block("v1", BLOCK35_SCALE, "relu6"), facts.block_input("v1")
     gain, bites = 1.0, changed
@@ -168,7 +171,7 @@ def _clip_facts() -> dict[str, float]:
           "values of `scale * up` does the clip change?",
           "a whole number", "1000", solve=lambda: str(_clip_facts()["changed"]))
 def relu6_clip(answer: object) -> tuple[bool, str]:
-    value = read_int(answer, "1000")
+    value = read_int(answer)
     m = _clip_facts()
     when = (f"It changes values only where |up| > 6 / {m['scale']:g} = {m['threshold']:.1f}; "
             f"the same block on the input times {m['gain']:g} clips {m['bites']:,} of "

@@ -7,7 +7,7 @@ import numpy as np
 from ..core.lesson import lesson_setup
 from ..core.weights import block_weights
 from . import facts
-from .core import close, exercise, read_int, read_number, read_shape
+from .core import NUMBER, close, exercise, read_int, read_number, read_shape
 
 NOTEBOOK = "05_porting"
 HWIO_TO_OIHW = (3, 2, 0, 1)  # Keras / slim conv kernel layout -> torch.nn.Conv2d.weight
@@ -47,15 +47,15 @@ def _changes_needed(variant: str) -> tuple[int, list[tuple[str, str]]]:
 
 @exercise("port_swap_bn", NOTEBOOK,
           "Run the original code on the lesson's input, `x = explainer.lesson_setup().x; run = "
-          "explainer.legacy.run_slim_block35(x)`, then swap `beta` and `moving_mean` of every "
-          "BatchNorm in `run.variables` and port them, `explainer.port.from_slim(swapped)` "
+          "explainer.ports.legacy.run_slim_block35(x)`, then swap `beta` and `moving_mean` of "
+          "every BatchNorm in `run.variables` and port them, `explainer.ports.from_slim(swapped)` "
           "(default arguments throughout). What is the max abs difference between "
           "`explainer.forward(ported, x)` and `run.net_out`?",
-          "a number", "1e-6", solve=lambda: f"{_swap_difference()[0]:.4f}")
+          NUMBER, "1e-6", solve=lambda: f"{_swap_difference()[0]:.4f}")
 def port_swap_bn(answer: object) -> tuple[bool, str]:
-    value = read_number(answer, "0.1")
+    value = read_number(answer)
     swapped, faithful = _swap_difference()
-    if close(value, swapped, rel=0.02):
+    if close(value, swapped):
         return True, (f"max |diff| = {swapped:.4f} with the swap, {faithful:.1e} without: far "
                       "above the 1e-5 a correct port reaches. With the initial statistics "
                       "(beta = moving_mean = 0) the swap exchanges two zeros and changes "
@@ -73,7 +73,7 @@ def port_swap_bn(answer: object) -> tuple[bool, str]:
           "TF 2.21 (see translation.original_errors('v2'))?", "a whole number", "5",
           solve=lambda: str(_changes_needed("v2")[0]))
 def port_v2_changes(answer: object) -> tuple[bool, str]:
-    value = read_int(answer, "5")
+    value = read_int(answer)
     needed, stages = _changes_needed("v2")
     v1 = _changes_needed("v1")[0]
     first = stages[0][1]
@@ -94,7 +94,7 @@ def port_v2_changes(answer: object) -> tuple[bool, str]:
           "a shape tuple", "(1, 1, 96, 256)",
           solve=lambda: str(np.transpose(_weights()["Conv2d_1x1/weights"], HWIO_TO_OIHW).shape))
 def port_kernel_shape(answer: object) -> tuple[bool, str]:
-    value = read_shape(answer, "(256, 96, 1, 1)")
+    value = read_shape(answer)
     kernel = _weights()["Conv2d_1x1/weights"]
     truth = np.transpose(kernel, HWIO_TO_OIHW).shape
     if value == truth:

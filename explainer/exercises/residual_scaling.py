@@ -6,27 +6,30 @@ import numpy as np
 
 from ..core.schedule import BLOCK35_SCALE
 from . import facts
-from .core import close, exercise, read_bool, read_number
+from .core import NUMBER, close, exercise, read_bool, read_number
 
 NOTEBOOK = "03_residual_scaling"
 SLIDER_SCALE = 0.30  # the slider position the first question asks about
+DOUBLED = 2 * BLOCK35_SCALE  # the block's scale, doubled
 
 
 @exercise("scale_ratio", NOTEBOOK,
           f"Move the slider to scale {SLIDER_SCALE:.2f}. What is the residual ratio "
-          "||scale*up|| / ||net|| there? (two significant figures)",
-          "a number", "0.5", solve=lambda: f"{facts.residual_ratio(SLIDER_SCALE):.4f}")
+          "||scale*up|| / ||net|| there?",
+          NUMBER, "0.5", solve=lambda: f"{facts.residual_ratio(SLIDER_SCALE):.4f}")
 def scale_ratio(answer: object) -> tuple[bool, str]:
-    value = read_number(answer, "0.5")
+    value = read_number(answer)
     truth = facts.residual_ratio(SLIDER_SCALE)
     default = facts.residual_ratio(BLOCK35_SCALE)
     tr = facts.traced()
     unscaled = tr["up"].l2 / tr["net"].l2
     if close(value, truth):
         return True, (f"a block built with scale {SLIDER_SCALE:.2f} gives {truth:.4f} "
-                      f"(and {default:.4f} at 0.17): the residual grows in proportion to scale.")
+                      f"(and {default:.4f} at {BLOCK35_SCALE:g}): the residual grows in "
+                      "proportion to scale.")
     if close(value, default):
-        return False, f"{value:g} is the ratio at 0.17, where the slider starts; move it first."
+        return False, (f"{value:g} is the ratio at {BLOCK35_SCALE:g}, where the slider starts; "
+                       "move it first.")
     if close(value, unscaled):
         return False, f"{value:g} is the ratio at scale 1 (||up|| / ||net||)."
     return False, (f"{value:g} is not it. Read the ratio under the slider at "
@@ -34,18 +37,23 @@ def scale_ratio(answer: object) -> tuple[bool, str]:
                    f"[{SLIDER_SCALE}]).residual_ratio.")
 
 
+def _doubling() -> tuple[float, float, float]:
+    """The residual ratio at the block's scale, at twice it, and their quotient."""
+    low, high = facts.residual_ratio(BLOCK35_SCALE), facts.residual_ratio(DOUBLED)
+    return low, high, high / low
+
+
 @exercise("scale_ratio_double", NOTEBOOK,
-          "If you double the scale from 0.17 to 0.34, by what factor does the residual ratio "
-          "||scale*up|| / ||net|| grow?", "a number", "1.5",
-          solve=lambda: f"{facts.residual_ratio(0.34) / facts.residual_ratio(BLOCK35_SCALE):.4f}")
+          f"If you double the scale from {BLOCK35_SCALE:g} to {DOUBLED:g}, by what factor does "
+          "the residual ratio ||scale*up|| / ||net|| grow?", NUMBER, "1.5",
+          solve=lambda: f"{_doubling()[2]:.4f}")
 def scale_ratio_double(answer: object) -> tuple[bool, str]:
-    value = read_number(answer, "1.5")
-    low, high = facts.residual_ratio(BLOCK35_SCALE), facts.residual_ratio(0.34)
-    truth = high / low
-    if close(value, truth, rel=1e-3):
+    value = read_number(answer)
+    low, high, truth = _doubling()
+    if close(value, truth):
         return True, (f"two real forwards give {high:.4f} / {low:.4f} = {truth:.4f}: `up` does "
                       "not depend on scale, and a norm is linear in a positive factor.")
-    if close(value, truth ** 2, rel=1e-3):
+    if close(value, truth ** 2):
         return False, (f"{value:g} would be the growth of the squared norm (the energy). The "
                        "ratio of norms is linear in scale.")
     return False, (f"{value:g} is not it. Does `up` change when scale changes? Then what does "

@@ -9,7 +9,7 @@ import numpy as np
 from ..core.schedule import BLOCK35_SCALE
 from ..core.weights import block_weights
 from . import facts
-from .core import close, exercise, read_number, read_text
+from .core import NUMBER, close, exercise, read_number, read_text
 
 NOTEBOOK = "00_start_here"
 
@@ -63,19 +63,19 @@ def _solve_star() -> str:
 
 @exercise("start_scale", NOTEBOOK,
           "What number is `scale` in facenet's v1 block35 (the block the notebooks build)?",
-          "a number", "0.5", solve=lambda: f"{facts.facenet_block35_scale():g}")
+          NUMBER, "0.5", solve=lambda: f"{facts.facenet_block35_scale():g}")
 def start_scale(answer: object) -> tuple[bool, str]:
-    value = read_number(answer, "0.5")
+    value = read_number(answer)
     truth = facts.facenet_block35_scale()
-    if close(value, truth, rel=1e-6, abs_tol=1e-9):
+    if close(value, truth):
         return True, (f"scale = {truth:g}, a plain Python float passed to block35; it is a "
                       "constant of the block, not a trained weight.")
-    if close(value, 1.0, rel=1e-6, abs_tol=1e-9):
+    if close(value, 1.0):
         return False, ("1.0 is the default of the snippet's `def block35(net, scale=1.0, ...)`, "
                        "but the network calls it with its own value; look at "
-                       "explainer.build_block35().block35.scale")
+                       "explainer.build_block35().residual_spec.scale")
     return False, (f"{value:g} is not it. Build a block and read "
-                   "explainer.build_block35().block35.scale")
+                   "explainer.build_block35().residual_spec.scale")
 
 
 @exercise("start_star", NOTEBOOK,
@@ -83,7 +83,7 @@ def start_scale(answer: object) -> tuple[bool, str]:
           + "; ".join(f"({k}) {v}" for k, v in STAR_OPTIONS.items()),
           "one of 'a', 'b', 'c', 'd'", "'a'", solve=_solve_star)
 def start_star(answer: object) -> tuple[bool, str]:
-    choice = read_text(answer, "'b'").lower().strip("() ")
+    choice = read_text(answer).lower().strip("() ")
     if choice not in STAR_OPTIONS:
         raise ValueError(f"answer: got {answer!r}; expected one of 'a', 'b', 'c', 'd'")
     holds, evidence = _star_evidence()[choice]
@@ -94,10 +94,10 @@ def start_star(answer: object) -> tuple[bool, str]:
 
 @exercise("start_ratio", NOTEBOOK,
           "How big is the added residual next to the shortcut: ||scale*up|| / ||net|| for the "
-          "v1 block at scale 0.17 on the notebooks' input? (two significant figures)",
-          "a number", "0.5", solve=lambda: f"{facts.residual_ratio(BLOCK35_SCALE):.4f}")
+          f"v1 block at scale {BLOCK35_SCALE:g} on the notebooks' input?",
+          NUMBER, "0.5", solve=lambda: f"{facts.residual_ratio(BLOCK35_SCALE):.4f}")
 def start_ratio(answer: object) -> tuple[bool, str]:
-    value = read_number(answer, "0.5")
+    value = read_number(answer)
     tr = facts.traced()
     truth = tr.residual_ratio
     unscaled = tr["up"].l2 / tr["net"].l2

@@ -43,7 +43,7 @@ from ..core.validate import (
     check_scale,
     check_variant,
 )
-from ..core.weight_tables import check_weights, seeded_weights, weight_shapes
+from ..core.weight_tables import check_weights, seeded_unchecked
 from .legacy_sources import CHANGES, ORIGINALS, ORIGINALS_BY_BLOCK, SOURCES, Change  # noqa: F401
 
 SHIM_WHY = ("tf-slim 1.1.0's batch_norm checks isinstance(x, ops.Tensor); TF 2.21 moved the "
@@ -53,15 +53,23 @@ SHIM_WHY = ("tf-slim 1.1.0's batch_norm checks isinstance(x, ops.Tensor); TF 2.2
 
 def changes_for(variant: str, block: str = "block35") -> tuple[Change, ...]:
     """The text changes that apply to one variant's snippet of one block kind, in order."""
-    variant = check_variant(variant)
-    block = check_block_kind(block)
+    return _changes(check_variant(variant), check_block_kind(block))
+
+
+def _changes(variant: str, block: str) -> tuple[Change, ...]:
+    """:func:`changes_for` of a checked variant and block kind (the private helpers below
+    trust their callers: each public function checks its arguments once, at its entry)."""
     return tuple(c for c in CHANGES if c.variant in (variant, "both") and block in c.blocks)
 
 
 def ported_source(variant: str, upto: int | None = None, block: str = "block35") -> str:
     """The original text with the first ``upto`` changes applied (all when None)."""
-    text = ORIGINALS_BY_BLOCK[check_block_kind(block)][check_variant(variant)]
-    for change in changes_for(variant, block)[:upto]:
+    return _ported(check_variant(variant), upto, check_block_kind(block))
+
+
+def _ported(variant: str, upto: int | None, block: str) -> str:
+    text = ORIGINALS_BY_BLOCK[block][variant]
+    for change in _changes(variant, block)[:upto]:
         if change.old not in text:
             raise RuntimeError(f"change {change.old!r} does not occur in the {variant} "
                                f"{block} snippet")
@@ -96,7 +104,7 @@ def source_diff(variant: str, block: str = "block35") -> str:
     block = check_block_kind(block)
     return "".join(difflib.unified_diff(
         ORIGINALS_BY_BLOCK[block][variant].splitlines(True),
-        ported_source(variant, block=block).splitlines(True),
+        _ported(variant, None, block).splitlines(True),
         fromfile=f"{SOURCES[variant]} {block} (TF1)", tofile="ported (TF 2.21 + tf_slim 1.1.0)"))
 
 
@@ -107,11 +115,14 @@ def load_block35(variant: str, upto: int | None = None, block: str = "block35"):
     With ``upto`` smaller than the number of changes, the text is only partly ported and
     executing or calling it raises the error TF 2.21 gives for the remaining TF1 code.
     """
-    block = check_block_kind(block)
-    text = ported_source(variant, upto, block)
+    return _load(check_variant(variant), upto, check_block_kind(block))
+
+
+def _load(variant: str, upto: int | None, block: str):
+    text = _ported(variant, upto, block)
     filename = f"<{block} {variant}: {SOURCES[variant]}, ported>"
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    namespace: dict = {"__name__": f"explainer.legacy.{block}_{variant}"}
+    namespace: dict = {"__name__": f"explainer.ports.legacy.{block}_{variant}"}
     exec(compile(text, filename, "exec"), namespace)  # the snippet itself, as written
     return namespace[block]
 
@@ -188,8 +199,8 @@ def run_slim_block35(x, variant: str = "v1", scale: float = BLOCK35_SCALE,
         variant: "v1" (facenet, no clip) or "v2" (tf-models, clips ``scale * up`` for relu6).
         scale: the residual scale passed to ``block35``.
         activation: "relu", "relu6" or None, passed as ``activation_fn``.
-        seed: weights are ``explainer.weights.seeded_weights(variant, seed)``: Xavier kernels,
-            non-trivial BatchNorm beta / moving mean / moving variance and biases.
+        seed: weights are ``explainer.core.weight_tables.seeded_weights(variant, seed)``:
+            Xavier kernels, non-trivial BatchNorm beta / moving mean / moving variance and biases.
         weights: optional ``{slim name: array}`` to use instead of the seeded ones.
         block: "block35" (default), "block17" or "block8": which original function runs
             (pass its scale too: the default is block35's).
@@ -204,10 +215,10 @@ def run_slim_block35(x, variant: str = "v1", scale: float = BLOCK35_SCALE,
     block = check_block_kind(block)
     cin = IN_CHANNELS_BY_BLOCK[block][variant]
     x = check_block_input(x, cin)
-    weights = check_weights(seeded_weights(variant, seed, block) if weights is None else weights,
-                            variant, block)  # the same checks as set_block_weights
-    expected = weight_shapes(variant, block)
-    block_fn = load_block35(variant, block=block)
+    weights = (seeded_unchecked(variant, seed, block) if weights is None
+               else check_weights(weights, variant, block))  # the checks of set_block_weights
+    expected = {n: w.shape for n, w in weights.items()}
+    block_fn = _load(variant, None, block)
     graph = tf.Graph()
     with graph.as_default(), ops_tensor_shim(), facenet_arg_scope(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*layer.apply.*is deprecated")
@@ -232,4 +243,4 @@ def run_slim_block35(x, variant: str = "v1", scale: float = BLOCK35_SCALE,
                    outputs={n: values[n] for n in TRACE_NAMES_BY_BLOCK[block]},
                    variables={n: held[n] for n in expected},
                    graph_names={n: t.name for n, t in tensors.items()},
-                   source=ported_source(variant, block=block), block=block)
+                   source=_ported(variant, None, block), block=block)

@@ -36,8 +36,6 @@ from .check import PortCheck, max_abs
 ONNX_MODULES = ("onnx", "onnxruntime", "tf2onnx")
 ONNX_REASON = ("the onnx extra is not installed; install it with "
                "pip install 'block35-explainer[onnx]' (tf2onnx, onnx, onnxruntime)")
-ONNX_RUNTIMES = ("Deeplearning4j SameDiff (importer for ONNX)", "OpenVINO", "TensorRT",
-                 "onnxruntime-web (the browser)")
 
 
 def onnx_missing() -> str | None:

@@ -21,15 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def apply_tail(net: np.ndarray, scaled_up: np.ndarray, activation: str | None) -> np.ndarray:
-    """``activation(net + scaled_up)`` in float32."""
-    v = net + scaled_up
-    if activation == "relu":
-        return np.maximum(v, np.float32(0))
-    if activation == "relu6":
-        return np.clip(v, np.float32(0), np.float32(6))
-    return v
+from ..core.reference import tail
 
 
 def active(v: np.ndarray, activation: str | None) -> np.ndarray:
@@ -49,7 +41,7 @@ def _sumsq(a: np.ndarray) -> float:
 
 def tail_statics(net: np.ndarray, up: np.ndarray, activation: str | None) -> dict:
     """What every scale shares: ||net||, ||up||, f(net), ||f(net)|| and the units on at s = 0."""
-    f0 = apply_tail(net, np.zeros_like(net), activation)
+    f0 = tail(net, np.zeros_like(net), 0.0, activation)  # f(net)
     return {"norm_net": _sumsq(net) ** 0.5, "norm_up": _sumsq(up) ** 0.5, "f0": f0,
             "norm_f0": _sumsq(f0) ** 0.5, "on0": active(net, activation)}
 
@@ -75,20 +67,17 @@ def direct_metrics(net: np.ndarray, up: np.ndarray, scales: np.ndarray,
 
 
 def _direct_metrics(net, up, scales, activation, statics) -> dict[str, np.ndarray]:
-    clip = activation == "relu6"
     st = statics or tail_statics(net, up, activation)
     out = {k: np.empty(len(scales)) for k in
            ("residual_ratio", "output_change", "relu_flips", "net_out_mean", "net_out_std",
             "net_out_max")}
     for i, s in enumerate(scales):
-        scaled = np.float32(s) * up
-        if clip:
-            scaled = np.clip(scaled, np.float32(-6), np.float32(6))
-            out["residual_ratio"][i] = over(_sumsq(scaled) ** 0.5, st["norm_net"])
+        parts = tail(net, up, np.float32(s), activation, parts=True)  # float32, as Keras does
+        v, y = parts["net_sum"], parts["net_out"]
+        if activation == "relu6":  # the clip makes it nonlinear
+            out["residual_ratio"][i] = over(_sumsq(parts["scaled_up"]) ** 0.5, st["norm_net"])
         else:  # exactly linear in the scale
             out["residual_ratio"][i] = over(abs(float(s)) * st["norm_up"], st["norm_net"])
-        v = net + scaled
-        y = apply_tail(net, scaled, activation)
         change = _sumsq(y - st["f0"]) ** 0.5
         out["output_change"][i] = over(change, st["norm_f0"])
         flips = np.count_nonzero(active(v, activation) != st["on0"])

@@ -15,9 +15,9 @@ from functools import lru_cache
 import numpy as np
 
 from ..core.lesson import lesson_setup
-from ..core.reference import block35_forward
+from ..core.reference import block_forward
 from ..core.schedule import BLOCK35_SCALE
-from ..core.spec import Block35Spec
+from ..core.spec import BlockSpec
 from ..core.validate import check_scales, check_variant
 from .sweep import SLIDER_SCALES, ScaleSweep, tail_metrics
 
@@ -32,8 +32,8 @@ def numpy_net_up(variant: str = "v1") -> tuple[np.ndarray, np.ndarray]:
 @lru_cache(maxsize=2)  # one forward per variant per process (~20-40 ms each)
 def _net_up(variant: str) -> tuple[np.ndarray, np.ndarray]:
     setup = lesson_setup(variant)
-    out = block35_forward(setup.x, setup.weights, variant, BLOCK35_SCALE, "relu",
-                          intermediates=True)
+    out = block_forward(setup.x, setup.weights, variant, BLOCK35_SCALE, "relu",
+                        intermediates=True)
     net = np.asarray(out["net"], dtype=np.float32)
     up = np.asarray(out["up"], dtype=np.float32)
     net.setflags(write=False)
@@ -51,7 +51,7 @@ def numpy_scale_sweep(variant: str = "v1", scales=SLIDER_SCALES) -> ScaleSweep:
     values = check_scales(scales)
     net, up = _net_up(variant)
     setup = lesson_setup(variant)
-    spec = Block35Spec(variant=variant, scale=setup.scale, activation=setup.activation,
+    spec = BlockSpec(variant=variant, scale=setup.scale, activation=setup.activation,
                        seed=setup.seed, device="numpy")
     return ScaleSweep(spec=spec, scales=values,
                       metrics=tail_metrics(net, up, values, setup.activation),

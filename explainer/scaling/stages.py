@@ -28,7 +28,7 @@ from ..core.block_tables import IN_CHANNELS_BY_BLOCK
 from ..core.budget import check_block_run
 from ..core.lesson import sample_input
 from ..core.schedule import SCHEDULE, Stage
-from ..core.spec import UP_SCOPE, keras_name
+from ..core.spec import UP_SCOPE, BlockSpec, keras_name
 from ..core.validate import check_positive_int, check_variant
 
 SCHEDULE_NAMES = ("real", "all 1.0")
@@ -90,26 +90,16 @@ class StageProfile:
 
 @lru_cache(maxsize=128)
 def _net_and_up(kind: str, variant: str, seed: int):
-    """A real block of this kind, as a model returning ``up`` (the scale does not enter)."""
+    """A real block of this kind, as a model returning ``up`` (the scale does not enter).
+    Its arguments come checked by :func:`stage_profile`."""
     import keras
 
-    from ..core.blocks import build_block
+    from ..core.blocks import build_from_spec, resolve_device
 
-    block = build_block(kind, variant, scale=1.0, activation="relu", seed=seed)
+    spec = BlockSpec(variant=variant, scale=1.0, activation="relu", seed=seed,
+                     device=resolve_device("auto"), block=kind)
+    block = build_from_spec(spec)
     return keras.Model(block.inputs, block.get_layer(keras_name(UP_SCOPE)).output)
-
-
-def _last_line(tf, net, up, scale: float, activation: str | None):
-    """``scaled_up`` and ``net = act(net + scale * up)`` (relu6 clips ``scale * up`` first)."""
-    scaled_up = scale * up
-    if activation == "relu6":
-        scaled_up = tf.clip_by_value(scaled_up, -6.0, 6.0)
-    out = net + scaled_up
-    if activation == "relu":
-        out = tf.nn.relu(out)
-    elif activation == "relu6":
-        out = tf.nn.relu6(out)
-    return scaled_up, out
 
 
 def stage_profile(variant: str = "v1", size: int = 3, batch: int = 1, seed: int = 0,
@@ -124,6 +114,8 @@ def stage_profile(variant: str = "v1", size: int = 3, batch: int = 1, seed: int 
         max_repeats: run at most this many blocks per stage (None: the real counts).
     """
     import tensorflow as tf
+
+    from ..core.blocks import residual_tail
 
     variant = check_variant(variant)
     size = check_positive_int("size", size)
@@ -156,8 +148,8 @@ def stage_profile(variant: str = "v1", size: int = 3, batch: int = 1, seed: int 
                 h = x_t
                 for i in range(first, first + stage.repeats):
                     up = _net_and_up(stage.block, variant, seed * 1000 + i)(h, training=False)
-                    scaled_up, out = _last_line(tf, h, up, float(schedules[name][i]),
-                                                stage.activation)
+                    scaled_up, out = residual_tail(h, up, float(schedules[name][i]),
+                                                   stage.activation)
                     ratio[name][i] = float(tf.norm(scaled_up) / tf.maximum(tf.norm(h), 1e-30))
                     std_out[name][i] = float(tf.math.reduce_std(out))
                     h = out

@@ -4,7 +4,7 @@ In ``net += scale * up`` neither the branches nor ``up`` depend on ``scale``: it
 after the projection. So :func:`scale_sweep` runs the block once, keeps ``net`` and ``up``, and
 computes the tail ``f(net + scale * up)`` for each scale (f = the block's activation) in
 numpy, in float32 as TensorFlow does. For many scales of a ReLU or linear block it uses the
-exact piecewise form of the tail (:mod:`explainer.sweepmath`) instead of one pass per scale.
+exact piecewise form of the tail (:mod:`explainer.scaling.exact`) instead of one pass per scale.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.budget import check_block_run
-from ..core.spec import UP_SCOPE, Block35Spec, block_spec, keras_name
+from ..core.reference import tail
+from ..core.spec import UP_SCOPE, BlockSpec, block_spec, keras_name
 from ..core.validate import (
     FLOAT32_MAX,
     check_activation,
@@ -24,7 +25,7 @@ from ..core.validate import (
     check_scales,
     shorten,
 )
-from .exact import apply_tail, direct_metrics, fast_metrics, tail_statics
+from .exact import direct_metrics, fast_metrics, tail_statics
 
 METRICS = ("residual_ratio", "output_change", "relu_flips", "net_out_mean", "net_out_std",
            "net_out_max")
@@ -50,7 +51,7 @@ class ScaleSweep:
     tail at any other scale from them without running the branches again.
     """
 
-    spec: Block35Spec
+    spec: BlockSpec
     scales: np.ndarray
     metrics: dict = field(repr=False)
     net: np.ndarray = field(repr=False)
@@ -81,13 +82,12 @@ class ScaleSweep:
 
     def scaled_up(self, scale: float) -> np.ndarray:
         """``scale * up`` (clipped to [-6, 6] for relu6), float32, from the cached ``up``."""
-        scale = check_scale(scale)
-        scaled = np.float32(scale) * self.up
-        return np.clip(scaled, -6.0, 6.0) if self.activation == "relu6" else scaled
+        return tail(self.net, self.up, check_scale(scale), self.activation,
+                    parts=True)["scaled_up"]
 
     def net_out(self, scale: float) -> np.ndarray:
         """The block's output at ``scale``, computed from the cached ``net`` and ``up``."""
-        return apply_tail(self.net, self.scaled_up(scale), self.activation)
+        return tail(self.net, self.up, check_scale(scale), self.activation)
 
     def values_at(self, index: int) -> dict[str, float]:
         """Every metric at ``scales[index]``, read from the sweep's arrays."""
@@ -171,7 +171,7 @@ def _check_channel_scale(channel_scale, channels: int) -> np.ndarray | None:
 _UP_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _up_function(block, spec: Block35Spec):
+def _up_function(block, spec: BlockSpec):
     """``x -> up`` of ``block`` as numpy: the block's own layers up to ``Conv2d_1x1``, traced
     once per block (the branches run; nothing after the projection does)."""
     if block not in _UP_FUNCTIONS:
@@ -214,11 +214,20 @@ def scale_sweep(block, x, scales, *, channel_scale=None, activation: str | None 
     check_block_run(spec.variant, *x.shape[:3], block=spec.block,
                     what=f"sweeping {len(values)} scales of {spec.block} {spec.variant}")
     lam = _check_channel_scale(channel_scale, spec.in_channels)
+    return sweep_unchecked(block, x, values, act, lam)
+
+
+def sweep_unchecked(block, x: np.ndarray, values: np.ndarray, activation: str | None,
+                    channel_scale: np.ndarray | None = None) -> ScaleSweep:
+    """:func:`scale_sweep` of arguments already checked (``x`` a float32 block input within
+    the memory budget, ``values`` from ``check_scales``, a checked activation): it trusts its
+    caller, e.g. the scale explorer, which checks its input once at its own entry."""
+    spec = block_spec(block)
     net, up = x, _up_function(block, spec)(x)  # TensorFlow loads here, after the checks
-    if lam is not None:
-        up = up * lam
-    return ScaleSweep(spec=spec, scales=values, metrics=tail_metrics(net, up, values, act),
-                      net=net, up=up, activation=act, channel_scale=lam)
+    if channel_scale is not None:
+        up = up * channel_scale
+    return ScaleSweep(spec=spec, scales=values, metrics=tail_metrics(net, up, values, activation),
+                      net=net, up=up, activation=activation, channel_scale=channel_scale)
 
 
 def tail_metrics(net: np.ndarray, up: np.ndarray, scales: np.ndarray,

@@ -23,7 +23,7 @@ from .freeze import count_figures, freeze_widgets
 
 # TensorFlow's C++ start-up lines (oneDNN, CUDA) go to the build's stderr, not onto the page
 KERNEL_QUIET = "--IPKernelApp.capture_fd_output=False"
-PACKAGE_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+PACKAGE_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"  # the checkout's
 SCALE_PAGE = "scale_explorer.html"  # the static slider app, next to the notebooks' pages
 EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>')
 PAGE_CSS = """<style>

@@ -13,13 +13,16 @@ CSS classes for tests and styling: ``scale-slider`` (the FloatSlider), ``scale-v
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import ipywidgets as widgets
 import numpy as np
 
+from ..core.budget import check_block_run
 from ..core.lesson import sample_input
 from ..core.spec import block_spec
-from ..core.validate import check_block_input
-from ..scaling.sweep import SLIDER_SCALES, scale_sweep
+from ..core.validate import VARIANTS, check_block_input
+from ..scaling.sweep import SLIDER_SCALES, sweep_unchecked
 from .images import show_png
 from .slider_input import ScaleWidget
 
@@ -68,16 +71,16 @@ class ScaleExplorer(ScaleWidget, widgets.VBox):
     def _pane(self, variant: str):
         """(block, x, sweep, frame) of ``variant``, built on first use and then kept."""
         if variant not in self._panes:
-            from ..core.blocks import build_block35
+            from ..core.blocks import build_from_spec
 
             block, x = self._source
             spec = block_spec(block)
             if variant != spec.variant:  # the same set-up for the other variant
                 n, h = np.shape(x)[0], np.shape(x)[1]
-                block = build_block35(variant, scale=spec.scale, activation=spec.activation,
-                                      seed=spec.seed)
+                block = build_from_spec(replace(spec, variant=variant))
                 x = sample_input(variant, batch=n, size=h, seed=spec.seed)
-            sweep = scale_sweep(block, x, SLIDER_SCALES)
+            # checked once, by scale_explorer: the sweep trusts it
+            sweep = sweep_unchecked(block, x, SLIDER_SCALES, spec.activation)
             self.branch_runs += 1
             from .scale_frame import ScaleFrame  # defers matplotlib
 
@@ -107,5 +110,9 @@ def scale_explorer(block, x) -> ScaleExplorer:
     each move updates the numbers and the figure from the cached sweep. Call
     ``explorer.update(scale)`` to move it without a display."""
 
-    check_block_input(x, block_spec(block).in_channels)
+    spec = block_spec(block)
+    x = check_block_input(x, spec.in_channels)
+    for variant in VARIANTS:  # the toggle runs the same set-up in the other variant too
+        check_block_run(variant, *x.shape[:3], block=spec.block,
+                        what=f"the scale explorer's {spec.block} {variant}")
     return ScaleExplorer(block, x)

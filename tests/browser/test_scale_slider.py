@@ -36,7 +36,7 @@ def expected_ratio_text(scale: float) -> str:
 
 
 def _start_value(block) -> float:
-    return round(min(max(block.block35.scale, 0.0), 1.0), 2)
+    return round(min(max(block.residual_spec.scale, 0.0), 1.0), 2)
 
 
 def check_slider_moves(page) -> None:

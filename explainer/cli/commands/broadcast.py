@@ -1,15 +1,15 @@
 """`python -m explainer broadcast A B`: how two shapes broadcast, axis by axis.
 
 The shape texts' syntax is checked by argparse, before TensorFlow is imported; names are bound
-by ``--dims`` in ``run``. Incompatible shapes print the explanation (with numpy's and
-TensorFlow's real error texts) and exit 2 with a one-line reason on stderr.
+by ``--dims`` in ``run``. Incompatible shapes are an answer too: the explanation (with numpy's
+and TensorFlow's real error texts) on stdout and exit status 1, as ``cmp`` exits 1 when files
+differ; 2 is kept for bad arguments.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-import sys
 
 from ...broadcasting.rule import explain_broadcast
 from ...broadcasting.shapes import as_shape, parse_dims, parse_shape
@@ -35,14 +35,15 @@ def add_arguments(parser) -> None:
     parser.add_argument("--dims", default="",
                         help="sizes for names used in the shapes, e.g. 'N=2,H=35,W=35,C=256'")
     parser.add_argument("--json", action="store_true", help="print only a JSON document")
+    parser.epilog = EXIT_STATUS
+
+
+EXIT_STATUS = ("exit status (as cmp's): 0 when the shapes broadcast, 1 when they do not (the "
+               "explanation printed is the answer), 2 for a bad argument")
 
 
 def run(args) -> int:
     dims = parse_dims(args.dims)  # a ValueError here is one line on stderr, exit 2 (cli.main)
     e = explain_broadcast(as_shape(args.a, "a", **dims), as_shape(args.b, "b", **dims))
     print(dumps(e.to_dict()) if args.json else e)
-    if not e.compatible:
-        print(f"python -m explainer: error: {e.reason}; numpy says: "
-              f"{(e.numpy.message or '').strip()}", file=sys.stderr)
-        return 2
-    return 0
+    return 0 if e.compatible else 1  # not broadcasting is an answer, not an error

@@ -61,7 +61,7 @@ def run(args) -> int:
     print("2. Graph ops of `net = relu(net + scale * up)` in a tf.function")
     print(f"   all ops:     {', '.join(f['tail'].types)}")
     print(f"   computation: {f['tail']}\n")
-    print("   the whole block35 (v1), computation ops by layer:")
+    print("   the whole block35 (v1) in the snippet's order, computation ops by layer:")
     groups = f["block"].by_layer()
     width = max(len(layer) for layer, _ in groups) + 2
     for layer, types in groups:
