@@ -17,11 +17,11 @@ import tensorflow as tf
 
 from .block_tables import TRACE_NAMES_BY_BLOCK
 from .budget import check_block_run
-from .spec import UP_SCOPE, Block35Spec, block_spec, keras_name
+from .spec import UP_SCOPE, BlockSpec, block_spec, keras_name
 from .validate import check_block_input, given
 
 
-def _layer_names(spec: Block35Spec) -> dict[str, str]:
+def _layer_names(spec: BlockSpec) -> dict[str, str]:
     """Trace name -> the Keras layer whose output it is (all but the input `net`)."""
     names = {c.name: f"{keras_name(c.scope)}__Relu" for c in spec.convs}
     names.update(mixed="mixed", up=keras_name(UP_SCOPE), scaled_up="scaled_up",
@@ -29,7 +29,7 @@ def _layer_names(spec: Block35Spec) -> dict[str, str]:
     return names
 
 
-def scopes_and_code(spec: Block35Spec) -> dict[str, tuple[str, str]]:
+def scopes_and_code(spec: BlockSpec) -> dict[str, tuple[str, str]]:
     """Trace name -> (slim scope or TF op name in the original graph, the line of the snippet)."""
     rows = {"net": ("input", f"def {spec.block}(net, scale=1.0, activation_fn=tf.nn.relu, ...)")}
     for c in spec.convs:
@@ -150,7 +150,7 @@ class TensorRecord:
 class Trace:
     """The ordered records of one block run: iterate, ``trace.names``, ``trace["up"]``."""
 
-    def __init__(self, spec: Block35Spec, records: list[TensorRecord]):
+    def __init__(self, spec: BlockSpec, records: list[TensorRecord]):
         self.spec = spec
         self._records = records
         self._by_name = {r.name: r for r in records}
@@ -228,7 +228,7 @@ def inference_function(model, in_channels: int):
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _compiled(block, spec: Block35Spec, which: str):
+def _compiled(block, spec: BlockSpec, which: str):
     """One tf.function per block: "forward" (net_out only) or "trace" (all intermediates).
 
     Built once and reused, because eager Keras calls cost several times a traced graph.

@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..core.schedule import BLOCK35_SCALE
-from ..core.validate import check_items, check_scale
+from ..core.validate import check_items, check_scale, error_text
 
 
 def scale_examples(value: float = BLOCK35_SCALE) -> dict[str, object]:
@@ -42,7 +42,7 @@ def _dtype_or_error(fn: Callable) -> tuple[str, bool]:
     try:
         dtype = fn().dtype
     except Exception as err:  # noqa: BLE001 - the error text is the finding
-        return f"{type(err).__name__}: {err}", False
+        return error_text(err), False
     return getattr(dtype, "name", str(dtype)), True
 
 

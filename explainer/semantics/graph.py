@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import tensorflow as tf
 
 from ..core.schedule import BLOCK35_SCALE
-from ..core.spec import IN_CHANNELS
+from ..core.spec import UP_SCOPE, keras_name
 from ..core.validate import check_positive_int, check_scale, given
 
 MAX_RANK = 64  # TensorSpec takes more, but no tensor of numpy's has more dimensions
@@ -25,9 +25,13 @@ PLUMBING_OPS = frozenset({"Placeholder", "Identity", "NoOp", "Const", "ReadVaria
 
 @dataclass
 class GraphOps:
-    """The ops of a traced ``tf.function`` graph, in graph order, as (name, type) pairs."""
+    """The ops of a traced ``tf.function`` graph, in graph order, as (name, type) pairs.
+
+    ``layer_order`` (set for a block by :func:`block_ops`) is the snippet's order of its
+    layers: :meth:`by_layer` then lists them in that order, not TensorFlow's graph order."""
 
     ops: tuple[tuple[str, str], ...]
+    layer_order: tuple[str, ...] = ()
 
     @property
     def types(self) -> tuple[str, ...]:
@@ -43,7 +47,9 @@ class GraphOps:
         return tuple(t for _, t in self.ops if t in PLUMBING_OPS)
 
     def by_layer(self) -> list[tuple[str, tuple[str, ...]]]:
-        """Compute op types grouped by the layer (name scope) that emitted them, in order.
+        """Compute op types grouped by the layer (name scope) that emitted them: in the
+        snippet's order when :attr:`layer_order` is set (each layer once, its ops in graph
+        order), else in graph order.
 
         A Keras model's ops are named ``model/layer_1/op``; the layer is ``layer``.
         """
@@ -57,7 +63,14 @@ class GraphOps:
             if not groups or groups[-1][0] != layer:
                 groups.append((layer, []))
             groups[-1][1].append(op_type)
-        return [(layer, tuple(types)) for layer, types in groups]
+        if not self.layer_order:
+            return [(layer, tuple(types)) for layer, types in groups]
+        merged: dict[str, list[str]] = {}
+        for layer, types in groups:
+            merged.setdefault(layer, []).extend(types)
+        rank = {layer: i for i, layer in enumerate(self.layer_order)}
+        ordered = sorted(merged, key=lambda layer: rank.get(layer, len(rank)))
+        return [(layer, tuple(merged[layer])) for layer in ordered]
 
     def __str__(self) -> str:
         return " -> ".join(self.compute_types)
@@ -104,5 +117,15 @@ def block_ops(variant: str = "v1", scale: float = BLOCK35_SCALE, activation: str
 
     block = build_block35(variant, scale=scale, activation=activation)
     size = check_positive_int("size", size)
-    return graph_ops(block, tf.TensorSpec([1, size, size, IN_CHANNELS[block.block35.variant]],
-                                          tf.float32))
+    spec = block.residual_spec
+    traced = graph_ops(block, tf.TensorSpec([1, size, size, spec.in_channels], tf.float32))
+    return replace(traced, layer_order=snippet_layers(spec))
+
+
+def snippet_layers(spec) -> tuple[str, ...]:
+    """The block's Keras layers in the order the slim snippet writes them: each branch conv
+    with its BatchNorm and ReLU, then mixed, the projection, the scale, the add, the
+    activation."""
+    convs = [keras_name(c.scope) for c in spec.convs]
+    return (*(f"{c}{part}" for c in convs for part in ("", "__BatchNorm", "__Relu")),
+            "mixed", keras_name(UP_SCOPE), "scaled_up", "net_sum", "net_out")

@@ -24,7 +24,14 @@ from ..core.budget import check_block_run
 from ..core.lesson import lesson_setup, sample_input
 from ..core.schedule import BLOCK35_SCALE
 from ..core.tracing import trace
-from ..core.validate import check_items, check_positive_int, check_scale, check_variant, given
+from ..core.validate import (
+    check_items,
+    check_positive_int,
+    check_scale,
+    check_variant,
+    error_text,
+    given,
+)
 from .dtypes import (
     DtypeRow,
     dtype_table,
@@ -39,7 +46,7 @@ def _describe(value: object) -> str:
     if value is NotImplemented:
         return "NotImplemented"
     if isinstance(value, BaseException):
-        return f"{type(value).__name__}: {value}"
+        return error_text(value)
     if isinstance(value, (tf.Tensor, np.ndarray)):
         return f"{type(value).__name__} dtype={value.dtype.name} shape={tuple(value.shape)}"
     return f"{type(value).__name__} {value!r}"
