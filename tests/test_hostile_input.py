@@ -8,8 +8,6 @@ on stderr for 2, never a traceback, strict JSON for ``--json``.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import math
 import os
@@ -19,12 +17,12 @@ import time
 
 import numpy as np
 import pytest
+from cli_support import run_in_process
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import explainer
 from explainer.broadcasting.shapes import MAX_DIM, MAX_RANK
-from explainer.cli import main as cli_main
 from explainer.core.validate import FLOAT32_MAX, check_scale
 
 # 1. explaining two shapes costs the same whatever their sizes, and little per axis ---------
@@ -233,16 +231,6 @@ def test_torch_tensors_that_cannot_become_numpy_get_a_sentence(block_v1):
 
 # the CLI under random argument lists: exit 0 or 2, one line on 2, no traceback, strict JSON ---
 
-def _run_in_process(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = cli_main(argv)
-        except SystemExit as stop:  # argparse's own exit (errors, --help)
-            code = stop.code if isinstance(stop.code, int) else 2
-    return code, out.getvalue(), err.getvalue()
-
-
 def _strict(text: str) -> object:
     def refuse(token):
         raise ValueError(f"non-strict JSON token {token}")
@@ -272,7 +260,7 @@ def test_cli_random_argv(command):
     @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.lists(st.sampled_from(tokens[1 if first else 0:]), max_size=6))
     def check(rest):
-        code, out, err = _run_in_process(first + rest)
+        code, out, err = run_in_process(first + rest)
         assert code in (0, 2), (rest, code, err)
         assert "Traceback" not in err and "Traceback" not in out, rest
         if code == 2:

@@ -214,8 +214,8 @@ def fast_counts(values: np.ndarray, bins: int, value_range: tuple[float, float])
 def plot_histograms(sweep, scale: float | None = None, bins: int = 80) -> Figure:
     """Histograms of ``net``, ``scale * up`` and ``net_out`` at ``scale`` (default the
     block's), on one value axis, so their widths compare at a glance."""
-    scale = sweep.spec.scale if scale is None else scale
     bins = check_positive_int("bins", bins, maximum=MAX_BINS)
+    scale = sweep.spec.scale if scale is None else scale
     fig = new_figure(13, 4.4)
     axes = fig.subplots(1, 3, sharex=True)
     draw_histograms(axes, sweep, scale, bins)

@@ -115,8 +115,8 @@ def block_ops(variant: str = "v1", scale: float = BLOCK35_SCALE, activation: str
     """The graph of a whole block35 (built by :func:`explainer.build_block35`), traced."""
     from ..core.blocks import build_block35
 
+    size = check_positive_int("size", size)  # before building anything
     block = build_block35(variant, scale=scale, activation=activation)
-    size = check_positive_int("size", size)
     spec = block.residual_spec
     traced = graph_ops(block, tf.TensorSpec([1, size, size, spec.in_channels], tf.float32))
     return replace(traced, layer_order=snippet_layers(spec))
