@@ -202,21 +202,21 @@ def check_block_input(x: object, in_channels: int, name: str = "x",
     return x32
 
 
+PATH_CHARS = 160  # a path in a message: long enough to show its file name
+
+
 def _refuse_path(name: str, text: str, why: str) -> ValueError:
-    return ValueError(f"{name}: got {shorten(text)}, which cannot be written ({why}); expected "
-                      "a regular file in a writable folder")
+    return ValueError(f"{name}: got {shorten(text, PATH_CHARS)}, which cannot be written ({why}); "
+                      "expected a regular file in a writable folder")
 
 
 def check_output_path(name: str, path: object, suffix: str | None = None) -> pathlib.Path:
-    """A path a writer may fill: a regular file (existing or not) in a writable folder.
-
-    Checked before any work, so that a run never fails at its last step. Refused, each with one
-    sentence naming ``name``: an existing folder or a name ending in '/', a FIFO, a device
-    (/dev/null, /dev/full) or anything else that is not a regular file (also through a
-    symlink), paths under /proc or /sys, a name component longer than 255 bytes, a missing or
-    unwritable folder, and, when ``suffix`` is given (e.g. '.onnx'), another ending. Never
-    opens the path (opening a FIFO for writing would block). Returns the resolved path.
-    """
+    """A path a writer may fill, checked before any work: a regular file (existing or not) in
+    a writable folder. Refused with one sentence naming ``name``: a folder or a name ending in
+    '/', a FIFO, a device (/dev/null, /dev/full) or any other non-regular file (also through a
+    symlink), paths under /proc or /sys, a name component over 255 bytes, a missing or
+    unwritable folder, another ending than ``suffix`` (e.g. '.onnx') when given. Never opens
+    the path (a FIFO would block). Returns the resolved path."""
     if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name}: got {given(path)}; expected a file name (str or Path)")
     text = os.fspath(path)
@@ -280,7 +280,7 @@ def atomic_output(name: str, path: object, suffix: str | None = None):
     except OSError as err:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise OSError(f"{name}: could not write {shorten(str(target))}: "
+        raise OSError(f"{name}: could not write {shorten(str(target), PATH_CHARS)}: "
                       f"{err.strerror or shorten(str(err))}") from None
     except BaseException:
         with contextlib.suppress(OSError):

@@ -45,8 +45,8 @@ def get(name: object) -> Exercise:
     if name not in REGISTRY:
         near = difflib.get_close_matches(name, list(REGISTRY), n=3)
         hint = f"; did you mean {', '.join(map(repr, near))}?" if near else ""
-        raise ValueError(f"name: got {shorten(name)}, which is not an exercise{hint} "
-                         f"Known: {', '.join(sorted(REGISTRY))}")
+        raise ValueError(f"name: got {shorten(name)}, which is not an exercise{hint}; "
+                         f"expected one of {', '.join(sorted(REGISTRY))}")
     return REGISTRY[name]
 
 

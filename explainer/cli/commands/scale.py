@@ -26,13 +26,13 @@ PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 def plot_path(text: str) -> str:
     """An argparse type: a .png / .svg / .pdf file name in a writable folder, checked before
     any work and never opened here (a FIFO would block); the figure is written atomically."""
-    if not text.lower().endswith(PLOT_SUFFIXES):
-        raise argparse.ArgumentTypeError(f"plot: got {shorten(text)}; expected a file name "
-                                         f"ending in {', '.join(PLOT_SUFFIXES)}")
     try:
         check_output_path("plot", text)
     except (ValueError, TypeError) as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+    if not text.lower().endswith(PLOT_SUFFIXES):
+        raise argparse.ArgumentTypeError(f"plot: got {shorten(text)}; expected a file name "
+                                         f"ending in {', '.join(PLOT_SUFFIXES)}")
     return text
 
 
