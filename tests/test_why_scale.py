@@ -145,7 +145,7 @@ def test_run_record_and_step_zero_is_the_initialised_trunk():
     ten = explainer.train_trunk(**SMALL, scale=1.0, lr=0.05, steps=1)
     assert ten.step0_residual_ratio[0] == pytest.approx(10 * run.step0_residual_ratio[0],
                                                         rel=1e-5)
-    assert ten.growth > run.growth > 1.0
+    assert ten.growth > run.growth  # a larger scale grows the stream more
     assert math.log(10) == pytest.approx(run.loss[0], rel=0.3)  # ten classes, near chance
 
 
@@ -168,10 +168,10 @@ def test_an_overflowing_learning_rate_diverges_and_stops():
 
 
 def test_a_dead_run_stops_once_its_death_is_final():
-    """lr 1e6 does not overflow: its first update pushes every unit of the last block below
-    zero, and a ReLU that outputs 0 everywhere passes no gradient back, so it stays dead. With
-    stop_when_dead the run ends DEAD_PATIENCE steps into the all-zero stretch."""
-    kwargs = dict(**SMALL, scale=1.0, lr=1e6, steps=DEAD_PATIENCE + 15)
+    """lr 1e3 does not overflow here: its first updates push every unit of the last block
+    below zero, and a ReLU that outputs 0 everywhere passes no gradient back, so it stays dead.
+    With stop_when_dead the run ends DEAD_PATIENCE steps into the all-zero stretch."""
+    kwargs = dict(**SMALL, scale=1.0, lr=1e3, steps=DEAD_PATIENCE + 15)
     full = train_trunk(**kwargs)
     stopped = train_trunk(**kwargs, stop_when_dead=True)
     assert full.died and full.stopped_step is None and full.dead_fraction[0] < 0.9
@@ -206,10 +206,10 @@ def test_bad_input_names_the_argument(kwargs, word):
 
 
 @pytest.mark.parametrize("kwargs, words", [
-    (dict(depth=10**9), ("depth", "at most")),
-    (dict(width=10**400), ("width", "at most")),
-    (dict(steps=10**7), ("steps", "at most")),
-    (dict(batch=10**9), ("batch", "at most")),
+    (dict(depth=10**9), ("depth", "too large")),
+    (dict(width=10**400), ("width", "too large")),
+    (dict(steps=10**7), ("steps", "too large")),
+    (dict(batch=10**9), ("batch", "too large")),
     (dict(width=8192, depth=100, batch=1437), ("memory", "budget")),
     (dict(width=2048, depth=30, steps=100_000), ("multiply-adds", "at most")),
 ])

@@ -71,13 +71,11 @@ def check_trunk_arguments(width: object, depth: object, scale: object, seed: obj
     weights, optimizer state and activations is estimated and held to the budget, and the
     work of all steps to :data:`MAX_WORK`.
     """
-    args = {name: check_positive_int(name, value, minimum=0 if name == "seed" else 1)
+    args = {name: check_positive_int(name, value, minimum=0 if name == "seed" else 1,
+                                     maximum=LIMITS[name])
             for name, value in (("width", width), ("depth", depth), ("seed", seed),
                                 ("steps", steps), ("batch", batch))}
-    for name, value in args.items():
-        if value > LIMITS[name]:
-            raise ValueError(f"{name}: got {shorten(value)}; expected at most {LIMITS[name]:,}")
-    stride = check_positive_int("stem_stride", stem_stride)
+    stride = check_positive_int("stem_stride", stem_stride, maximum=max(STEM_STRIDES))
     if stride not in STEM_STRIDES:
         raise ValueError(f"stem_stride: got {shorten(stride)}; expected one of "
                          f"{', '.join(map(str, STEM_STRIDES))}")

@@ -112,8 +112,8 @@ class TrunkEngine:
         return self.model.get_weights()
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=4)
 def trunk_engine(width: int, depth: int, stem_stride: int, batchnorm: bool, batch: int,
                  optimizer: str) -> TrunkEngine:
-    """The engine of one trunk shape, built once per process (the last two are kept)."""
+    """The engine of one trunk shape, built once per process (the last four are kept)."""
     return TrunkEngine(width, depth, stem_stride, batchnorm, batch, optimizer)
