@@ -57,7 +57,7 @@ FROM_NOTEBOOK = {
     },
     "05_porting": {
         "port_swap_bn": "float(np.max(np.abs(explainer.forward("
-                        "port.from_slim(SWAP(run.variables)), x) - run.net_out)))",
+                        "ports.from_slim(SWAP(run.variables)), x) - run.net_out)))",
         "port_v2_changes": "next(i for i, (_, outcome) in "
                            "enumerate(translation.original_errors('v2')) if outcome == 'runs')",
         "port_kernel_shape": "np.transpose(explainer.block_weights(block)['Conv2d_1x1/weights'], "

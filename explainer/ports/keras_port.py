@@ -24,7 +24,7 @@ from ..core.lesson import sample_input
 from ..core.schedule import BLOCK35_SCALE
 from ..core.spec import UP_SCOPE
 from ..core.tracing import forward, trace
-from ..core.validate import check_activation, check_positive_int, check_scale, check_variant
+from ..core.validate import check_positive_int, check_variant
 from ..core.weight_tables import BN_PARTS, weight_shapes
 from ..core.weights import block_weights, set_block_weights
 from .check import PortCheck, max_abs
@@ -39,14 +39,15 @@ def from_slim(variables: dict, variant: str = "v1", scale: float = BLOCK35_SCALE
 
     ``scale`` and ``activation`` are arguments of ``block35(...)``, not variables, so they are
     passed here (and ``block``, the kind, with its own scale). Raises ValueError naming any
-    missing, extra or misshapen variable.
+    missing, extra or misshapen variable. ``build_block`` and ``set_block_weights`` check the
+    arguments (once: this function adds only the type of ``variables``).
     """
-    variant = check_variant(variant)
     if not isinstance(variables, dict):
         raise TypeError(f"variables: got {type(variables).__name__}; expected a dict of slim "
                         "variable names to arrays, such as run_slim_block35(...).variables")
-    model = build_block(block, variant, scale=check_scale(scale),
-                        activation=check_activation(activation), seed=0)
+    if scale is None:  # build_block's "the real scale": a port passes the graph's own
+        raise TypeError("scale: got None; expected the scale the slim graph was run with")
+    model = build_block(block, variant, scale=scale, activation=activation, seed=0)
     set_block_weights(model, variables)
     return model
 

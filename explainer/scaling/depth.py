@@ -16,7 +16,7 @@ import numpy as np
 from ..core.budget import COPIES, check_memory, tensor_bytes, traced_channels
 from ..core.lesson import sample_input
 from ..core.schedule import SCHEDULE
-from ..core.spec import IN_CHANNELS
+from ..core.spec import IN_CHANNELS, BlockSpec
 from ..core.validate import (
     check_activation,
     check_block_input,
@@ -79,18 +79,21 @@ class DepthProfile:
 
 @lru_cache(maxsize=256)
 def _block_parts(variant: str, scale: float, activation: str | None, seed: int):
-    """A real block35 with this scale, as a model returning (scaled_up, net_out)."""
+    """A real block35 with this scale, as a model returning (scaled_up, net_out). Its
+    arguments come checked by :func:`depth_profile` (built from the spec, not checked again)."""
     import keras
 
-    from ..core.blocks import build_block35
+    from ..core.blocks import build_from_spec, resolve_device
 
-    block = build_block35(variant, scale=scale, activation=activation, seed=seed)
+    block = build_from_spec(BlockSpec(variant=variant, scale=scale, activation=activation,
+                                      seed=seed, device=resolve_device("auto")))
     return keras.Model(block.inputs, [block.get_layer("scaled_up").output, block.output])
 
 
 def stack_blocks(variant: str, depth: int, scale: float, activation: str | None = "relu",
                  seed: int = 0) -> list:
-    """The ``depth`` models of a stack at ``scale`` (cached; same weights for every scale)."""
+    """The ``depth`` models of a stack at ``scale`` (cached; same weights for every scale).
+    Trusts its caller (:func:`depth_profile` checks the arguments once)."""
     return [_block_parts(variant, float(scale), activation, seed * 1000 + i)
             for i in range(depth)]
 
@@ -115,8 +118,9 @@ def depth_profile(variant: str, depth: int, scales=(1.0, 0.17, 0.0), x=None, see
     values = check_scales(scales)
     seed = check_positive_int("seed", seed, minimum=0)
     activation = check_activation(activation)
-    x = sample_input(variant, seed=seed) if x is None else x
-    x = check_block_input(x, IN_CHANNELS[variant])
+    # the default input is made right; a given one is checked
+    x = (sample_input(variant, seed=seed) if x is None
+         else check_block_input(x, IN_CHANNELS[variant]))
     check_memory(tensor_bytes(*x.shape[:3], traced_channels(variant), COPIES) * depth,
                  f"depth={depth}, batch={x.shape[0]}, size={x.shape[1]}",
                  f"a stack of {depth} blocks with its gradient")
