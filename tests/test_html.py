@@ -168,3 +168,12 @@ def test_cli_builds_a_site(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "00_a.html" in done.stdout and "total" in done.stdout
     assert "42" in (tmp_path / "site" / "00_a.html").read_text()
+
+
+def test_default_notebooks_outside_the_checkout_is_the_checkouts_folder(tmp_path, monkeypatch):
+    """Run from another folder, the build finds the notebooks beside the package (the folder
+    it named before, explainer/notebooks, does not exist)."""
+    monkeypatch.chdir(tmp_path)
+    found = site.default_notebooks()
+    assert found == Path(__file__).resolve().parent.parent / "notebooks"
+    assert (found / "00_start_here.ipynb").is_file()
