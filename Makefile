@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lab demo bench classroom html lint readme clean experiment
+.PHONY: install test lab demo bench classroom html lint readme clean experiment fuzz
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,12 @@ classroom: $(STAMP)
 # resumable (run it again after an interruption). Writes results/why_scale.json.
 experiment: $(STAMP)
 	$(PY) -m explainer why-scale
+
+# Random argument lists for every subcommand (tools/fuzz_cli.py): 1,000 each, in this process,
+# no traceback, no hang (30 s a case), one stderr line on exit 2 / 74; about half an hour on
+# 2 cores. Not part of `make test`; the suite keeps a small sample (tests/test_hostile_*.py).
+fuzz: $(STAMP)
+	$(PY) tools/fuzz_cli.py --cases $(or $(CASES),1000)
 
 html: $(STAMP)
 	$(PY) -m explainer.site.build build/html
