@@ -61,11 +61,12 @@ def scale_ratio_double(answer: object) -> tuple[bool, str]:
 
 
 def _scale_zero() -> tuple[bool, float, float]:
-    """(net_out == net exactly at scale 0?, min of net, max |net_out - net| at 0.17)."""
+    """(net_out == net exactly at scale 0?, min of net, max |net_out - net| at the block's
+    own scale)."""
     zero = facts.traced("v1", 0.0)
     net, out = zero["net"].value, zero["net_out"].value
-    at_017 = facts.traced()["net_out"].value
-    return bool(np.array_equal(out, net)), float(net.min()), float(np.abs(at_017 - net).max())
+    at_own = facts.traced()["net_out"].value
+    return bool(np.array_equal(out, net)), float(net.min()), float(np.abs(at_own - net).max())
 
 
 @exercise("scale_zero_identity", NOTEBOOK,
@@ -76,8 +77,8 @@ def scale_zero_identity(answer: object) -> tuple[bool, str]:
     value = read_bool(answer)
     equal, net_min, change = _scale_zero()
     reason = (f"at scale 0 the block adds 0 * up, and relu(net) = net because net >= 0 here "
-              f"(min {net_min:g}: it is itself a ReLU output). At 0.17 the output moves by up "
-              f"to {change:.3f}.")
+              f"(min {net_min:g}: it is itself a ReLU output). At {BLOCK35_SCALE:g} the output "
+              f"moves by up to {change:.3f}.")
     if value == equal:
         return True, f"measured: equal = {equal}; {reason}"
     return False, ("measured otherwise. What is 0 * up, and what does ReLU do to a "

@@ -24,11 +24,13 @@ def _gradient_values() -> np.ndarray:
     """The distinct values of d(sum(net_out)) / d(up) for the real v1 block, via GradientTape."""
     import tensorflow as tf
 
+    from ..core.blocks import residual_tail
+
     tr = facts.traced()
     net, up = tf.constant(tr["net"].value), tf.constant(tr["up"].value)
     with tf.GradientTape() as tape:
         tape.watch(up)
-        net_out = tf.nn.relu(net + tr.spec.scale * up)
+        _, net_out = residual_tail(net, up, tr.spec.scale, "relu")  # the block's own tail
         total = tf.reduce_sum(net_out)
     return np.unique(tape.gradient(total, up).numpy())
 
