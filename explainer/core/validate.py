@@ -270,20 +270,21 @@ def atomic_output(name: str, path: object, suffix: str | None = None):
     temporary file and pass through.
     """
     target = check_output_path(name, path, suffix)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:100]}.",
-                               suffix=target.suffix)
-    os.close(fd)
-    try:
+    tmp = None
+    try:  # the temporary name keeps the ending: writers such as savefig read the format from it
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:100]}.",
+                                   suffix=target.suffix[:20])
+        os.close(fd)
         yield pathlib.Path(tmp)
         os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode) if target.exists() else 0o644)
         os.replace(tmp, target)
     except OSError as err:
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, TypeError):
             os.unlink(tmp)
         raise OSError(f"{name}: could not write {shorten(str(target), PATH_CHARS)}: "
                       f"{err.strerror or shorten(str(err))}") from None
     except BaseException:
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, TypeError):
             os.unlink(tmp)
         raise
 
