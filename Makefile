@@ -56,10 +56,12 @@ classroom: $(STAMP)
 	$(VENV)/bin/voila notebooks/apps/ --no-browser --Voila.ip=127.0.0.1 --port=$(PORT) \
 	  --template=classroom $(POOL_ARGS) $(VOILA_ARGS)
 
-# The "why scale" grid (Szegedy et al. 3.3 in miniature): about 20 minutes on 2 cores;
-# resumable (run it again after an interruption). Writes results/why_scale.json.
+# The "why scale" grid (Szegedy et al. 3.3 at the nets' depth): 324 runs, 42 minutes of
+# training on 2 cores (results/why_scale.json's seconds_all_runs); resumable (run it again
+# after an interruption). Writes results/why_scale.json; when that file already holds this
+# grid's results it says so and stops: FORCE=1 trains it again.
 experiment: $(STAMP)
-	$(PY) -m explainer why-scale
+	$(PY) -m explainer why-scale $(if $(FORCE),--force)
 
 # Random argument lists for every subcommand (tools/fuzz_cli.py): 1,000 each, in this process,
 # no traceback, no hang (30 s a case), one stderr line on exit 2 / 74; about half an hour on
