@@ -205,3 +205,32 @@ def test_a_diverged_setting_has_an_undefined_mean_accuracy(results):
     assert np.isnan(mean[diverged]).all() and np.isfinite(mean[~diverged]).all()
     assert (low[~diverged] <= mean[~diverged]).all() and (mean[~diverged] <= high[~diverged]).all()
     assert not math.isnan(results.shared_lr())
+
+
+def test_readme_and_makefile_give_the_measured_time(document):
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+    minutes = document["seconds_all_runs"] / 60
+    readme = re.search(r"make experiment` \(.*?(\d+) runs, about (\d+) minutes",
+                       (root / "README.md").read_text(), re.S)
+    makefile = re.search(r"(\d+) runs, (\d+) minutes of\n# training",
+                         (root / "Makefile").read_text())
+    for found in (readme, makefile):
+        assert found, "the time of make experiment is not stated"
+        assert int(found.group(1)) == len(document["runs"])
+        assert abs(int(found.group(2)) - minutes) <= 2, (found.group(0), minutes)
+
+
+def test_notebook_06_title_states_what_the_grid_found(results):
+    from pathlib import Path
+
+    import nbformat
+
+    from explainer.scaling.why_scale_findings import headline
+
+    nb = nbformat.read(Path(__file__).parent.parent / "notebooks" / "06_why_scale.ipynb",
+                       as_version=4)
+    assert nb.cells[0].source.splitlines()[0] == f"# 06 · Why scale? {headline(results)}"
+    assert headline(results) in results.conclusion()

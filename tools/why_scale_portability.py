@@ -7,8 +7,9 @@ two fresh processes: as stored (TensorFlow's default, oneDNN on) and with
 ``TF_ENABLE_ONEDNN_OPTS=0`` (Eigen's kernels: another summation order, as on another CPU).
 For each it records the largest relative difference of the step-0 numbers, of the loss over
 the first steps, the first step where the loss differs by more than 1e-3 (relative), and
-whether the verdict (trained / died / diverged) is the same. The tolerances of
-tests/test_why_scale_results.py come from this file.
+whether the verdict (trained / died / diverged) is the same. Reruns are rounded as the file
+stores them (6 significant figures), so "bit_identical" means every stored digit came back.
+The tolerances of tests/test_why_scale_results.py come from this file.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import json, sys
 from explainer.scaling.training import train_trunk
 for line in sys.stdin:
     run = train_trunk(**json.loads(line))
-    print(json.dumps(run.to_dict(digits=9)), flush=True)
+    print(json.dumps(run.to_dict()), flush=True)  # as stored: 6 significant figures
 """
 
 

@@ -48,14 +48,14 @@ def plot_growth(results):
             ax.plot(results.depths, np.median(values[:, w, j], axis=-1), color=colour, ls=style,
                     marker=marker, lw=2, ms=7, label=scale_label(scale))
     for ax, label in zip(axes, ("||net_L|| / ||net_0|| at step 0",
-                                "||gradient|| of all blocks at step 0"), strict=True):
+                                "||gradient|| of all blocks at step 0 (log)"), strict=True):
         ax.set_xlabel("depth (residual blocks)")
         ax.set_ylabel(label)
         ax.set_xticks(results.depths)
-        ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(ScalarFormatter())
-        ax.yaxis.set_minor_formatter(NullFormatter())
-    axes[1].legend(title="scale", fontsize=10, ncol=2)
+    axes[1].set_yscale("log")
+    axes[1].yaxis.set_major_formatter(ScalarFormatter())
+    axes[1].yaxis.set_minor_formatter(NullFormatter())
+    axes[0].legend(title="scale", fontsize=10, ncol=2, loc="upper left")
     one, small = _index(results, "1"), _index(results, "0.1")
     if one is None or small is None:
         title = f"The stream at initialisation, width {results.widths[w]}"
@@ -145,9 +145,16 @@ def plot_death_steps(results):
     ax.set_ylabel("step at which the run died")
     ax.set_ylim(-1, results.config.steps)
     ax.legend(fontsize=10, loc="upper right")
-    most = max(counts, key=counts.get) if counts and max(counts.values()) else None
-    fig.suptitle(f"{sum(counts.values())} of {len(results.runs)} runs died"
-                 + (f"; most at scale {most} ({counts[most]})" if most else ""), fontsize=12.5)
+    medians = {label: float(np.median(steps)) for label, steps in
+               results.death_steps().items() if steps}
+    title = f"{sum(counts.values())} of {len(results.runs)} runs died"
+    if medians:
+        most, soonest = max(counts, key=counts.get), min(medians, key=medians.get)
+        latest = max(medians, key=medians.get)
+        title += (f"; most at scale {most} ({counts[most]}); soonest at scale {soonest} "
+                  f"(median step {medians[soonest]:g}), latest at {latest} "
+                  f"(median {medians[latest]:g})")
+    fig.suptitle(title, fontsize=12.5)
     return fig
 
 
@@ -175,13 +182,15 @@ def plot_accuracy(results, lr: float | None = None):
     axes[0].set_ylabel(f"test accuracy at lr {lr:g}")
     axes[0].set_ylim(0, 1.05)
     axes[-1].legend(fontsize=10, loc="lower right")
-    flat = np.nanmean(mean, axis=(0, 1))
     labels = [scale_label(s) for s in results.scales]
-    top, bottom = int(np.nanargmax(flat)), int(np.nanargmin(flat))
-    fig.suptitle(f"At lr {lr:g}, averaged over depths and widths: scale {labels[top]} "
-                 f"{flat[top]:.2f}, scale {labels[bottom]} {flat[bottom]:.2f} (bars: mean of "
-                 f"{len(results.seeds)} seeds, whiskers: their range; dotted: chance)",
-                 fontsize=11.5)
+    best = {}  # the most accurate scale (mean over widths and seeds) -> the depths
+    for d, depth in enumerate(results.depths):
+        by_scale = np.nanmean(mean[d], axis=0)
+        best.setdefault(labels[int(np.nanargmax(by_scale))], []).append(str(depth))
+    parts = [f"scale {label} at depth {', '.join(depths)}" for label, depths in best.items()]
+    fig.suptitle(f"Most accurate at lr {lr:g} after {results.config.steps} steps: "
+                 + "; ".join(parts) + f"\n(bars: mean of {len(results.seeds)} seeds, whiskers: "
+                 "their range; dotted: chance)", fontsize=12)
     return fig
 
 
@@ -207,9 +216,10 @@ def plot_curves(results, depth: int, width: int, lr: float):
     axes[1].set_ylim(0, 101)
     axes[1].set_xlabel("step")
     axes[0].legend(title="scale", ncol=3, fontsize=10)
-    died = [f"{k} {v.count('died')}/{len(v)}" for k, v in fates.items() if "died" in v]
+    died = [f"scale {k} in {v.count('died')} of {len(v)} seeds" for k, v in fates.items()
+            if "died" in v]
     fig.suptitle(f"Depth {depth}, width {width}, lr {lr:g}, batch {results.config.batch}: "
-                 + ("died (of seeds): " + ", ".join(died) if died else "no run died")
+                 + ("died: " + ", ".join(died) if died else "no run died")
                  + "\n(dotted: the 99 % line of 'died'; lines end where a run stopped)",
                  fontsize=12)
     return fig

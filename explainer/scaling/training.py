@@ -198,7 +198,7 @@ def check_lr(lr: object) -> float:
 
 
 def train_trunk(width: int, depth: int, scale: float | str, lr: float, steps: int,
-                seed: int = 0, optimizer: str = "sgd", batch: int = 32, stem_stride: int = 2,
+                seed: int = 0, optimizer: str = "sgd", batch: int = 16, stem_stride: int = 2,
                 batchnorm: bool = True, stop_when_dead: bool = False) -> TrunkRun:
     """Train a fresh trunk (seeded weights and batches) for ``steps`` steps; see the module.
 

@@ -64,7 +64,7 @@ def block_macs(width: int, batch: int, positions: int) -> int:
 
 def check_trunk_arguments(width: object, depth: object, scale: object, seed: object = 0,
                           stem_stride: object = 2, batchnorm: object = True,
-                          steps: object = 1, batch: object = 32) -> dict:
+                          steps: object = 1, batch: object = 16) -> dict:
     """The checked arguments of a trunk (and its training), or one ValueError / TypeError.
 
     Every integer is compared with its bound before any arithmetic; then the memory of the

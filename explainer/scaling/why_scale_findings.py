@@ -119,9 +119,46 @@ def accuracy_lines(results) -> list[str]:
     return lines
 
 
+def headline(results) -> str:
+    """The finding in one line (notebook 06's title): scale 1's median edge against the
+    smaller constant scales' at the deepest depth, and the cells where the scale changed
+    nothing."""
+    median, _, _ = results.edge_summary()
+    labels = [scale_label(s) for s in results.scales]
+    small = [labels.index(scale_label(s)) for s in CONSTANT_SMALLER if scale_label(s) in labels]
+    if "1" not in labels or not small:
+        return "the stability edge per depth, width and scale"
+    one, deep = labels.index("1"), len(results.depths) - 1
+    floor = [min(median[deep, w, j] for j in small) for w in range(len(results.widths))]
+    depth = results.depths[deep]
+    if all(median[deep, w, one] < floor[w] for w in range(len(floor))):
+        names = ", ".join(labels[j] for j in small[:-1]) + f" and {labels[small[-1]]}"
+        k = list(results.lrs).index(min(floor))
+        verb = "dies" if (results.fates()[deep, :, one, k, :] == "died").all() else "fails"
+        text = (f"at {depth} blocks, scale 1 {verb} at a learning rate ({min(floor):g}) "
+                f"where {names} train")
+    elif all(median[deep, w, one] == floor[w] for w in range(len(floor))):
+        text = f"at {depth} blocks, the scale does not move the stability edge"
+    else:
+        text = f"at {depth} blocks, scale 1's stability edge differs at some widths only"
+    same = [f"{results.depths[d]}" for d in range(len(results.depths))
+            for w in range(len(results.widths))
+            if median[d, w, one] == max(median[d, w, j] for j in small)]
+    widths = {results.widths[w] for d in range(len(results.depths))
+              for w in range(len(results.widths))
+              if median[d, w, one] == max(median[d, w, j] for j in small)}
+    if same and len(widths) == 1:
+        text += (f"; at {' and '.join(same)} blocks of width {widths.pop()} it makes no "
+                 "difference")
+    elif same:
+        text += f"; in {len(same)} shallower cells it makes no difference"
+    return text[0].upper() + text[1:]
+
+
 def conclusion(results) -> str:
     fates = results.fates()
-    lines = [grid_line(results), f"Fates: {_counts(fates)}."]
+    lines = [f"In short: {headline(results)} (medians over seeds).", grid_line(results),
+             f"Fates: {_counts(fates)}."]
     for d, depth in enumerate(results.depths):
         lines.append(f"  depth {depth}: {_counts(fates[d])}.")
     lines += mechanism_lines(results)
