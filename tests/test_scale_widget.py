@@ -67,6 +67,22 @@ def test_the_input_is_checked_once_at_the_entry(block_v1, x_v1, monkeypatch):
         scale_explorer(block_v1, np.zeros((1, 4, 4, 320), np.float32))
 
 
+def test_a_slider_move_checks_its_value_once(explorer, monkeypatch):
+    """update() reads the position with check_scale; the sweep does not check it again."""
+    from explainer.scaling import sweep as sweep_module
+    from explainer.widgets import slider_input
+
+    calls = []
+    for module in (slider_input, sweep_module):
+        real = module.check_scale
+        monkeypatch.setattr(module, "check_scale",
+                            lambda v, *a, _real=real, _m=module.__name__, **k: calls.append(_m)
+                            or _real(v, *a, **k))
+    assert explorer.update(0.42) is True
+    assert calls == ["explainer.widgets.slider_input"]
+    assert explorer.update("abc") is False and "scale" in explorer.error.value
+
+
 @pytest.mark.parametrize("scale", [0.0, 0.05, 0.17, 0.42, 1.0])
 def test_update_shows_the_sweep_ratio_and_a_new_plot(explorer, block_v1, x_v1, scale):
     before = explorer.image.value

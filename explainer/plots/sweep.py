@@ -12,7 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..core.schedule import REAL_SCALES
-from ..core.validate import check_positive_int
+from ..core.validate import check_positive_int, check_scale
 
 # Okabe-Ito, safe for the common colour-vision deficiencies
 OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
@@ -143,9 +143,11 @@ HIST_PANELS = (("net", "net (the shortcut)", OKABE_ITO["grey"]),
 
 
 def histogram_values(sweep, scale: float) -> dict:
-    """The three tensors the histograms show at ``scale``, flattened."""
-    return {"net": sweep.net.ravel(), "scaled_up": sweep.scaled_up(scale).ravel(),
-            "net_out": sweep.net_out(scale).ravel()}
+    """The three tensors the histograms show at ``scale``, flattened. ``scale`` comes checked
+    (the block's own, :func:`plot_histograms`' check, or a slider position the widget read)."""
+    parts = sweep.tail_checked(scale)
+    return {"net": sweep.net.ravel(), "scaled_up": parts["scaled_up"].ravel(),
+            "net_out": parts["net_out"].ravel()}
 
 
 def draw_histograms(axes, sweep, scale: float, bins: int = 80,
@@ -215,11 +217,11 @@ def plot_histograms(sweep, scale: float | None = None, bins: int = 80) -> Figure
     """Histograms of ``net``, ``scale * up`` and ``net_out`` at ``scale`` (default the
     block's), on one value axis, so their widths compare at a glance."""
     bins = check_positive_int("bins", bins, maximum=MAX_BINS)
-    scale = sweep.spec.scale if scale is None else scale
+    scale = sweep.spec.scale if scale is None else check_scale(scale)
     fig = new_figure(13, 4.4)
     axes = fig.subplots(1, 3, sharex=True)
     draw_histograms(axes, sweep, scale, bins)
-    up_std = float(np.std(sweep.scaled_up(scale), dtype=np.float64))
+    up_std = float(np.std(sweep.tail_checked(scale)["scaled_up"], dtype=np.float64))
     net_std = float(np.std(sweep.net, dtype=np.float64))
     fig.suptitle(f"scale {scale:g}: scale·up has std {up_std:.3g} beside net's {net_std:.3g} "
                  f"({up_std / net_std:.1%})", fontsize=13)

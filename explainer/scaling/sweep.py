@@ -89,13 +89,22 @@ class ScaleSweep:
         """The block's output at ``scale``, computed from the cached ``net`` and ``up``."""
         return tail(self.net, self.up, check_scale(scale), self.activation)
 
+    def tail_checked(self, scale: float) -> dict[str, np.ndarray]:
+        """``{"scaled_up", "net_sum", "net_out"}`` at a scale already checked, from one pass of
+        the tail over the cached tensors (the figures of a slider move: it trusts its caller)."""
+        return tail(self.net, self.up, scale, self.activation, parts=True)
+
     def values_at(self, index: int) -> dict[str, float]:
         """Every metric at ``scales[index]``, read from the sweep's arrays."""
         return {k: float(self.metrics[k][index]) for k in METRICS}
 
     def at(self, scale: float) -> dict[str, float]:
         """Every metric at one scale (one direct pass over the cached tensors)."""
-        scale = check_scale(scale)
+        return self.at_checked(check_scale(scale))
+
+    def at_checked(self, scale: float) -> dict[str, float]:
+        """:meth:`at` of a scale already checked (a slider position the widget read with
+        ``check_scale``): it trusts its caller, so a slider move checks its value once."""
         if not self._statics:  # what all scales share, computed on the first call
             self._statics.update(tail_statics(self.net, self.up, self.activation))
         values = direct_metrics(self.net, self.up, np.array([scale]), self.activation,

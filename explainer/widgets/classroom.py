@@ -127,7 +127,7 @@ class ClassroomFrames:
         computed from the cached tensors elsewhere."""
         index = self._index(scale)
         if index is None:
-            return self.sweep.at(scale)
+            return self.sweep.at_checked(scale)  # checked once, by update()
         return self.sweep.values_at(index)
 
 

@@ -95,7 +95,7 @@ class ScaleExplorer(ScaleWidget, widgets.VBox):
     def _show(self, value: float) -> None:
         """Draw the numbers and the figure at ``value`` (called by ``update``)."""
         _, _, sweep, frame = self._pane(self.variant)
-        values = sweep.at(value)
+        values = sweep.at_checked(value)  # checked once, by update()
         self.ratio.value = (f"<b>residual ratio ||scale·up|| / ||net|| = "
                             f"{values['residual_ratio']:.4f}</b> at scale {value:.2f}")
         self.numbers.value = (

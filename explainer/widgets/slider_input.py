@@ -41,15 +41,16 @@ class ScaleWidget:
         self.error.value = error_html(text)
 
     def update(self, scale) -> bool:
-        """Show ``scale`` (a number, or text such as "0.3"): numbers, figure and slider."""
+        """Show ``scale`` (a number, or text such as "0.3"): numbers, figure and slider. The
+        value is checked here, once; what draws it trusts it."""
+        if self._updating:  # the slider moved because update set it: checked and shown
+            return True
         try:
             value = slider_value(scale)
         except (TypeError, ValueError) as err:
             self.show_error(str(err))
             self._restore_slider()
             return False
-        if self._updating:  # the slider moved because update set it: already shown
-            return True
         self._updating = True
         try:
             self._show(value)
