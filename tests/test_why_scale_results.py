@@ -44,8 +44,9 @@ def test_results_were_made_by_the_current_grid_with_their_provenance(document):
     assert "why-scale" in document["command"]
     assert {"python", "tensorflow", "keras", "numpy", "scikit-learn"} <= set(document["versions"])
     machine = document["machine"]
-    assert machine["cpu_model"] and machine["cpu_flags"] and machine["onednn"]
-    assert 0 < document["seconds_all_runs"] <= document["seconds_this_session"] + 60
+    assert machine["cpu_model"] and machine["cpu_flags"]
+    assert isinstance(machine["onednn"]["in_use"], bool)  # which kernels ran, not the default
+    assert document["seconds_all_runs"] > 0 and document["seconds_this_session"] > 0
     assert RESULTS_PATH.stat().st_size <= 5 * 2**20
 
 

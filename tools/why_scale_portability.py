@@ -3,8 +3,8 @@
     python tools/why_scale_portability.py          # -> results/why_scale_portability.json
 
 Reruns a sample of the stored runs (every depth-3 and depth-10 run of width 256, seed 0) in
-two fresh processes: as stored (TensorFlow's default, oneDNN on) and with
-``TF_ENABLE_ONEDNN_OPTS=0`` (Eigen's kernels: another summation order, as on another CPU).
+fresh processes: as stored, and on two other kernel paths (:data:`PATHS`): another summation
+order, as on another CPU.
 For each it records the largest relative difference of the step-0 numbers, of the loss over
 the first steps, the first step where the loss differs by more than 1e-3 (relative), and
 whether the verdict (trained / died / diverged) is the same. Reruns are rounded as the file
@@ -30,7 +30,11 @@ from explainer.scaling.experiment import RESULTS_PATH  # noqa: E402
 from explainer.scaling.machine import machine_record  # noqa: E402
 
 OUT = RESULTS_PATH.with_name("why_scale_portability.json")
-PATHS = {"default": {}, "onednn_off": {"TF_ENABLE_ONEDNN_OPTS": "0"}}
+# The stored path, and two others a different machine may take: oneDNN's kernels (TensorFlow's
+# default on CPUs with AVX-512 VNNI / AMX) and one intra-op thread (another core count splits
+# the sums differently).
+PATHS = {"as_stored": {}, "onednn_on": {"TF_ENABLE_ONEDNN_OPTS": "1"},
+         "one_thread": {"TF_NUM_INTRAOP_THREADS": "1"}}
 EARLY = (3, 5, 10)  # the first steps compared
 STEP0 = ("step0_grad_norm", "step0_residual_ratio", "step0_net_norm")
 

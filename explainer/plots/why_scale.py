@@ -15,6 +15,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from ..scaling.trunk import scale_label
+from ..scaling.why_scale_findings import edge_text
 from .sweep import OKABE_ITO, new_figure
 
 SCALE_STYLE = {"1": (OKABE_ITO["vermillion"], "-", "o"), "0.3": (OKABE_ITO["orange"], "--", "s"),
@@ -105,10 +106,9 @@ def plot_edges(results):
             level[median[d] >= lr] = k + 1
         ax.imshow(level, cmap=cmap, vmin=0, vmax=len(lrs), aspect="auto")
         for (w, j), value in np.ndenumerate(median[d]):
-            def text(x):
-                return f"<{lrs[0]:g}" if x == 0 else f"{x:g}"
-            span = text(value) if low[d, w, j] == high[d, w, j] else \
-                f"{text(value)}\n({text(low[d, w, j])}-{text(high[d, w, j])})"
+            span = edge_text(value, lrs) if low[d, w, j] == high[d, w, j] else \
+                f"{edge_text(value, lrs)}\n({edge_text(low[d, w, j], lrs)} to " \
+                f"{edge_text(high[d, w, j], lrs)})"
             ax.text(j, w, span, ha="center", va="center", fontsize=11, fontweight="bold",
                     color="white" if level[w, j] == len(lrs) else "black")
         ax.set_yticks(range(len(results.widths)), [f"width {w}" for w in results.widths])
@@ -116,8 +116,9 @@ def plot_edges(results):
         ax.set_title(f"depth {results.depths[d]}", fontsize=12)
     axes[-1].set_xlabel("residual scale")
     fig.suptitle(f"{edge_title(results)}\n(largest of lr {', '.join(f'{x:g}' for x in lrs)} "
-                 f"that trained, with every smaller one;\nmedian and range over "
-                 f"{len(results.seeds)} seeds)", fontsize=11.5)
+                 f"that trained, with every smaller one; '<{lrs[0]:g}': none did, "
+                 f"'>={lrs[-1]:g}':\nall did; median and range over {len(results.seeds)} seeds)",
+                 fontsize=11.5)
     return fig
 
 

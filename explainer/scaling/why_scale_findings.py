@@ -15,10 +15,16 @@ from .trunk import scale_label
 CONSTANT_SMALLER = (0.3, 0.17, 0.1)
 
 
+def edge_text(value: float, lrs: tuple) -> str:
+    """An edge as written: "0.1"; "<0.03" when even the smallest rate failed; ">=0.3" when
+    the largest trained (the edge lies at or beyond the grid)."""
+    return f"<{lrs[0]:g}" if value == 0 else f">={value:g}" if value == lrs[-1] else f"{value:g}"
+
+
 def _edge_range(low: float, high: float, lrs: tuple) -> str:
-    def one(x):
-        return f"< {lrs[0]:g}" if x == 0 else f"{x:g}"
-    return one(low) if low == high else f"{one(low)}-{one(high)}"
+    if low == high:
+        return edge_text(low, lrs)
+    return f"{edge_text(low, lrs)} to {edge_text(high, lrs)}"
 
 
 def _counts(fates: np.ndarray) -> str:
@@ -60,8 +66,9 @@ def edge_lines(results) -> list[str]:
     labels = [scale_label(s) for s in results.scales]
     one = labels.index("1") if "1" in labels else None
     small = [labels.index(scale_label(s)) for s in CONSTANT_SMALLER if scale_label(s) in labels]
-    lines = ["Stability edge (largest learning rate that trained, with every smaller one), "
-             "median over seeds and the range where they differ:"]
+    lines = ["Stability edge (largest learning rate that trained, with every smaller one; "
+             f">={results.lrs[-1]:g}: the largest trained), median over seeds and the range "
+             "where they differ:"]
     verdicts = {"lower": [], "higher": [], "the same": []}
     for d, depth in enumerate(results.depths):
         for w, width in enumerate(results.widths):
