@@ -67,13 +67,19 @@ def block_forward(x, weights: dict, variant: str = "v1", scale: float = BLOCK35_
     ``net_out``, or with ``intermediates=True`` a dict of every named tensor (the names of
     :data:`~explainer.core.block_tables.TRACE_NAMES_BY_BLOCK`). Pass the block's own scale:
     the default is block35's."""
-    variant = check_variant(variant)
-    scale = check_scale(scale)
-    activation = check_activation(activation)
-    block = check_block_kind(block)
+    variant, block = check_variant(variant), check_block_kind(block)
+    x = check_block_input(x, IN_CHANNELS_BY_BLOCK[block][variant])
+    out = forward_unchecked(x, weights, variant, check_scale(scale),
+                            check_activation(activation), block)
+    return out if intermediates else out["net_out"]
+
+
+def forward_unchecked(x: np.ndarray, weights: dict, variant: str, scale: float,
+                      activation: str | None, block: str = "block35") -> dict[str, np.ndarray]:
+    """:func:`block_forward` with every intermediate, of arguments already checked (the
+    lesson's own input and weights, say): it trusts its caller."""
     w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}
-    cin = IN_CHANNELS_BY_BLOCK[block][variant]
-    out = {"net": check_block_input(x, cin).astype(np.float64)}
+    out = {"net": np.asarray(x, dtype=np.float64)}
     for conv in CONVS_BY_BLOCK[block][variant]:
         s = conv.scope
         y = conv2d_same(out[conv.source], w[f"{s}/weights"])
@@ -83,4 +89,4 @@ def block_forward(x, weights: dict, variant: str = "v1", scale: float = BLOCK35_
     out["mixed"] = np.concatenate([out[n] for n in MIXED_FROM_BY_BLOCK[block]], axis=3)
     out["up"] = conv2d_same(out["mixed"], w[f"{UP_SCOPE}/weights"], w[f"{UP_SCOPE}/biases"])
     out.update(tail(out["net"], out["up"], scale, activation, parts=True))
-    return out if intermediates else out["net_out"]
+    return out

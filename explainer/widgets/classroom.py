@@ -27,7 +27,7 @@ import ipywidgets as widgets
 from traitlets import CFloat
 
 from ..core.validate import check_scale, check_variant
-from ..scaling.numpy_sweep import ENGINE, SLIDER_SCALES, numpy_scale_sweep
+from ..scaling.numpy_sweep import ENGINE, SLIDER_SCALES, numpy_sweep_unchecked
 from .broadcast_playground import BroadcastPlayground
 from .frame_cache import SharedFrames
 from .pool_wait import wait_for_request
@@ -153,7 +153,7 @@ class ClassroomScaleExplorer(ScaleWidget, widgets.VBox):
         self._updating = False
         self.frames_built = 0
         self.variant = variant
-        start = numpy_scale_sweep(variant, [0.0]).spec.scale if scale is None else scale
+        start = self._pane(variant)[0].spec.scale if scale is None else scale
         start = min(max(check_scale(start), 0.0), 1.0)
         self.style = widgets.HTML(APP_CSS)
         # the heading, the ratio and the other numbers in one widget: one message per move
@@ -189,7 +189,7 @@ class ClassroomScaleExplorer(ScaleWidget, widgets.VBox):
     def _pane(self, variant: str) -> tuple:
         """(sweep, frame) of ``variant``, made on first use and then kept."""
         if variant not in self._panes:
-            sweep = numpy_scale_sweep(variant, SLIDER_SCALES)
+            sweep = numpy_sweep_unchecked(variant, SLIDER_SCALES)  # the variant: checked at entry
             self._panes[variant] = (sweep, ClassroomFrames(sweep))
             self.frames_built += 1
         return self._panes[variant]
