@@ -18,7 +18,7 @@ from ..core.quiet import load_tensorflow_quietly
 from ..core.validate import shorten
 from .commands import answer
 
-# name -> (module under explainer.commands, one-line help)
+# name -> (module under explainer.cli.commands, one-line help)
 COMMANDS = {
     "star": ("star", "what `*` and `+=` do: dispatch, graph ops, in-place, dtypes"),
     "broadcast": ("broadcast", "explain broadcasting of two shapes, e.g. '(2,35,35,256)' '(256,)'"),
