@@ -18,11 +18,14 @@ from explainer.scaling.training import PARAMETERS, TrunkRun, train_trunk
 from explainer.scaling.why_scale_results import load_why_scale_results
 
 PORTABILITY = RESULTS_PATH.with_name("why_scale_portability.json")
-# Tolerances for a rerun on another machine, from results/why_scale_portability.json (oneDNN
-# off against the stored oneDNN-on runs: the largest difference seen, times a margin):
+# Tolerances for a rerun on another machine, from results/why_scale_portability.json: 36
+# stored runs rerun with oneDNN's kernels (TensorFlow's default on AVX-512 CPUs; the stored
+# grid ran Eigen's) differed by at most 1.5e-5 at step 0 and 3.0e-5 in the first 3 steps'
+# loss, then by 0.8 % at step 5 and 3.4 % by step 10; every verdict was the same. With one
+# intra-op thread instead of two, and as stored, the reruns were bit-identical.
 STEP0_RTOL = 1e-4  # step-0 numbers: one forward and backward pass, no training yet
 EARLY_STEPS = 3  # the loss of the first steps, before SGD amplifies the kernels' rounding
-EARLY_RTOL = 1e-3
+EARLY_RTOL = 3e-4
 
 
 @pytest.fixture(scope="module")
@@ -81,14 +84,16 @@ def _portability() -> dict:
 
 
 def test_the_tolerances_cover_the_measured_kernel_differences():
-    """The stored measurement (oneDNN off against the stored runs) sits inside the tolerances
-    the rerun test uses, and the default path reran the stored runs bit for bit."""
+    """The stored measurement sits inside the tolerances the rerun test uses; the stored path
+    and the one-thread path reran the stored runs bit for bit."""
     paths = _portability()["paths"]
-    off, same = paths["onednn_off"]["summary"], paths["default"]["summary"]
-    assert off["max_step0_rel"] < STEP0_RTOL
-    assert off[f"max_loss_rel_first_{EARLY_STEPS}"] < EARLY_RTOL
-    assert off["verdicts_same"] >= off["runs"] - 2
-    assert same["max_step0_rel"] < STEP0_RTOL and same["verdicts_same"] == same["runs"]
+    other = paths["onednn_on"]["summary"]
+    assert 0 < other["max_step0_rel"] < STEP0_RTOL / 3
+    assert 0 < other[f"max_loss_rel_first_{EARLY_STEPS}"] < EARLY_RTOL / 3
+    assert other["verdicts_same"] == other["runs"] >= 30
+    for name in ("as_stored", "one_thread"):
+        same = paths[name]["summary"]
+        assert same["bit_identical"] == same["runs"] == other["runs"], name
 
 
 def _robust_sample(results) -> list[TrunkRun]:
