@@ -173,8 +173,7 @@ def close(value: float, truth: float, figures: int = FIGURES, *, rel: float | No
     0.15 do not), or the true value itself however it is written (1 for 1.0000001).
 
     The one rule every numeric exercise grades with; their texts say how many figures.
-    ``rel`` / ``abs_tol`` keep the old relative tolerance for a grader not yet moved to
-    significant figures (``exercises/why_scale.py``)."""
+    ``rel`` / ``abs_tol`` grade with a relative tolerance instead."""
     if rel is not None or abs_tol is not None:
         return math.isclose(value, truth, rel_tol=0.01 if rel is None else rel,
                             abs_tol=5e-4 if abs_tol is None else abs_tol)

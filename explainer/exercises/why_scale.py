@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .core import close, exercise, read_int, read_number
+from .core import NUMBER, close, exercise, read_int, read_number
 
 NOTEBOOK = "06_why_scale"
 RATIO_WIDTH = 1088  # the width the first question asks about
@@ -36,19 +36,18 @@ def _step0_ratios(width: int = RATIO_WIDTH) -> tuple[float, float]:
           f"At step 0, block 1 of the depth-{DEEPEST}, width-{RATIO_WIDTH} trunk has a "
           "residual ratio ||scale*up|| / ||net|| at scale 1 and at scale 0.1 (same seed, so "
           "the same weights). How many times larger is it at scale 1? (read the stored runs: "
-          "results.get(depth, width, scale, lr, seed).step0_residual_ratio[0]; 3 significant "
-          "figures)",
-          "a number", "3.0",
+          "results.get(depth, width, scale, lr, seed).step0_residual_ratio[0])",
+          NUMBER, "3.0",
           solve=lambda: f"{_step0_ratios()[0] / _step0_ratios()[1]:.4f}")
 def why_scale_step0_ratio(answer: object) -> tuple[bool, str]:
-    value = read_number(answer, "3.0")
+    value = read_number(answer)
     one, tenth = _step0_ratios()
     truth = one / tenth
-    if close(value, truth, rel=1e-3):
+    if close(value, truth):
         return True, (f"stored: {one:.5g} / {tenth:.5g} = {truth:.4f}. At step 0 nothing has "
                       "been trained: block 1 sees the same input and has the same weights at "
                       "both scales, so only the factor in front of `up` differs.")
-    if close(value, truth ** 2, rel=1e-3):
+    if close(value, truth ** 2):
         return False, f"{value:g} is the growth of the squared norm; the ratio of norms is linear."
     if close(value, one):
         return False, f"{value:g} is the ratio itself at scale 1; the question asks for a factor."
@@ -72,7 +71,7 @@ def _failures(scale: float = 1.0) -> tuple[int, int, int]:
           "learning rate and seed of the grid?", "a whole number", "4",
           solve=lambda: str(_failures()[0]))
 def why_scale_failures(answer: object) -> tuple[bool, str]:
-    value = read_int(answer, "4")
+    value = read_int(answer)
     failed, died, diverged = _failures()
     results = _results()
     total = len(results.widths) * len(results.lrs) * len(results.seeds)

@@ -212,7 +212,7 @@ def train_trunk(width: int, depth: int, scale: float | str, lr: float, steps: in
 
     import tensorflow as tf
 
-    from .trunk_engine import trunk_engine
+    from .trunk_engine import op_determinism, trunk_engine
 
     args = check_trunk_arguments(width=width, depth=depth, scale=scale, seed=seed,
                                  stem_stride=stem_stride, batchnorm=batchnorm, steps=steps,
@@ -226,30 +226,31 @@ def train_trunk(width: int, depth: int, scale: float | str, lr: float, steps: in
     start = time.perf_counter()
     x_train, y_train, x_test, y_test = digits_split()
     engine = trunk_engine(width, depth, args["stem_stride"], args["batchnorm"], batch, optimizer)
-    engine.reset(args["scale"], lr, seed)
-    order = batch_order(len(x_train), steps, batch, seed)
-    rows = np.full((steps, 5), np.nan)
-    step0 = None
-    zero_run, stopped, diverged_at = 0, None, None
-    for step in range(steps):
-        loss, accuracy, norms, ratios, dead, net_norms = engine.step(
-            tf.constant(x_train[order[step]]), tf.constant(y_train[order[step]]))
-        norms, ratios = norms.numpy().astype(np.float64), ratios.numpy().astype(np.float64)
-        if step0 is None:
-            step0 = (norms, ratios, net_norms.numpy().astype(np.float64))
-        rows[step] = [float(loss), float(accuracy), float(dead),
-                      math.sqrt(float(np.sum(np.square(norms)))), ratios[-1]]
-        if not math.isfinite(rows[step, 0]):
-            diverged_at = step
-            break
-        zero_run = zero_run + 1 if rows[step, 2] == 1.0 else 0
-        if stop_when_dead and zero_run >= DEAD_PATIENCE and step + 1 < steps:
-            stopped = step + 1
-            break
+    with op_determinism():
+        engine.reset(args["scale"], lr, seed)
+        order = batch_order(len(x_train), steps, batch, seed)
+        rows = np.full((steps, 5), np.nan)
+        step0 = None
+        zero_run, stopped, diverged_at = 0, None, None
+        for step in range(steps):
+            loss, accuracy, norms, ratios, dead, net_norms = engine.step(
+                tf.constant(x_train[order[step]]), tf.constant(y_train[order[step]]))
+            norms, ratios = norms.numpy().astype(np.float64), ratios.numpy().astype(np.float64)
+            if step0 is None:
+                step0 = (norms, ratios, net_norms.numpy().astype(np.float64))
+            rows[step] = [float(loss), float(accuracy), float(dead),
+                          math.sqrt(float(np.sum(np.square(norms)))), ratios[-1]]
+            if not math.isfinite(rows[step, 0]):
+                diverged_at = step
+                break
+            zero_run = zero_run + 1 if rows[step, 2] == 1.0 else 0
+            if stop_when_dead and zero_run >= DEAD_PATIENCE and step + 1 < steps:
+                stopped = step + 1
+                break
+        test_accuracy = math.nan  # undefined: a diverged run's weights are not numbers
+        if diverged_at is None:
+            test_accuracy = float(engine.evaluate(tf.constant(x_test), tf.constant(y_test)))
     loss, dead = rows[:, 0], rows[:, 2]
-    test_accuracy = math.nan
-    if diverged_at is None:
-        test_accuracy = float(engine.evaluate(tf.constant(x_test), tf.constant(y_test)))
     died_at = death_step(dead)
     return TrunkRun(**{**args, "lr": lr, "optimizer": optimizer,
                        "stop_when_dead": stop_when_dead},

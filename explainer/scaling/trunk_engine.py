@@ -13,11 +13,13 @@ state is plain variables that a run can reset.
 
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 
 import keras
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.framework import config as tf_config  # the only switch-off there is
 
 from .trunk import block_prefix, build_trunk_graph, gain_values, initial_weights
 
@@ -26,12 +28,26 @@ ADAM = (0.9, 0.999, 1e-7)  # Keras' defaults: beta_1, beta_2, epsilon
 OPTIMIZERS = ("sgd", "adam")
 
 
+@contextlib.contextmanager
+def op_determinism():
+    """TensorFlow's op determinism for the duration of a run, then as it was.
+
+    Left on, it would make every later stateful random op in the process (a Keras
+    initializer, tf-slim's graph) raise "Random ops require a seed"."""
+    was_on = tf_config.is_op_determinism_enabled()
+    tf_config.enable_op_determinism()
+    try:
+        yield
+    finally:
+        if not was_on:
+            tf_config.disable_op_determinism()
+
+
 class TrunkEngine:
     """A trunk model with its compiled training step and evaluation (see the module)."""
 
     def __init__(self, width: int, depth: int, stem_stride: int, batchnorm: bool, batch: int,
                  optimizer: str):
-        tf.config.experimental.enable_op_determinism()
         self.depth, self.optimizer = depth, optimizer
         self.model = build_trunk_graph(width, depth, stem_stride, batchnorm)
         self.trainable = list(self.model.trainable_weights)
