@@ -14,6 +14,7 @@ import pytest
 from cli_support import run_in_process
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from test_hostile_input import _rule  # the rule written plainly, the reference
 
 import explainer
 from explainer.broadcasting.shapes import MAX_RANK, broadcast_shapes
@@ -25,14 +26,6 @@ FAST = settings(max_examples=25, deadline=None, suppress_health_check=list(Healt
 SHORT = 400  # characters: an error never echoes a huge value whole
 
 # 1. ranks 0-80: the rule decides, not numpy's 32-dimension limit ------------------------------
-
-
-def _rule(a: tuple, b: tuple) -> tuple | None:
-    rank = max(len(a), len(b))
-    a, b = (1,) * (rank - len(a)) + a, (1,) * (rank - len(b)) + b
-    if any(x != y and 1 not in (x, y) for x, y in zip(a, b, strict=True)):
-        return None
-    return tuple(y if x == 1 else x for x, y in zip(a, b, strict=True))
 
 
 @settings(max_examples=120, deadline=None)

@@ -12,6 +12,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import explainer
 from explainer.core.reference import block_forward
@@ -222,3 +224,21 @@ def test_unbounded_training_is_refused_at_once_in_one_sentence(kwargs, words):
     message = str(err.value)
     assert all(word in message for word in words), message
     assert "\n" not in message and len(message) < 300
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(["width", "depth", "steps", "batch", "seed", "stem_stride"]),
+       value=st.one_of(st.integers(min_value=-10**600, max_value=-1),
+                       st.integers(min_value=10**6 + 1, max_value=10**600)))
+def test_integers_past_their_bounds_are_one_sentence_before_any_work(name, value):
+    """Every integer argument of train_trunk, from -10**600 to 10**600 outside its range:
+    a ValueError naming it, at once (nothing is built, so no OverflowError, no allocation)."""
+    args = dict(width=16, depth=1, scale=1.0, lr=0.1, steps=1) | {name: value}
+    if name == "seed" and 0 <= value < 2**32:
+        value = 2**32  # inside the seed's range: not a bad value
+        args[name] = value
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match=name) as err:
+        train_trunk(**args)
+    assert time.perf_counter() - started < 1.0
+    assert "\n" not in str(err.value) and len(str(err.value)) < 300

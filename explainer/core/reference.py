@@ -14,9 +14,10 @@ from .block_tables import (
     MIXED_FROM_BY_BLOCK,
     check_block_kind,
 )
+from .inputs import check_block_input
 from .schedule import BLOCK35_SCALE
 from .spec import BN_EPSILON, UP_SCOPE
-from .validate import check_activation, check_block_input, check_scale, check_variant
+from .validate import check_activation, check_scale, check_variant
 
 
 def conv2d_same(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:

@@ -17,8 +17,9 @@ import tensorflow as tf
 
 from .block_tables import TRACE_NAMES_BY_BLOCK
 from .budget import check_block_run
+from .inputs import check_block_input
 from .spec import UP_SCOPE, BlockSpec, block_spec, keras_name
-from .validate import check_block_input, given
+from .validate import given
 
 
 def _layer_names(spec: BlockSpec) -> dict[str, str]:

@@ -34,15 +34,10 @@ from ..core.block_tables import (
     TRACE_NAMES_BY_BLOCK,
     check_block_kind,
 )
+from ..core.inputs import check_block_input
 from ..core.schedule import BLOCK35_SCALE
 from ..core.spec import UP_SCOPE
-from ..core.validate import (
-    check_activation,
-    check_block_input,
-    check_positive_int,
-    check_scale,
-    check_variant,
-)
+from ..core.validate import check_activation, check_positive_int, check_scale, check_variant
 from ..core.weight_tables import check_weights, seeded_unchecked
 from .legacy_sources import CHANGES, ORIGINALS, ORIGINALS_BY_BLOCK, SOURCES, Change  # noqa: F401
 

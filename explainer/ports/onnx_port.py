@@ -27,10 +27,11 @@ import os
 import warnings
 from dataclasses import dataclass, field
 
+from ..core.inputs import check_block_input
 from ..core.lesson import sample_input
 from ..core.spec import block_spec
 from ..core.tracing import forward
-from ..core.validate import atomic_output, check_block_input, check_output_path
+from ..core.validate import atomic_output, check_output_path
 from .check import PortCheck, max_abs
 
 ONNX_MODULES = ("onnx", "onnxruntime", "tf2onnx")

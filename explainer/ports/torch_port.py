@@ -20,10 +20,10 @@ import importlib
 
 import numpy as np
 
+from ..core.inputs import check_block_input
 from ..core.lesson import sample_input
 from ..core.spec import BN_EPSILON, UP_SCOPE, block_spec, keras_name
 from ..core.tracing import forward
-from ..core.validate import check_block_input
 from ..core.weights import block_weights
 from .check import PortCheck, max_abs
 

@@ -14,16 +14,11 @@ from functools import lru_cache
 import numpy as np
 
 from ..core.budget import COPIES, check_memory, tensor_bytes, traced_channels
+from ..core.inputs import check_block_input
 from ..core.lesson import sample_input
 from ..core.schedule import SCHEDULE
 from ..core.spec import IN_CHANNELS, BlockSpec
-from ..core.validate import (
-    check_activation,
-    check_block_input,
-    check_positive_int,
-    check_scales,
-    check_variant,
-)
+from ..core.validate import check_activation, check_positive_int, check_scales, check_variant
 
 MAX_DEPTH = 40
 # (number of block35, scale) in the real nets, read from their original code

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.inputs import check_block_input
 from ..core.spec import UP_SCOPE, block_spec, keras_name
-from ..core.validate import check_block_input, check_items
+from ..core.validate import check_items
 from ..core.weights import block_weights, set_block_weights
 
 HOLDS_BELOW = 1e-4  # relative difference under which float32 results count as equal

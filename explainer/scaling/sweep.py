@@ -15,16 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.budget import check_block_run
+from ..core.inputs import check_block_input
 from ..core.reference import tail
 from ..core.spec import UP_SCOPE, BlockSpec, block_spec, keras_name
-from ..core.validate import (
-    FLOAT32_MAX,
-    check_activation,
-    check_block_input,
-    check_scale,
-    check_scales,
-    shorten,
-)
+from ..core.validate import FLOAT32_MAX, check_activation, check_scale, check_scales, shorten
 from .exact import direct_metrics, fast_metrics, tail_statics
 
 METRICS = ("residual_ratio", "output_change", "relu_flips", "net_out_mean", "net_out_std",

@@ -19,9 +19,10 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..core.budget import check_block_run
+from ..core.inputs import check_block_input
 from ..core.lesson import sample_input
 from ..core.spec import block_spec
-from ..core.validate import VARIANTS, check_block_input
+from ..core.validate import VARIANTS
 from ..scaling.sweep import SLIDER_SCALES, sweep_unchecked
 from .images import show_png
 from .slider_input import ScaleWidget

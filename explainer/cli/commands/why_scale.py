@@ -74,7 +74,7 @@ def run(args) -> int:
                             note=bar.write)
     finally:
         bar.close()
-    print(f"wrote {out} ({total} runs, config hash {document['config_hash']})\n")
+    print(f"{out}: {total} runs, config hash {document['config_hash']}\n")
     if args.quick:
         print("This was a smoke test: one tiny trunk, one seed, 10 steps. It checks that the "
               "machinery runs and says nothing about the scale. The findings come from the "
