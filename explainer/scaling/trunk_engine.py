@@ -17,7 +17,6 @@ import contextlib
 from functools import lru_cache
 
 import keras
-import numpy as np
 import tensorflow as tf
 from tensorflow.python.framework import config as tf_config  # the only switch-off there is
 
@@ -25,7 +24,6 @@ from .trunk import block_prefix, build_trunk_graph, gain_values, initial_weights
 
 MOMENTUM = 0.9
 ADAM = (0.9, 0.999, 1e-7)  # Keras' defaults: beta_1, beta_2, epsilon
-OPTIMIZERS = ("sgd", "adam")
 
 
 @contextlib.contextmanager
@@ -123,9 +121,6 @@ class TrunkEngine:
         logits = self.model(x, training=False)["logits"]
         hits = tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), y)
         return tf.reduce_mean(tf.cast(hits, tf.float32))
-
-    def weights(self) -> list[np.ndarray]:
-        return self.model.get_weights()
 
 
 @lru_cache(maxsize=4)
