@@ -118,6 +118,8 @@ def test_gradient_is_scale_where_relu_is_on_and_zero_where_off(scale):
     assert abs(g.d_scale) > 1e-3  # a non-trivial check
     assert g.tail_matches_block
     assert f"{g.d_scale:.6g}" in str(g)
+    # printed as the float32 it is, not as its float64 expansion (0.17000000178813934)
+    assert str(g).startswith(f"d(net_out)/d(up) = {scale} where the ReLU is on"), str(g)
 
 
 def _case(cases, code_start):

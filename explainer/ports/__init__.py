@@ -18,5 +18,13 @@ from .keras_port import (  # noqa: F401
     slim_side_by_side,
     to_keras_applications,
 )
+from .keras_serialisation import SavedForm, lambda_vs_layer  # noqa: F401
 from .onnx_port import OnnxReport, compare_onnx, find_scale_mul, onnx_missing, to_onnx  # noqa: F401
-from .torch_port import compare_torch, to_torch, torch_forward, torch_missing, torch_report  # noqa: F401
+from .torch_port import (  # noqa: F401
+    compare_torch,
+    to_torch,
+    torch_forward,
+    torch_line_forms,
+    torch_missing,
+    torch_report,
+)

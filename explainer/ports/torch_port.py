@@ -157,3 +157,35 @@ def torch_report(block, x=None) -> str:
     if reason:
         return f"skipped: {reason}"
     return f"{to_torch(block)}\n\n{compare_torch(block, x)}"
+
+
+def torch_line_forms(block) -> str:
+    """The line in PyTorch, two ways, run on ``block``'s own ``net`` and ``up``: our port's
+    ``net + scale * up`` (its ``forward`` source, read with :mod:`inspect`) and timm's /
+    facenet-pytorch's ``out * self.scale + x``; or why it cannot run."""
+    import inspect
+
+    reason = torch_missing()
+    if reason:
+        return f"skipped: {reason}"
+    from ..core.tracing import trace
+
+    spec = block_spec(block)
+    torch = _require_torch()
+    source = inspect.getsource(_module_class(torch)).splitlines()
+    ours = [line.strip() for line in source if "self.scale *" in line or "net + " in line]
+    tr = trace(block, sample_input(spec.variant, batch=1, size=9, seed=0, block=spec.block))
+    net, up = (torch.from_numpy(np.ascontiguousarray(tr[n].value)) for n in ("net", "up"))
+    scale = spec.scale
+    ours_value = net + scale * up  # our port's order, as the slim line writes it
+    timm_value = up * scale + net  # timm: out = out * self.scale + x (out is up, x is net)
+    diff = float((ours_value - timm_value).abs().max())
+    same = bool(torch.equal(ours_value, timm_value))
+    fresh = all(v.data_ptr() != net.data_ptr() for v in (ours_value, timm_value))
+    return "\n".join([
+        "our PyTorch port's forward:  " + "  ...  ".join(ours),
+        "timm / facenet-pytorch:      out = out * self.scale + x   (out = up, x = net)",
+        f"on the block's own net and up {tuple(net.shape)} at scale {scale:g}, torch "
+        f"{torch.__version__}: max |difference| {diff:.1e}, bit-identical: {same}",
+        f"both are out of place (a new tensor, not net's storage): {fresh}; a float product "
+        "or sum does not depend on the operands' order"])

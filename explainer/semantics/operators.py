@@ -222,10 +222,14 @@ class ScaleGradient:
     tail_matches_block: bool  # relu(net + scale*up) reproduces the block's own net_out
 
     def __str__(self) -> str:
-        return (f"d(net_out)/d(up) = {list(self.d_up_values_on)} where the ReLU is on "
-                f"({self.relu_on_fraction:.1%} of elements), {list(self.d_up_values_off)} where "
-                f"it is off; d(net_out)/d(scale) = {self.d_scale:.6g} vs sum(up * upstream) = "
-                f"{self.d_scale_expected:.6g}")
+        def values(vs: tuple[float, ...]) -> str:
+            # float32's shortest repr: the tape's 0.17000000178813934 is float32(0.17), "0.17"
+            return " and ".join(str(np.float32(v)) for v in vs) or "(no such element)"
+
+        return (f"d(net_out)/d(up) = {values(self.d_up_values_on)} where the ReLU is on "
+                f"({self.relu_on_fraction:.1%} of elements), {values(self.d_up_values_off)} "
+                f"where it is off; d(net_out)/d(scale) = {self.d_scale:.6g} vs "
+                f"sum(up * upstream) = {self.d_scale_expected:.6g}")
 
 
 def scale_gradient(scale: float = BLOCK35_SCALE, variant: str = "v1", batch: int = 1, size: int = 9,
