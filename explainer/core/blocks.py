@@ -25,28 +25,23 @@ in place of ``/``; :data:`CONVS` keeps the slim scope itself.
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 
+from . import backend as _backend
 from .block_tables import check_block_kind
 from .schedule import BLOCK35_SCALE, REAL_SCALES
 from .spec import BN_EPSILON, UP_SCOPE, BlockSpec, Conv, keras_name
-from .validate import check_activation, check_device, check_positive_int, check_scale, check_variant
+from .validate import check_activation, check_positive_int, check_scale, check_variant
 from .weight_tables import seeded_unchecked
 from .weights import assign_unchecked
 
 
 def resolve_device(device: str = "auto") -> str:
-    """The TensorFlow device string for "auto", "cpu" or "gpu".
+    """The device string for "auto", "cpu" or "gpu" on this process' Keras backend:
+    TensorFlow's "/CPU:0" / "/GPU:0", or Keras' "cpu:0" / "gpu:0" under JAX and PyTorch.
 
-    "gpu" on a machine without one is a ValueError that says what TensorFlow did find.
+    "gpu" on a machine without one is a ValueError that says what the backend did find.
     """
-    device = check_device(device)
-    gpus = tf.config.list_physical_devices("GPU")
-    if device == "gpu" and not gpus:
-        found = [d.name for d in tf.config.list_physical_devices()]
-        raise ValueError(f"device: got 'gpu' but TensorFlow found no GPU (found: {found}); "
-                         "use device='cpu' or 'auto'")
-    return "/GPU:0" if device == "gpu" or (device == "auto" and gpus) else "/CPU:0"
+    return _backend.resolve_device(device)
 
 
 @keras.saving.register_keras_serializable(package="explainer")
@@ -54,8 +49,9 @@ class ScaledResidual(keras.layers.Layer):
     """``scaled_up = scale * up``; clipped to [-6, 6] when the block's activation is relu6.
 
     ``scale`` is a plain Python float, a constant of the block and not a weight, exactly as in
-    the slim code: ``scale * up`` runs ``float.__mul__`` (NotImplemented), then
-    ``tf.Tensor.__rmul__``, which emits one ``Mul`` op.
+    the slim code: ``scale * up`` runs ``float.__mul__`` (NotImplemented), then the
+    backend tensor's ``__rmul__``: ``tf.Tensor``'s emits one ``Mul`` op, ``jax.Array``'s a
+    ``mul`` primitive, ``torch.Tensor``'s ``aten::mul``.
     """
 
     def __init__(self, scale: float, clip: bool = False, **kwargs):
@@ -66,7 +62,9 @@ class ScaledResidual(keras.layers.Layer):
     def call(self, up):
         scaled_up = self.scale * up
         if self.clip:  # tf-models' relu6 variant: keep the residual inside relu6's range
-            scaled_up = tf.clip_by_value(scaled_up, -6.0, 6.0)
+            tf = _backend.tensorflow_or_none()  # its own op under TensorFlow, as tf-models
+            scaled_up = (tf.clip_by_value(scaled_up, -6.0, 6.0) if tf is not None
+                         else keras.ops.clip(scaled_up, -6.0, 6.0))
         return scaled_up
 
     def get_config(self):
@@ -93,8 +91,10 @@ def residual_tail(net, up, scale: float, activation: str | None, named: bool = F
 
 def _conv_bn_relu(x, conv: Conv):
     name = keras_name(conv.scope)
+    # zeros: every weight is assigned from the seeded table right after the build, so a random
+    # initializer would only cost time (under JAX, one compiled random op per kernel shape)
     x = keras.layers.Conv2D(conv.filters, conv.kernel, padding="same", use_bias=False,
-                            name=name)(x)
+                            kernel_initializer="zeros", name=name)(x)
     x = keras.layers.BatchNormalization(epsilon=BN_EPSILON, scale=False, momentum=0.995,
                                         name=f"{name}__BatchNorm")(x)
     return keras.layers.ReLU(name=f"{name}__Relu")(x)
@@ -163,14 +163,14 @@ def _checked_spec(block: str, variant, scale: float, activation, seed, device) -
 def build_from_spec(spec: BlockSpec) -> keras.Model:
     """The Keras block of a spec made by the builders above, or ``dataclasses.replace`` of a
     block's own spec: it trusts its caller (the public builders check their arguments)."""
-    with tf.device(spec.device):
+    with _backend.device_scope(spec.device):
         net = keras.Input(shape=(None, None, spec.in_channels), name="net")
         out = {"net": net}
         for conv in spec.convs:
             out[conv.name] = _conv_bn_relu(out[conv.source], conv)
         mixed = keras.layers.Concatenate(axis=3, name="mixed")([out[n] for n in spec.mixed_from])
         up = keras.layers.Conv2D(spec.in_channels, 1, padding="same", use_bias=True,
-                                 name=keras_name(UP_SCOPE))(mixed)
+                                 kernel_initializer="zeros", name=keras_name(UP_SCOPE))(mixed)
         _, net_out = residual_tail(net, up, spec.scale, spec.activation, named=True)
         model = keras.Model(net, net_out, name=f"{spec.block}_{spec.variant}")
         assign_unchecked(model, seeded_unchecked(spec.variant, spec.seed, spec.block), spec)

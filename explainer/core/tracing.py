@@ -11,23 +11,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
-import keras
 import numpy as np
-import tensorflow as tf
 
+from .backend import tensorflow_or_none
 from .block_tables import TRACE_NAMES_BY_BLOCK
 from .budget import check_block_run
 from .inputs import check_block_input
-from .spec import UP_SCOPE, BlockSpec, block_spec, keras_name
+from .portable import intermediates_model, run_block, summary_row
+from .spec import UP_SCOPE, BlockSpec, block_spec
 from .validate import given
 
-
-def _layer_names(spec: BlockSpec) -> dict[str, str]:
-    """Trace name -> the Keras layer whose output it is (all but the input `net`)."""
-    names = {c.name: f"{keras_name(c.scope)}__Relu" for c in spec.convs}
-    names.update(mixed="mixed", up=keras_name(UP_SCOPE), scaled_up="scaled_up",
-                 net_sum="net_sum", net_out="net_out")
-    return names
+# None under Keras' JAX and PyTorch backends: the block then runs through Keras' own
+# predict_on_batch (.portable), and a trace holds numpy arrays instead of tf.Tensors.
+tf = tensorflow_or_none()
 
 
 def scopes_and_code(spec: BlockSpec) -> dict[str, tuple[str, str]]:
@@ -60,9 +56,9 @@ def _stack_summaries(tensors: list[tf.Tensor]) -> tf.Tensor:
 
 
 # one graph per number of traced tensors (block35: 12, block17 and block8: 10), any shapes
-_SUMMARIES = {n: tf.function(_stack_summaries,
-                             input_signature=[[tf.TensorSpec(None, tf.float32)] * n])
-              for n in sorted({len(names) for names in TRACE_NAMES_BY_BLOCK.values()})}
+_SUMMARIES = {} if tf is None else {
+    n: tf.function(_stack_summaries, input_signature=[[tf.TensorSpec(None, tf.float32)] * n])
+    for n in sorted({len(names) for names in TRACE_NAMES_BY_BLOCK.values()})}
 
 
 def _summaries(tensors: list[tf.Tensor]) -> tf.Tensor:
@@ -80,7 +76,8 @@ class _TraceStats:
 
     def row(self, index: int) -> list[float]:
         if self._rows is None:
-            self._rows = _summaries(self._tensors).numpy().astype(np.float64)
+            self._rows = (np.array([summary_row(t) for t in self._tensors]) if tf is None
+                          else _summaries(self._tensors).numpy().astype(np.float64))
         return [float(v) for v in self._rows[index]]
 
 
@@ -88,9 +85,9 @@ class _TraceStats:
 class TensorRecord:
     """One named tensor of a block run.
 
-    The tensor stays a ``tf.Tensor`` (``.tensor``); ``.value`` (numpy) and the statistics are
-    computed on first access, so recording all twelve tensors costs little more than a plain
-    forward pass.
+    The tensor stays a ``tf.Tensor`` (``.tensor``; a numpy array under Keras' JAX and PyTorch
+    backends); ``.value`` (numpy) and the statistics are computed on first access, so
+    recording all twelve tensors costs little more than a plain forward pass.
     """
 
     name: str
@@ -112,11 +109,13 @@ class TensorRecord:
     @cached_property
     def value(self) -> np.ndarray:
         """The tensor as a numpy array."""
-        return self.tensor.numpy()
+        return self.tensor if isinstance(self.tensor, np.ndarray) else self.tensor.numpy()
 
     @cached_property
     def _stats(self) -> list[float]:
         if self._shared is None:  # a record made on its own, outside trace()
+            if isinstance(self.tensor, np.ndarray):
+                return summary_row(self.tensor)
             return [float(v) for v in _summary(self.tensor).numpy()]
         return self._shared.row(self._index)
 
@@ -236,13 +235,7 @@ def _compiled(block, spec: BlockSpec, which: str):
     """
     fns = _COMPILED.setdefault(block, {})
     if which not in fns:
-        if which == "trace":
-            layers = _layer_names(spec)
-            model = keras.Model(block.inputs,
-                                [block.get_layer(layers[n]).output
-                                 for n in spec.trace_names[1:]])
-        else:
-            model = block
+        model = intermediates_model(block, spec) if which == "trace" else block
         fns[which] = inference_function(model, spec.in_channels)
     return fns[which]
 
@@ -253,6 +246,8 @@ def forward(block, x) -> np.ndarray:
     x = check_block_input(x, spec.in_channels,  # the budget from the shape, before the values
                           budget=lambda shape: check_block_run(spec.variant, *shape[:3],
                                                                block=spec.block))
+    if tf is None:  # Keras on JAX or PyTorch
+        return run_block(block, spec, x)
     with tf.device(spec.device):
         return _compiled(block, spec, "forward")(tf.constant(x)).numpy()
 
@@ -263,13 +258,17 @@ def trace(block, x) -> Trace:
     x = check_block_input(x, spec.in_channels,  # the budget from the shape, before the values
                           budget=lambda shape: check_block_run(spec.variant, *shape[:3],
                                                                block=spec.block))
-    with tf.device(spec.device):
-        net = tf.constant(x)
-        outputs = _compiled(block, spec, "trace")(net)
+    if tf is None:  # Keras on JAX or PyTorch: numpy arrays, on the spec's device
+        net, outputs = x, run_block(block, spec, x, intermediates=True)
+    else:
+        with tf.device(spec.device):
+            net = tf.constant(x)
+            outputs = _compiled(block, spec, "trace")(net)
     rows = scopes_and_code(spec)
     tensors = [net, *outputs]
     stats = _TraceStats(tensors)
-    records = [TensorRecord(name, rows[name][0], rows[name][1], t, t.device, stats, i)
+    records = [TensorRecord(name, rows[name][0], rows[name][1], t,
+                            spec.device if tf is None else t.device, stats, i)
                for i, (name, t) in enumerate(zip(spec.trace_names, tensors, strict=True))]
     return Trace(spec, records)
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.blocks import ScaledResidual
 from ..core.validate import check_scale
 
 
@@ -76,8 +77,6 @@ def _unregistered(name: str):
 def lambda_vs_layer(scale: float = 0.17) -> tuple[SavedForm, SavedForm]:
     """Save and reload ``Lambda(lambda t: scale * t)`` and ``ScaledResidual(scale)``."""
     import keras
-
-    from ..core.blocks import ScaledResidual
 
     scale = check_scale(scale)
     x = np.random.default_rng(0).standard_normal((1, 4, 4, 8)).astype(np.float32)
