@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lab demo bench classroom html lint readme clean experiment fuzz
+.PHONY: install test lab demo bench classroom classroom-static html lint readme clean experiment fuzz
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,27 +34,40 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_scale.py
 	$(PY) benchmarks/bench_ports.py
 
-# The classroom apps (notebooks/apps/, no TensorFlow in their kernels) on http://127.0.0.1:$(PORT)/;
-# first the scale app's 202 slider frames are drawn into the machine's shared folder (about
-# 7 s, once: later starts find them), so students' kernels read frames and never draw;
-# voila.json (culling of closed tabs' kernels) is read from here; the classroom template
-# (share/jupyter/voila/templates/classroom) drops Voila's CDN links. POOL=N preheats N kernels
-# (default 30: a class) for each app of POOL_APPS (default: both apps) before students
-# arrive; POOL=0 starts a kernel per visit only. VOILA_ARGS adds options (tests: a short
-# cull time).
+# The classroom apps (notebooks/apps/, no TensorFlow in their kernels) with Voila on
+# http://$(HOST):$(PORT)/. HOST defaults to 127.0.0.1 (this machine only); HOST=0.0.0.0 is the
+# explicit choice that serves the room's network: the URLs students open (one per address of
+# this machine) and their QR codes are printed first. Voila serves the apps only: its kernels
+# take widget messages, never code (see the README). The scale app's 202 slider frames are
+# drawn first into the machine's shared folder (about 7 s, once), so students' kernels never
+# draw; voila.json (culling, the classroom kernel manager) is read from here; the classroom
+# template (share/jupyter/voila/templates/classroom) drops Voila's CDN links. POOL=N preheats N
+# kernels (default 30: one class) of each app of APP (default scale_explorer; APP="scale_explorer
+# broadcast_playground" preheats both), started in waves; a line `ready: N seats (...)` says
+# when they all wait for students. POOL=0 starts a kernel per visit only. VOILA_ARGS adds
+# options (tests: a short cull time).
 PORT ?= 8866
+HOST ?= 127.0.0.1
 POOL ?= 30
-POOL_APPS ?= scale_explorer broadcast_playground
+APP ?= scale_explorer
 VOILA_ARGS ?=
 comma := ,
-# Voila's per-notebook pools: POOL kernels for each of POOL_APPS, none for the other apps
-POOL_CONFIG = {"default":{"pool_size":0}$(foreach app,$(POOL_APPS),$(comma)"$(app).ipynb":{"pool_size":$(POOL)})}
+# Voila's per-notebook pools: POOL kernels for each app of APP, none for the other apps
+POOL_CONFIG = {"default":{"pool_size":0}$(foreach app,$(APP),$(comma)"$(app).ipynb":{"pool_size":$(POOL)})}
 POOL_ARGS = $(if $(filter-out 0,$(POOL)),--preheat_kernel=True '--VoilaKernelManager.kernel_pools_config=$(POOL_CONFIG)')
 classroom: $(STAMP)
-	$(PY) -m explainer.widgets.classroom_figure
+	$(PY) -m explainer.classroom.figure
+	$(PY) -m explainer.classroom.network --host '$(HOST)' --port '$(PORT)' \
+	  --path voila/render/$(firstword $(APP)).ipynb --what "the classroom apps (Voila)"
 	JUPYTER_PATH="$(CURDIR)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
-	$(VENV)/bin/voila notebooks/apps/ --no-browser --Voila.ip=127.0.0.1 --port=$(PORT) \
+	$(VENV)/bin/voila notebooks/apps/ --no-browser --Voila.ip='$(HOST)' --port='$(PORT)' \
 	  --template=classroom $(POOL_ARGS) $(VOILA_ARGS)
+
+# The static pages (build/html, built first if a page is missing: `make html`) for a class of
+# any size: a threaded file server on http://$(HOST):$(PORT)/, same HOST rule and URLs as above.
+# Files only: no kernel, nothing runs on the server.
+classroom-static: $(STAMP)
+	$(PY) -m explainer.classroom.static_server build/html --host '$(HOST)' --port '$(PORT)'
 
 # The "why scale" grid (Szegedy et al. 3.3 at the nets' depth): 324 runs, 42 minutes of
 # training on 2 cores (results/why_scale.json's seconds_all_runs); resumable (run it again

@@ -6,6 +6,7 @@ The package is in layers; each folder is one (see the README's layout, checked b
     semantics/     what `*` and `+=` do;  broadcasting/: the rule;  scaling/: what scale does
     ports/         the original slim code, keras.applications, PyTorch, DL4J
     plots/ widgets/ exercises/ cli/ site/   on top; answer.py: the five-line answer
+    classroom/     the top: a class's apps, kernel pool and servers (``make classroom``)
 
 Public names are imported lazily, so ``import explainer`` is instant and TensorFlow loads only
 when something that needs it is used (the CLI checks its arguments before that).
@@ -27,6 +28,7 @@ LAYERS = (
     ("answer", "plots"),         # the five-line answer; figures
     ("widgets", "exercises"),    # interactive apps; checked exercises
     ("site", "cli"),             # static pages; `python -m explainer`
+    ("classroom",),              # a class: Voila apps, their kernel pool, the static server
 )
 ENGINE = ("core", "semantics", "broadcasting", "scaling", "ports")  # no plots, widgets, UI
 

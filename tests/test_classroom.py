@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from explainer.core.lesson import lesson_setup
-from explainer.scaling.numpy_sweep import SLIDER_SCALES, numpy_net_up, numpy_scale_sweep
-from explainer.widgets.classroom import (
+from explainer.classroom.apps import (
     ClassroomScaleExplorer,
     classroom_broadcast_playground,
 )
+from explainer.core.lesson import lesson_setup
+from explainer.scaling.numpy_sweep import SLIDER_SCALES, numpy_net_up, numpy_scale_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 APPS = ROOT / "notebooks" / "apps"
@@ -63,12 +63,12 @@ def test_app_is_an_explanation_and_the_widget(name):
     kinds = [c.cell_type for c in nb.cells]
     assert kinds == ["markdown", "code"]
     assert nb.cells[0].source.startswith("# ")
-    assert "explainer.widgets.classroom" in nb.cells[1].source
+    assert "explainer.classroom.apps" in nb.cells[1].source
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
 
 
 def test_classroom_modules_import_without_tensorflow():
-    code = ("import sys, explainer.widgets.classroom, explainer.scaling.numpy_sweep; "
+    code = ("import sys, explainer.classroom.apps, explainer.scaling.numpy_sweep; "
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT)
@@ -160,7 +160,7 @@ def test_numpy_sweep_refuses_bad_input():
 
 
 def test_kernels_share_slider_frames(tmp_path, monkeypatch):
-    from explainer.widgets.frame_cache import SharedFrames
+    from explainer.classroom.frame_cache import SharedFrames
 
     monkeypatch.setenv("EXPLAINER_FRAME_CACHE", str(tmp_path / "frames"))
     first = ClassroomScaleExplorer()  # the first kernel of the machine draws
@@ -183,18 +183,18 @@ def test_frames_drawn_ahead_spare_the_kernels_matplotlib(tmp_path):
     """``make classroom`` draws every frame first; a student's kernel then only reads files:
     it never imports matplotlib, and shows the same picture it would have drawn."""
     env = {"EXPLAINER_FRAME_CACHE": str(tmp_path)}
-    ahead = subprocess.run([sys.executable, "-m", "explainer.widgets.classroom_figure"],
+    ahead = subprocess.run([sys.executable, "-m", "explainer.classroom.figure"],
                            capture_output=True, text=True, env={**os.environ, **env},
                            timeout=300, check=True)
     assert "slider frames drawn: 202" in ahead.stdout
     assert len(list(tmp_path.glob("*/*.png"))) == 202
-    again = subprocess.run([sys.executable, "-m", "explainer.widgets.classroom_figure"],
+    again = subprocess.run([sys.executable, "-m", "explainer.classroom.figure"],
                            capture_output=True, text=True, env={**os.environ, **env},
                            timeout=300, check=True)
     assert "slider frames drawn: 0" in again.stdout
     student = (
         "import sys, json\n"
-        "from explainer.widgets.classroom import ClassroomScaleExplorer\n"
+        "from explainer.classroom.apps import ClassroomScaleExplorer\n"
         "app = ClassroomScaleExplorer()\n"
         "app.update(0.42); app.switch('v2'); app.update(1.0)\n"
         "print(json.dumps({'matplotlib': 'matplotlib' in sys.modules, "
@@ -203,7 +203,7 @@ def test_frames_drawn_ahead_spare_the_kernels_matplotlib(tmp_path):
                                     text=True, env={**os.environ, **env}, timeout=300,
                                     check=True).stdout)
     assert out["matplotlib"] is False
-    from explainer.widgets.classroom_figure import ClassroomFigure
+    from explainer.classroom.figure import ClassroomFigure
 
     sweep = numpy_scale_sweep("v2", SLIDER_SCALES)
     values = {k: float(sweep[k][100]) for k in sweep.names}
@@ -213,7 +213,7 @@ def test_frames_drawn_ahead_spare_the_kernels_matplotlib(tmp_path):
 def test_frames_are_small_palette_pngs():
     from PIL import Image
 
-    from explainer.widgets.classroom_figure import ClassroomFigure, palette_png
+    from explainer.classroom.figure import ClassroomFigure, palette_png
     from explainer.widgets.images import png_size, rgb_png
 
     figure = ClassroomFigure(numpy_scale_sweep("v1", SLIDER_SCALES))

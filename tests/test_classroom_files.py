@@ -33,7 +33,7 @@ def test_make_classroom_serves_the_apps_on_an_overridable_port():
     # the other apps, without a pool, start a kernel per visit
     assert config == {"default": {"pool_size": 0}, "scale_explorer.ipynb": {"pool_size": 3}}
     assert "--preheat_kernel=True" in pooled
-    assert "python -m explainer.widgets.classroom_figure" in default  # frames drawn first
+    assert "python -m explainer.classroom.figure" in default  # frames drawn first
 
 
 def test_voila_json_culls_closed_tabs_within_a_minute():

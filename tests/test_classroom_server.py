@@ -1,6 +1,7 @@
 """The classroom server's pool (``make classroom POOL=N``): the first fill starts together,
 before the class; kernels that replace used ones start ``refill_spacing`` apart, one at a
-time, so a class's refill does not stall everyone's slider (``explainer.site.classroom_server``)."""
+time, so a class's refill does not stall everyone's slider
+(``explainer.classroom.kernel_manager``)."""
 
 from __future__ import annotations
 
@@ -110,7 +111,7 @@ def test_idle_kernels_are_culled_together():
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-    from explainer.site.classroom_server import ClassroomKernelManager
+    from explainer.classroom.kernel_manager import ClassroomKernelManager
 
     class Recording(ClassroomKernelManager):
         async def cull_kernel_if_idle(self, kernel_id):
@@ -139,7 +140,7 @@ def test_a_pool_kernel_waits_for_its_request_without_voila(monkeypatch):
 
     from websockets.sync.server import serve
 
-    from explainer.widgets.pool_wait import wait_for_request
+    from explainer.classroom.pool_wait import wait_for_request
 
     asked = []
 

@@ -57,7 +57,7 @@ def test_every_frame_is_the_real_block_at_that_scale(page, variant):
 
 
 def test_index_links_the_scale_page():
-    assert 'href="scale_explorer.html"' in index_page([], scale_app=True)
+    assert 'href="scale_explorer.html"' in index_page([], apps=True)
     assert "scale_explorer.html" not in index_page([])
 
 

@@ -56,7 +56,7 @@ def test_explain_broadcast_past_rank_32(a, b, result):
 
 def test_exercise_and_playground_past_rank_32():
     from explainer.exercises import check
-    from explainer.widgets.classroom import ClassroomBroadcastPlayground
+    from explainer.classroom.apps import ClassroomBroadcastPlayground
 
     verdict = check("broadcast_per_sample", (1,) * 33)
     assert not verdict and "broadcasts, but to" in verdict.why

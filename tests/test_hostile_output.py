@@ -213,7 +213,7 @@ def test_a_newline_in_an_argument_is_one_line(option):
 
 
 def test_slider_set_to_nan_shows_the_error_and_springs_back():
-    from explainer.widgets.classroom import ClassroomScaleExplorer
+    from explainer.classroom.apps import ClassroomScaleExplorer
 
     app = ClassroomScaleExplorer("v1")
     app.slider.value = 0.3

@@ -27,11 +27,12 @@ import ipywidgets as widgets
 from traitlets import CFloat
 
 from ..core.validate import check_scale, check_variant
+from ..scaling.findings import finding, frame_alt
 from ..scaling.numpy_sweep import ENGINE, SLIDER_SCALES, numpy_sweep_unchecked
-from .broadcast_playground import BroadcastPlayground
+from ..widgets.broadcast_playground import BroadcastPlayground
+from ..widgets.slider_input import ScaleWidget
 from .frame_cache import SharedFrames
 from .pool_wait import wait_for_request
-from .slider_input import ScaleWidget
 
 # Voilà and JupyterLab default to 13-14 px; a projector needs more. One <style> for the page.
 APP_CSS = """<style>
@@ -60,14 +61,6 @@ body, .jp-RenderedHTMLCommon, .classroom-app, .classroom-app .widget-label,
 .classroom-app .broadcast-preset { width: 760px !important; }
 .classroom-app .broadcast-result textarea { font-family: monospace; font-size: 17px !important; }
 </style>"""
-
-
-def finding(variant: str, scale: float, values: dict, space: str = "\u00a0") -> str:
-    """The heading: what the block does at ``scale``, in words, from ``values`` (sweep.at).
-    The default no-break ``space`` keeps "9.4 %" and "s = 0.18" on one line."""
-    return (f"block35 {variant}: at s{space}={space}{scale:.2f} the residual is "
-            f"{100 * values['residual_ratio']:.1f}{space}% of the shortcut, the output moves "
-            f"{100 * values['output_change']:.1f}{space}%")
 
 
 def readout_html(variant: str, scale: float, values: dict) -> str:
@@ -105,7 +98,7 @@ class ClassroomFrames:
         png = self.shared.get(index) if index is not None else None
         if png is None:
             if self.figure is None:
-                from .classroom_figure import ClassroomFigure  # defers matplotlib
+                from .figure import ClassroomFigure  # defers matplotlib
 
                 self.figure = ClassroomFigure(self.sweep)
             png = self.figure.render(scale, values)
@@ -204,7 +197,9 @@ class ClassroomScaleExplorer(ScaleWidget, widgets.VBox):
         sweep, frame = self._pane(self.variant)
         values = frame.values(value)
         self.readout.value = readout_html(self.variant, value, values)
-        self.image.value = frame.render(value, values)
+        with self.image.hold_sync():  # the picture and its alt text in one message
+            self.image.tooltip = frame_alt(self.variant, value, values)
+            self.image.value = frame.render(value, values)
 
 
 def classroom_scale_explorer(variant: str = "v1") -> ClassroomScaleExplorer:

@@ -9,7 +9,7 @@ to relay to 30 students on every move).
 folder (:mod:`.frame_cache`) before a class arrives (``make classroom`` runs it), so that a
 student's kernel only reads files and never imports matplotlib::
 
-    python -m explainer.widgets.classroom_figure
+    python -m explainer.classroom.figure
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ import numpy as np
 
 PACKAGE = Path(__file__).resolve().parents[1]
 # the code a frame is drawn by (read as files: importing it would load matplotlib)
-DRAWING_CODE = (PACKAGE / "widgets" / "classroom_figure.py", PACKAGE / "plots" / "sweep.py",
+DRAWING_CODE = (PACKAGE / "classroom" / "figure.py", PACKAGE / "plots" / "sweep.py",
                 Path(__file__))
 
 

@@ -1,48 +1,73 @@
-"""The classroom server's kernel manager: a used preheated kernel is replaced slowly.
+"""The classroom server's kernel manager: the pool starts in waves, a failed seat is replaced,
+the seats are announced, a used kernel is replaced slowly.
 
-Voilà (0.5.13) refills its pool of preheated kernels ``fill_delay`` seconds after each kernel
-is handed to a student. A class arrives together, so 30 refills start at the same moment:
-30 kernel processes and 30 notebook renders on two cores, and every student's slider waits
-seconds behind them (measured with ``fill_delay`` 45 s and no spacing: slider p90 7.2 s in the
-10 s after the refill began, over 1 s for the following minute). :class:`ClassroomKernelManager`
-lets the first fill, before the class, start at full speed, and starts each later pool kernel
-``refill_spacing`` seconds after the previous one, one at a time. A student's own kernel (an
-app without a pool, or a pool found empty) is never held back.
+Voilà (0.5.13, ``--preheat_kernel``) asks for the whole pool at once. 60 kernels starting
+together on two cores lost seats: ZMQ "Address already in use", "Kernel didn't respond in 60
+seconds", a kernel that died (measured). :class:`ClassroomKernelManager` starts the first fill
+in waves of ``start_wave`` kernels: a kernel holds its place in the wave until it is a seat
+(it ran the app and waits for its student, :mod:`.seats`), died, or took ``seat_timeout``
+seconds. A start that raises is tried again; a pool kernel that died, failed its notebook or
+never became a seat is shut down and replaced.
 
-It also culls in parallel. Jupyter's culler checks the kernels one after another and waits
-for each idle one to shut down, so when a class closes its tabs together the last ones go
-past the one-minute goal (measured: 8 of 30 kernels still there 60 s after their tabs
-closed, while the pool refilled); here the idle ones shut down together.
+It prints to stdout (flushed, for the teacher's terminal) ``ready: 30 seats (scale_explorer
+30) holding 2.2 GB`` when every pool is full of seats, and a ``refilled:`` line each time a
+used seat's replacement is ready.
+
+Voilà refills its pool ``fill_delay`` seconds after each kernel is handed to a student; a
+class arrives together, so 30 refills would start at once and every student's slider would
+wait behind them (measured with no spacing: slider p90 7.2 s in the 10 s after the refill
+began). After the first fill, pool kernels start one at a time, ``refill_spacing`` apart. A
+student's own kernel (an app without a pool, or a pool found empty) is never held back.
+
+It also culls in parallel: Jupyter's culler waits for each idle kernel's shutdown in turn,
+so a class closing its tabs together went past a minute (8 of 30 kernels left at 60 s).
 
 ``voila.json`` names it (``VoilaConfiguration.multi_kernel_manager_class``); Voilà wraps it
-with its pool logic, whose ``_pools`` (one list of start tasks per notebook, all of the first
-fill created before the server's loop runs) tells the first fill from the refills.
+with its pool logic, whose ``_pools`` (one list of start tasks per notebook) and
+``fill_if_needed`` are used here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
-from traitlets import Float
+from traitlets import Float, Integer
+
+from .seats import count_seats, pool_entry, pss_bytes, seat_line, waiting_kernels
 
 PREHEAT_VARIABLE = "VOILA_PREHEAT"  # Voilà sets it to "True" in a pool kernel's environment
+POLL_S = 0.25
 
 
 class ClassroomKernelManager(AsyncMappingKernelManager):
-    """Voilà's kernel manager with pool refills spaced out (see the module's docstring)."""
+    """Voilà's kernel manager with a pool started in waves, checked, announced and refilled
+    slowly (see the module's docstring)."""
 
     refill_spacing = Float(3.0, config=True, help=(
         "Seconds between the starts of two pool kernels after the first fill: each start "
         "costs about a CPU-second in the kernel and the server (0: no spacing)."))
+    start_wave = Integer(0, config=True, help=(
+        "Pool kernels of the first fill that start at once; the next starts when one of "
+        "them is a seat (0: twice the CPU cores)."))
+    seat_timeout = Float(120.0, config=True, help=(
+        "Seconds a pool kernel may take from its start to waiting for its student; "
+        "past them it is replaced."))
+    start_attempts = Integer(3, config=True, help="Tries of a pool kernel's start.")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._first_fill_left: int | None = None  # pool kernels of the first fill not started
         self._refill_lock = asyncio.Lock()
         self._last_refill = float("-inf")
+        self._wave: asyncio.Semaphore | None = None
+        self._monitor: asyncio.Task | None = None
+        self._announced: dict[str, int] | None = None  # seats at the last line printed
+        self._was_ready = False  # every pool was full of seats once
         self.refills_started = 0
+        self.seats_replaced = 0
 
     def _is_pool_start(self, kwargs: dict) -> bool:
         return (kwargs.get("env") or {}).get(PREHEAT_VARIABLE) == "True"
@@ -50,12 +75,25 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
     async def start_kernel(self, *args, **kwargs):
         if not self._is_pool_start(kwargs):
             return await super().start_kernel(*args, **kwargs)
+        if self._monitor is None:
+            self._monitor = asyncio.get_running_loop().create_task(self._watch_pools())
         if self._first_fill_left is None:  # the first pool start: count the first fill
             pools = getattr(self, "_pools", {})
             self._first_fill_left = sum(len(tasks) for tasks in pools.values())
+            print(f"starting {self._first_fill_left} seats in waves of {self._wave_size()}",
+                  flush=True)
         if self._first_fill_left > 0:
             self._first_fill_left -= 1
-            return await super().start_kernel(*args, **kwargs)
+            if self._wave is None:
+                self._wave = asyncio.Semaphore(self._wave_size())
+            await self._wave.acquire()  # released when this kernel is a seat, or failed
+            try:
+                kernel_id = await self._start_pool_kernel(*args, **kwargs)
+            except BaseException:
+                self._wave.release()
+                raise
+            asyncio.get_running_loop().create_task(self._hold_wave(kernel_id))
+            return kernel_id
         async with self._refill_lock:  # refills: one at a time, refill_spacing apart
             wait = self._last_refill + self.refill_spacing - time.monotonic()
             if wait > 0:
@@ -64,7 +102,119 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
             self.refills_started += 1
             self.log.info("Refilling a kernel pool (%d refills so far, %.1f s apart)",
                           self.refills_started, self.refill_spacing)
-            return await super().start_kernel(*args, **kwargs)
+            return await self._start_pool_kernel(*args, **kwargs)
+
+    def _wave_size(self) -> int:
+        return self.start_wave or 2 * (os.cpu_count() or 1)
+
+    async def _start_pool_kernel(self, *args, **kwargs) -> str:
+        """Start a pool kernel, trying again when a start raises (a port taken, a kernel
+        that did not answer in time)."""
+        for attempt in range(1, self.start_attempts + 1):
+            try:
+                return await super().start_kernel(*args, **kwargs)
+            except Exception as err:  # noqa: BLE001 - any failed start is tried again
+                if attempt == self.start_attempts:
+                    raise
+                self.log.warning("A pool kernel failed to start (%s: %s); try %d of %d",
+                                 type(err).__name__, err, attempt + 1, self.start_attempts)
+        raise AssertionError("unreachable")
+
+    async def _hold_wave(self, kernel_id: str) -> None:
+        """Keep this kernel's place in the wave until it is a seat, died or timed out."""
+        deadline = time.monotonic() + self.seat_timeout
+        try:
+            while time.monotonic() < deadline and kernel_id in self:
+                if kernel_id in waiting_kernels():
+                    return
+                await asyncio.sleep(POLL_S)
+        finally:
+            self._wave.release()
+
+    async def _watch_pools(self) -> None:
+        """Replace failed pool kernels and print the seat lines, for the server's life."""
+        started: dict[str, float] = {}  # kernel id -> when its pool task was first seen done
+        while True:
+            await asyncio.sleep(POLL_S)
+            try:
+                self._check_pools(started)
+            except Exception as err:  # noqa: BLE001 - the watch must outlive one bad look
+                self.log.exception("Checking the kernel pools failed: %s", err)
+
+    def _check_pools(self, started: dict[str, float]) -> None:
+        pools = getattr(self, "_pools", {})
+        waiting = waiting_kernels()
+        now = time.monotonic()
+        for name, tasks in pools.items():
+            for task in list(tasks):
+                if not task.done():
+                    continue
+                entry = pool_entry(task)
+                why = self._failure(entry, task, waiting, started, now)
+                if why:
+                    self._replace(name, task, entry, why)
+        seats = count_seats(pools, waiting)
+        self._announce(seats)
+
+    def _failure(self, entry, task, waiting, started, now) -> str | None:
+        """Why a finished pool task is not (and will not become) a seat, or None."""
+        if entry is None:
+            return f"its start failed ({task.exception()!r})" if not task.cancelled() \
+                else "its start was cancelled"
+        kernel_id, render = entry["kernel_id"], entry["task"]
+        if kernel_id in waiting:
+            return None
+        if kernel_id not in self:
+            return "its kernel is gone"
+        if render.done() and (render.cancelled() or render.exception() is not None):
+            return "its notebook failed"
+        if now - started.setdefault(kernel_id, now) > self.seat_timeout and not render.done():
+            return f"it did not wait for a student within {self.seat_timeout:g} s"
+        return None
+
+    def _replace(self, name: str, task, entry: dict | None, why: str) -> None:
+        pool = self._pools.get(name, [])
+        if task in pool:
+            pool.remove(task)
+        self.seats_replaced += 1
+        self.log.warning("A pool kernel of %s is replaced: %s", name, why)
+        print(f"replacing a seat of {name}: {why}", flush=True)
+        if entry is not None and entry["kernel_id"] in self:
+            asyncio.get_running_loop().create_task(self._shut_down_quietly(entry["kernel_id"]))
+        self.fill_if_needed(delay=0, notebook_name=name)
+
+    async def _shut_down_quietly(self, kernel_id: str) -> None:
+        try:
+            await self.shutdown_kernel(kernel_id, now=True)
+        except Exception as err:  # noqa: BLE001 - a dead kernel may refuse its shutdown
+            self.log.warning("Shutting down kernel %s failed: %s", kernel_id, err)
+
+    def _pool_targets(self) -> dict[str, int]:
+        config = getattr(self, "kernel_pools_config", {})
+        default = config.get("default", {}).get("pool_size", 1)
+        return {name: config.get(name, {}).get("pool_size", default) for name in self._pools}
+
+    def _announce(self, seats: dict[str, int]) -> None:
+        """``ready:`` when every pool is full of seats (the first time, and again after a
+        refill brought it back); ``refilled:`` when a used seat's replacement is ready."""
+        targets = sum(self._pool_targets().values())
+        if not targets or seats == self._announced:
+            return
+        before, self._announced = self._announced, dict(seats)
+        total = sum(seats.values())
+        if total >= targets:
+            self._was_ready = True
+            print(seat_line("ready", seats, self.kernels_memory()), flush=True)
+        elif self._was_ready and before is not None and total > sum(before.values()):
+            print(seat_line("refilled", seats, self.kernels_memory()) + f" of {targets}",
+                  flush=True)
+
+    def kernels_memory(self) -> int | None:
+        """PSS of every kernel this server holds, in bytes (None where /proc is missing)."""
+        sizes = [pss_bytes(getattr(self._kernels[k].provisioner, "pid", None))
+                 for k in list(self._kernels) if self._kernels[k].provisioner is not None]
+        known = [s for s in sizes if s is not None]
+        return sum(known) if known else None
 
     async def cull_kernels(self):
         """Check every kernel for idleness at once (Jupyter's awaits each shutdown in turn)."""

@@ -19,12 +19,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .broadcast_page import broadcast_page
 from .freeze import count_figures, freeze_widgets
 
 # TensorFlow's C++ start-up lines (oneDNN, CUDA) go to the build's stderr, not onto the page
 KERNEL_QUIET = "--IPKernelApp.capture_fd_output=False"
 PACKAGE_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"  # the checkout's
-SCALE_PAGE = "scale_explorer.html"  # the static slider app, next to the notebooks' pages
+# the static apps, next to the notebooks' pages: file name -> (link text, what it does)
+APP_PAGES = {
+    "scale_explorer.html": ("The scale slider", "move the residual scale and see what the "
+                            "block does, every position computed when these pages were built"),
+    "broadcast_playground.html": ("The broadcasting playground", "type two shapes and see, "
+                                  "axis by axis, how they broadcast, computed in the page"),
+}
 EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>')
 PAGE_CSS = """<style>
 /* projector-friendly: larger text and code, wide figures that still fit the page */
@@ -157,16 +164,17 @@ def _nav(pages: list[tuple[str, str]], i: int) -> str:
     return f'<nav class="static-nav">{"".join(links)}</nav>'
 
 
-def index_page(pages: list[Page], scale_app: bool = False) -> str:
-    """The index: one link per notebook, in the path's order, with its figure count."""
+def index_page(pages: list[Page], apps: bool = False) -> str:
+    """The index: one link per notebook, in the path's order, with its figure count, and
+    (``apps``) one per static app of :data:`APP_PAGES`."""
     def goals(page: Page) -> str:
         if not page.learn:
             return ""
         return "<ul>" + "".join(f"<li>{_inline(g)}</li>" for g in page.learn) + "</ul>"
 
-    app_link = (f'<p><a class="app-link" href="{SCALE_PAGE}">The scale slider</a>: move the '
-                "residual scale and see what the block does, every position computed when "
-                "these pages were built.</p>") if scale_app else ""
+    app_links = "".join(f'<li><a class="app-link" href="{name}">{html.escape(text)}</a>: '
+                        f"{html.escape(what)}.</li>" for name, (text, what) in APP_PAGES.items())
+    app_list = f'<h2>Apps</h2>\n<ul class="app-index">{app_links}</ul>' if apps else ""
     items = "\n".join(
         f'<li><a class="notebook-link" href="{html.escape(p.html.name)}">'
         f"{html.escape(p.title)}</a> <small>({html.escape(p.notebook.name)}, "
@@ -179,11 +187,13 @@ def index_page(pages: list[Page], scale_app: bool = False) -> str:
 <style>
 body {{ font: 20px/1.5 "DejaVu Sans", sans-serif; max-width: 60em; margin: 2em auto;
        padding: 0 1em; color: #111; }}
-a {{ color: #0072B2; }} ol > li {{ margin: 1em 0; }} small {{ color: #555; }}
+a {{ color: #005A8C; }} ol > li {{ margin: 1em 0; }} small {{ color: #555; }}
+a:focus {{ outline: 3px solid #E69F00; outline-offset: 2px; }}
 ul {{ font-size: 17px; margin: 0.3em 0; }} ul li {{ margin: 0.15em 0; }}
 code {{ background: #f2f2f2; padding: 0 0.2em; }}
 </style></head>
 <body>
+<main>
 <h1>What does <code>*</code> do in <code>net += scale * up</code>?</h1>
 <p>The block35 explainer, executed and saved as static pages: read them in this order.
 Every number and figure was produced by running the real block; no kernel is needed to read.
@@ -191,13 +201,29 @@ Every number and figure was produced by running the real block; no kernel is nee
 <ol class="notebook-index">
 {items}
 </ol>
-{app_link}
+{app_list}
+</main>
 </body></html>
 """
 
 
+def write_apps(outdir: Path) -> list[Path]:
+    """Write the static apps of :data:`APP_PAGES` into ``outdir``; return their paths. The
+    scale page runs the real Keras block (TensorFlow loads here)."""
+    from .scale_page import scale_page  # defers matplotlib and the Keras block
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, make in (("scale_explorer.html", scale_page),
+                       ("broadcast_playground.html", broadcast_page)):
+        (outdir / name).write_text(make(), encoding="utf-8")
+        written.append(outdir / name)
+    return written
+
+
 def build(outdir: Path, notebooks: Path | None = None, only: list[str] | None = None,
-          timeout: int = 180, scale_app: bool = False) -> list[Page]:
+          timeout: int = 180, apps: bool = False) -> list[Page]:
     """Execute and export the notebooks into ``outdir`` with an ``index.html``.
 
     Args:
@@ -205,8 +231,7 @@ def build(outdir: Path, notebooks: Path | None = None, only: list[str] | None = 
         notebooks: the folder of ``*.ipynb`` files (default: :func:`default_notebooks`).
         only: file names or stems to export (default: all, in name order).
         timeout: seconds allowed per cell.
-        scale_app: also write the scale slider page (:data:`SCALE_PAGE`), whose every
-            position was computed here.
+        apps: also write the static apps (:data:`APP_PAGES`, :func:`write_apps`).
     """
     import nbformat
 
@@ -238,11 +263,9 @@ def build(outdir: Path, notebooks: Path | None = None, only: list[str] | None = 
         target.write_text(page_html, encoding="utf-8")
         pages.append(Page(path, target, titles[i][1], round(seconds, 2), figures,
                           learning_goals(nb)))
-    if scale_app:
-        from .scale_page import scale_page
-
-        (outdir / SCALE_PAGE).write_text(scale_page(), encoding="utf-8")
-    (outdir / "index.html").write_text(index_page(pages, scale_app), encoding="utf-8")
+    if apps:
+        write_apps(outdir)
+    (outdir / "index.html").write_text(index_page(pages, apps), encoding="utf-8")
     return pages
 
 
@@ -256,11 +279,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", metavar="NAME",
                         help="export only this notebook (repeatable)")
     parser.add_argument("--timeout", type=int, default=180, help="seconds per cell")
-    parser.add_argument("--no-scale-app", dest="scale_app", action="store_false",
-                        help=f"skip {SCALE_PAGE}, the static scale slider")
+    parser.add_argument("--no-apps", dest="apps", action="store_false",
+                        help=f"skip the static apps ({', '.join(APP_PAGES)})")
     args = parser.parse_args(argv)
     try:
-        pages = build(args.outdir, args.notebooks, args.only, args.timeout, args.scale_app)
+        pages = build(args.outdir, args.notebooks, args.only, args.timeout, args.apps)
     except ValueError as err:
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 2
@@ -270,8 +293,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for page in pages:
         print(f"{page.html}  {page.seconds:6.1f} s  {page.figures} figures  {page.title}")
-    if args.scale_app:
-        print(f"{args.outdir / SCALE_PAGE}  the scale slider, every position precomputed")
+    if args.apps:
+        for name, (text, _) in APP_PAGES.items():
+            print(f"{args.outdir / name}  {text.lower()}")
     print(f"{args.outdir / 'index.html'}  total {sum(p.seconds for p in pages):.1f} s")
     return 0
 

@@ -21,16 +21,14 @@ import numpy as np
 from ..core.lesson import lesson_setup
 from ..core.schedule import BLOCK35_SCALE
 from ..plots.sweep import CURVES, draw_sweep, new_figure
+from ..scaling.findings import curves_alt, finding, numbers_text
 from ..scaling.numpy_sweep import SLIDER_SCALES
 from ..scaling.sweep import scale_sweep
-from ..widgets.classroom import finding
+from .page_style import STATIC_CSS
 
 VARIANTS = ("v1", "v2")
 FONT_SIZES = {"ticks": 15, "labels": 16, "title": 17}
-STATIC_CSS = """
-body { font: 18px/1.5 "DejaVu Sans", sans-serif; max-width: 1240px; margin: 1em auto;
-       padding: 0 1em; color: #111; }
-h1 { font-size: 30px; } a { color: #0072B2; }
+SCALE_CSS = """
 #finding { font-size: 28px; font-weight: bold; min-height: 2.6em; margin: 0.4em 0; }
 .controls { display: flex; align-items: center; gap: 1em; flex-wrap: wrap; }
 #scale { flex: 1; min-width: 300px; height: 36px; accent-color: #0072B2; }
@@ -43,7 +41,6 @@ fieldset label { font-size: 20px; margin-right: 0.8em; }
 #line { position: absolute; width: 2px; background: #000; margin-left: -1px; }
 .dot { position: absolute; width: 14px; height: 14px; border-radius: 50%;
        margin: -7px 0 0 -7px; border: 2px solid #000; }
-.engine { color: #444; }
 """
 # the page's script: a frame per slider position, read from the JSON table
 SCRIPT = """
@@ -52,7 +49,8 @@ const slider = document.getElementById('scale');
 function show() {
   const variant = document.querySelector('input[name=variant]:checked').value;
   const d = data[variant], f = d.frames[+slider.value];
-  document.getElementById('figure').src = d.image;
+  const figure = document.getElementById('figure');
+  figure.src = d.image; figure.alt = d.alt + ' The marker: ' + f.finding + '.';
   document.getElementById('readout').textContent = f.scale;
   document.getElementById('finding').textContent = f.finding;
   document.getElementById('numbers').textContent = f.numbers;
@@ -66,13 +64,6 @@ slider.addEventListener('input', show);
 document.querySelectorAll('input[name=variant]').forEach(r => r.addEventListener('change', show));
 show();
 """
-
-
-def numbers_text(scale: float, values: dict) -> str:
-    return (f"residual ratio ||s·up|| / ||net|| = {values['residual_ratio']:.4f} · output "
-            f"change {values['output_change']:.4f} · units flipped on/off "
-            f"{values['relu_flips']:.4f} · net_out mean {values['net_out_mean']:.4f}, std "
-            f"{values['net_out_std']:.4f}, max {values['net_out_max']:.4f} (at s = {scale:.2f})")
 
 
 def _curve_figure(sweep) -> tuple[str, object, object]:
@@ -118,8 +109,8 @@ def scale_frames(variant: str) -> dict:
                        "finding": finding(variant, float(s), values, space=" "),
                        "numbers": numbers_text(float(s), values),
                        "values": {k: round(v, 8) for k, v in values.items()}})
-    return {"image": image, "top": y_top, "height": round(y_bottom - y_top, 3),
-            "frames": frames}
+    return {"image": image, "alt": curves_alt(sweep), "top": y_top,
+            "height": round(y_bottom - y_top, 3), "frames": frames}
 
 
 def scale_page(start: float | None = None) -> str:
@@ -135,7 +126,7 @@ def scale_page(start: float | None = None) -> str:
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>What does the scale in net += scale * up do?</title>
-<style>{STATIC_CSS}</style></head>
+<style>{STATIC_CSS}{SCALE_CSS}</style></head>
 <body>
 <nav><a href="index.html">&larr; all notebooks</a></nav>
 <h1>What does the scale in <code>net += scale * up</code> do?</h1>
@@ -154,8 +145,9 @@ how much the block's output moves, and how many units switch on or off.</p>
 <label><input type="radio" name="variant" value="v2"> v2</label></fieldset>
 </div>
 <p id="numbers">{html.escape(first["numbers"])}</p>
-<div class="figure"><img id="figure" alt="residual ratio, output change and flipped units
- against the scale" src="{data["v1"]["image"]}"><div id="line"></div>{dots}</div>
+<div class="figure"><img id="figure"
+ alt="{html.escape(data["v1"]["alt"] + " The marker: " + first["finding"] + ".")}"
+ src="{data["v1"]["image"]}"><div id="line"></div>{dots}</div>
 <p class="engine">Every position was computed when this page was built, by the real Keras
 block35 (the lesson's seeded weights and 35×35 input) through the exact scale sweep; this
 page runs no Python and loads nothing from the network.</p>

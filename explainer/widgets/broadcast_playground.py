@@ -24,6 +24,15 @@ DEFAULT_DIMS = "N=2, H=35, W=35, C=256"
 DIAGRAM_DPI = 120  # drawn at 1.5x its on-screen size: sharp on projectors
 
 
+def diagram_alt(e: BroadcastExplanation) -> str:
+    """The diagram's alt text, from the explanation: the shapes, each axis's rule, the
+    outcome."""
+    axes = "; ".join(f"axis {x.axis}: {x.text}" for x in e.axes)
+    outcome = f"result {e.result_shape}" if e.compatible else f"incompatible: {e.reason}"
+    return (f"Broadcasting diagram, a {e.a} and b {e.b} right-aligned"
+            f"{': ' + axes if axes else ''}; {outcome}.")
+
+
 class BroadcastPlayground(widgets.VBox):
     """An ipywidgets VBox; call :meth:`update` to recompute.
 
@@ -100,10 +109,12 @@ class BroadcastPlayground(widgets.VBox):
                               **parse_dims(self.dims.value))
         except (ValueError, TypeError) as err:
             self.explanation, self.result.value, self.image.value = None, "", b""
+            self.image.tooltip = "no diagram: the shapes could not be read"
             self._show_error("Cannot read the shapes:", [str(err)])
             return None
         except Exception as err:  # noqa: BLE001 - a widget must never raise into the notebook
             self.explanation, self.result.value, self.image.value = None, "", b""
+            self.image.tooltip = "no diagram: the shapes could not be explained"
             self._show_error("Unexpected error:", [f"{type(err).__name__}: {err}"])
             return None
         try:
@@ -114,9 +125,11 @@ class BroadcastPlayground(widgets.VBox):
                 if len(self._png_cache) >= 64:
                     self._png_cache.pop(next(iter(self._png_cache)))
                 self._png_cache[key] = broadcast_diagram_png(e, dpi=DIAGRAM_DPI)
-            show_png(self.image, self._png_cache[key], density=self.diagram_density)
+            with self.image.hold_sync():  # the diagram and its alt text in one message
+                self.image.tooltip = diagram_alt(e)
+                show_png(self.image, self._png_cache[key], density=self.diagram_density)
         except Exception as err:  # noqa: BLE001 - keep the text even if drawing fails
-            self.image.value = b""
+            self.image.value, self.image.tooltip = b"", "no diagram: drawing it failed"
             self._show_error("Could not draw the diagram:", [f"{type(err).__name__}: {err}"])
         self.explanation = e
         self.result.value = str(e)

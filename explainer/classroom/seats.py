@@ -1,0 +1,73 @@
+"""Seats: the preheated kernels of a Voilà pool that are alive and waiting for a student.
+
+A pool kernel has run its app's notebook up to :func:`explainer.classroom.pool_wait.
+wait_for_request`, which holds a websocket open to the server (Voilà's ``voila/query``
+handler keeps it under the kernel's id): that open socket is the kernel itself saying it
+started, ran the app and answers. A kernel that found no server there goes on and finishes
+its notebook: a render task done without an error is a seat too. A kernel that died closes
+its socket, so it stops counting at once.
+
+:func:`seat_line` writes the line the teacher reads, e.g.
+``ready: 30 seats (scale_explorer 30) holding 2.2 GB``; the memory is the kernels' PSS
+(proportional set size: shared pages split between the processes that share them), read
+from ``/proc`` where there is one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from voila.request_info_handler import RequestInfoSocketHandler
+
+
+def waiting_kernels() -> set[str]:
+    """Ids of the kernels whose websocket to Voilà's ``voila/query`` handler is open (the
+    server's own table)."""
+    return set(RequestInfoSocketHandler._waiters)
+
+
+def pool_entry(task) -> dict | None:
+    """The ``{"kernel_id", "task", "renderer"}`` of a finished pool task, else None (still
+    starting, or failed)."""
+    if not task.done() or task.cancelled() or task.exception() is not None:
+        return None
+    return task.result()
+
+
+def is_seat(entry: dict | None, waiting: set[str]) -> bool:
+    """A started pool kernel that waits for its student (or ran its notebook to the end)."""
+    if entry is None:
+        return False
+    if entry["kernel_id"] in waiting:
+        return True
+    render = entry["task"]
+    return render.done() and not render.cancelled() and render.exception() is None
+
+
+def count_seats(pools: dict, waiting: set[str]) -> dict[str, int]:
+    """Seats per app (the notebook's name without ``.ipynb``), in the pools' order."""
+    return {Path(name).stem: sum(is_seat(pool_entry(t), waiting) for t in tasks)
+            for name, tasks in pools.items()}
+
+
+def pss_bytes(pid: int | None) -> int | None:
+    """The process's PSS in bytes (Linux ``/proc/<pid>/smaps_rollup``), or None."""
+    if pid is None:
+        return None
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return None
+
+
+def seat_line(word: str, seats: dict[str, int], memory: int | None) -> str:
+    """``ready: 30 seats (scale_explorer 30) holding 2.2 GB``: ``word``, the seats in all and
+    per app, and the kernels' memory when it is known."""
+    apps = ", ".join(f"{name} {count}" for name, count in seats.items())
+    total = sum(seats.values())
+    held = f" holding {memory / 1e9:.1f} GB" if memory is not None else ""
+    return f"{word}: {total} seat{'s' if total != 1 else ''} ({apps}){held}"
