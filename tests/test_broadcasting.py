@@ -221,6 +221,10 @@ def test_catalogue_right_and_wrong_scale_shapes():
     assert entries["mistake: (N,)"].lines_up_with == ("C",)
     assert entries["mistake: (C, 1)"].lines_up_with == ("W",)
     assert "fails loudly: C is 256, the scale has 2" in format_catalogue(list(entries.values()))
+    # a failing row says it has no result, not Python's "None"
+    row = next(line for line in format_catalogue(list(entries.values())).splitlines()
+               if line.startswith("mistake: (N,)"))
+    assert "no result" in row and "None" not in row
 
 
 def test_catalogue_mistakes_go_silent_when_sizes_coincide():

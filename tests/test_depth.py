@@ -29,6 +29,9 @@ def test_shapes_and_finiteness(profile):
     assert profile.input_shape == (1, 5, 5, 256)
     assert "stack of 3 x block35 v1" in str(profile)
     assert profile.to_dict()["grad_norm"] == profile.grad_norm.tolist()
+    # the |grad| column keeps 4 significant figures, trailing zeros included (not 118 / 252.4)
+    grads = [line.split()[-1] for line in str(profile).splitlines()[2:]]
+    assert all(len(g.replace(".", "").lstrip("0")) == 4 for g in grads), grads
 
 
 def test_scale_zero_is_the_identity_on_a_relu_input(profile, x_small):

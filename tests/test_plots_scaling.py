@@ -59,6 +59,18 @@ def test_histograms_count_every_unit(sweep):
         assert ax.get_yscale() == "log"
 
 
+def test_residual_ratio_figure_is_the_ratio_alone(sweep):
+    from explainer.plots import plot_residual_ratio
+
+    fig = plot_residual_ratio(sweep, scale=0.3)
+    labelled(fig)
+    ax = fig.axes[0]
+    curves = [line for line in ax.lines if len(line.get_xdata()) == len(sweep)]
+    assert len(curves) == 1  # only the ratio: notebook 03 draws the other two
+    assert np.allclose(curves[0].get_ydata(), 100 * sweep["residual_ratio"])
+    assert f"{sweep.at(0.3)['residual_ratio']:.1%} of the shortcut" in fig._suptitle.get_text()
+
+
 def test_depth_profile_figure():
     x = explainer.sample_input("v1", size=4, seed=1)
     profile = explainer.depth_profile("v1", 2, [1.0, 0.17, 0.0], x=x)

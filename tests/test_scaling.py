@@ -126,6 +126,11 @@ def test_layerscale_vector_and_activation_override(block_v1, x_v1):
     expected = tr["net"].value + np.float32(0.3) * (tr["up"].value * lam.astype(np.float32))
     np.testing.assert_allclose(sweep.net_out(0.3), expected, atol=1e-6)
     assert sweep.activation is None
+    # without an activation the table says what its "flips" column counts, and with one not
+    assert "no activation: flips counts the units whose net + s*up" in str(sweep)
+    assert "no activation" not in str(scalar)
+    # ... and, nothing being cut off, its output change is the residual ratio
+    np.testing.assert_allclose(sweep.output_change, sweep.residual_ratio, rtol=1e-5)
 
 
 @pytest.mark.parametrize(("scales", "error", "fragment"), [

@@ -54,6 +54,19 @@ def test_the_schedule_keeps_the_trunk_near_identity(profile):
     assert profile.to_dict()["widths"] == [256, 896, 1792, 1792]
 
 
+def test_stage_figure_states_the_largest_growth_of_each_schedule(profile):
+    from explainer.plots import plot_stage_profile
+
+    fig = plot_stage_profile(profile)
+    title = fig._suptitle.get_text()
+    real, ones = profile.growth["real"][:3].max(), profile.growth["all 1.0"][:3].max()
+    assert f"at most ×{real:.2f}" in title and f"up to ×{ones:.2f}" in title, title
+    left, right = fig.axes[:2]
+    assert len(left.lines) == 2 and len(left.lines[0].get_xdata()) == len(profile.block_stage)
+    assert [round(p.get_height(), 6) for p in right.patches[:4]] == \
+        [round(g, 6) for g in profile.growth["real"]]
+
+
 @pytest.mark.parametrize(("kwargs", "error", "fragment"), [
     ({"variant": "v3"}, ValueError, "variant: got 'v3'"),
     ({"max_repeats": 0}, ValueError, "max_repeats: got 0"),

@@ -93,6 +93,7 @@ def format_catalogue(entries: list[CatalogueEntry]) -> str:
     entries = check_items("entries", entries, CatalogueEntry, "scale_shape_catalogue()")
     lines = [f"{'scale shape':<26}{'shape':<18}{'result':<22}verdict"]
     for en in entries:
+        result = en.explanation.result_shape
         lines.append(f"{en.label:<26}{str(en.scale_shape):<18}"
-                     f"{str(en.explanation.result_shape):<22}{en.verdict}")
+                     f"{'no result' if result is None else str(result):<22}{en.verdict}")
     return "\n".join(lines)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from .broadcast import broadcast_diagram, broadcast_diagram_png, plot_keep_mask  # noqa: F401
 from .diagram import plot_block_diagram  # noqa: F401
 from .folding import plot_fold_cases  # noqa: F401
-from .lesson import plot_line_terms  # noqa: F401
+from .lesson import plot_line_terms, plot_residual_ratio  # noqa: F401
 from .ports import plot_port_differences  # noqa: F401
 from .schemes import plot_scale_schemes  # noqa: F401
+from .stages import plot_stage_profile  # noqa: F401
 from .sweep import plot_depth_profile, plot_histograms, plot_sweep  # noqa: F401

@@ -44,3 +44,19 @@ def plot_line_terms(trace, channel: int | None = None, image: int = 0) -> Figure
                  f"spans {spread:.0%} of net's range (over all channels ||scale*up|| / ||net|| "
                  f"= {trace.residual_ratio:.1%})", fontsize=13)
     return fig
+
+
+def plot_residual_ratio(sweep, scale: float | None = None) -> Figure:
+    """The start's one picture: only the residual ratio ||s·up|| / ||net|| against the scale,
+    with the real nets' scales and the paper's band (notebook 03 draws all three curves)."""
+    from .sweep import CURVES, draw_sweep
+
+    scale = sweep.spec.scale if scale is None else scale
+    at, top = sweep.at(scale), sweep.at(float(sweep.scales.max()))
+    fig = new_figure(10, 5.5)
+    ax = fig.add_subplot()
+    draw_sweep(ax, sweep, scale, curves=CURVES[:1])
+    fig.suptitle(f"At s = {scale:g} the residual is {at['residual_ratio']:.1%} of the shortcut; "
+                 f"it grows in proportion to s, to {top['residual_ratio']:.1%} at "
+                 f"s = {float(sweep.scales.max()):g}", fontsize=13)
+    return fig

@@ -65,22 +65,24 @@ def mark_choices(ax, labels: bool = True) -> None:
         top.tick_params(length=4, color=OKABE_ITO["grey"])
 
 
-def draw_sweep(ax, sweep, scale: float | None = None, choice_labels: bool = True) -> dict:
-    """The three curves (in %) against scale, with the real choices marked (labelled on the
-    lines, or with ``choice_labels=False`` in the legend); returns the moving parts:
-    ``{"line": vertical line, "dots": {metric: marker}}`` at ``scale``."""
+def draw_sweep(ax, sweep, scale: float | None = None, choice_labels: bool = True,
+               curves: tuple = CURVES) -> dict:
+    """The curves (in %; default all three of :data:`CURVES`) against scale, with the real
+    choices marked (labelled on the lines, or with ``choice_labels=False`` in the legend);
+    returns the moving parts: ``{"line": vertical line, "dots": {metric: marker}}`` at
+    ``scale``."""
     order = np.argsort(sweep.scales)
     xs = sweep.scales[order]
     mark_choices(ax, labels=choice_labels)
     dots = {}
-    for key, label, colour, style in CURVES:
+    for key, label, colour, style in curves:
         ax.plot(xs, 100 * sweep[key][order], color=colour, ls=style, lw=2.2, label=label)
         (dots[key],) = ax.plot([], [], "o", color=colour, ms=7, zorder=5)
     line = ax.axvline(np.nan, color=OKABE_ITO["black"], lw=1.2)
     ax.set_xlabel("residual scale s (dimensionless)")
     ax.set_ylabel("percent (%)")
     ax.set_xlim(xs[0], xs[-1])
-    top = max(float(np.nanmax(100 * sweep[key])) for key, *_ in CURVES)
+    top = max(float(np.nanmax(100 * sweep[key])) for key, *_ in curves)
     ax.set_ylim(0, 1.45 * top if top > 0 else 1.0)  # room for the legend above the curves
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     _style(ax)

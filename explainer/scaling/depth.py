@@ -68,7 +68,7 @@ class DepthProfile:
             lines.append(f"{s:>8.3f}{self.std[i, 0]:>10.4f}{self.std[i, -1]:>10.4f}"
                          f"{self.norm[i, 0]:>11.2f}{self.norm[i, -1]:>11.2f}"
                          f"{self.residual_ratio[i, 0]:>10.4f}{self.residual_ratio[i, -1]:>11.4f}"
-                         f"{self.grad_norm[i]:>11.4g}")
+                         f"{self.grad_norm[i]:>#11.4g}")  # '#': 118.0, not 118
         return "\n".join(lines)
 
 

@@ -83,7 +83,7 @@ class StageProfile:
                 lines.append(f"{label:<31}{self.widths[j]:>6}{name:>10}{self.std_in[j]:>9.3f}"
                              f"{self.std_out[name][last]:>9.3f}{self.growth[name][j]:>9.3f}"
                              f"{self.residual_ratio[name][in_stage].max():>11.4f}"
-                             f"{self.grad_norm[name][j]:>11.4g}")
+                             f"{self.grad_norm[name][j]:>#11.4g}")
                 label = ""
         return "\n".join(lines)
 

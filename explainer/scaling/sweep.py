@@ -142,6 +142,11 @@ class ScaleSweep:
                      for k, w in zip(METRICS, widths, strict=True)]
             lines.append(f"{s:>8.3f}" + "".join(cells))
         lines += [f"undefined {k}: {why}" for k, why in self.undefined.items()]
+        if self.activation is None:  # no ReLU here: say what "flips" counts then
+            lines += ["no activation: flips counts the units whose net + s*up is > 0 at s and "
+                      "not at s = 0, or the other way round",
+                      "(the on/off a ReLU would have); nothing is cut off, so out change is "
+                      "||s*up|| / ||net||"]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
