@@ -46,6 +46,8 @@ _EXPORTS = {
     "block_weights": "core.weights", "set_block_weights": "core.weights",
     "weight_shapes": "core.weight_tables", "seeded_weights": "core.weight_tables",
     "REAL_SCALES": "core.schedule", "BLOCK35_SCALE": "core.schedule",
+    "keras_backend": "core.backend", "TensorFlowOnlyError": "core.backend",
+    "compare_backends": "core.backend_run",
     "explain_block": "answer",
     # residual scaling
     "scale_sweep": "scaling.sweep", "ScaleSweep": "scaling.sweep",
@@ -65,6 +67,7 @@ _EXPORTS = {
     "graph_ops": "semantics.graph", "last_line_ops": "semantics.graph",
     "block_ops": "semantics.graph", "inplace_semantics": "semantics.inplace",
     "dtype_table": "semantics.dtypes", "format_dtype_table": "semantics.dtypes",
+    "framework_star": "semantics.frameworks",
     # legacy and porting
     "run_slim_block35": "ports.legacy", "SlimRun": "ports.legacy",
     "translation_table": "ports.translation",
@@ -80,10 +83,18 @@ __all__ = sorted(_EXPORTS)
 
 
 def _module(relative: str):
+    from .core.backend import TensorFlowOnlyError
     from .core.quiet import import_quietly
 
     # most modules import TensorFlow: keep its native start-up lines out of a learner's view
-    return import_quietly(f".{relative}", __name__)
+    try:
+        return import_quietly(f".{relative}", __name__)
+    except ModuleNotFoundError as err:  # Keras on JAX / PyTorch where TensorFlow is absent
+        if (err.name or "").split(".")[0] not in ("tensorflow", "tf_slim", "tf2onnx"):
+            raise
+        raise TensorFlowOnlyError(f"explainer.{relative} runs through TensorFlow, which is not "
+                                  f"installed here ({err}); the blocks themselves run on Keras' "
+                                  "JAX and PyTorch backends") from None
 
 
 def __getattr__(name: str):

@@ -2,6 +2,9 @@
 
 Every number in the text comes from running the real block; the statements about Python's
 operator protocol are checked by calling it here (and in depth by :mod:`explainer.semantics`).
+On Keras' JAX or PyTorch backend the block runs there, and lines 2 and 4 say what that
+framework does (:func:`explainer.semantics.frameworks.framework_star`, run on the block's own
+``net`` and ``up``).
 """
 
 from __future__ import annotations
@@ -9,14 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import tensorflow as tf
 
+from .core.backend import keras_backend, tensorflow_or_none
 from .core.blocks import build_block35
 from .core.budget import check_block_run
 from .core.lesson import sample_input
 from .core.schedule import BLOCK35_SCALE
 from .core.tracing import Trace, trace
 from .core.validate import check_activation, check_positive_int, check_variant
+from .semantics.frameworks import FrameworkStar, framework_star
 
 
 @dataclass
@@ -26,12 +30,13 @@ class BlockAnswer:
     lines: list[str]
     trace: Trace
     ratio_at_scale_1: float | None  # ||up|| / ||net||; None when relu6 clipping makes it nonlinear
+    backend: str = "tensorflow"  # the Keras backend the block ran on
 
     def __str__(self) -> str:
         return "\n".join(self.lines)
 
 
-def _operator_facts(scale: float, up: tf.Tensor) -> dict:
+def _operator_facts(scale: float, up) -> dict:
     """Ask Python itself how `scale * up` and `net += ...` resolve for these objects."""
     forward = type(scale).__mul__(scale, up)  # float.__mul__(tensor)
     reflected = type(up).__rmul__(up, scale)  # what Python tries next
@@ -65,21 +70,22 @@ def explain_block(variant: str = "v1", scale: float = BLOCK35_SCALE,
     block = build_block35(variant, scale=scale, activation=activation, seed=seed, device=device)
     tr = trace(block, sample_input(variant, batch=batch, size=size, seed=seed))
     up, net = tr["up"], tr["net"]
-    facts = _operator_facts(tr.spec.scale, tf.constant(up.value[:1, :1, :1, :1]))
+    backend = keras_backend()
     clipped = activation == "relu6"
     ratio_1 = None if clipped or not net.l2 else up.l2 / net.l2
-    mul_step = ("float.__mul__ returns NotImplemented, so Python calls tf.Tensor.__rmul__"
-                if facts["mul_returns_notimplemented"] else "float.__mul__ handles it")
-    iadd = ("tf.Tensor has no __iadd__, so Python computes `net + scale * up` as a new tensor "
-            "and rebinds the name `net`; nothing is modified in place"
-            if not facts["tensor_has_iadd"] else "tf.Tensor defines __iadd__")
+    if backend == "tensorflow":
+        mul_step, iadd = _tensorflow_lines(tr.spec.scale, up.value[:1, :1, :1, :1])
+    else:  # the block's own net and up, a corner of them, in the backend's framework
+        corner = (slice(0, 1), slice(0, 3), slice(0, 3))
+        mul_step, iadd = _framework_lines(framework_star(
+            backend, tr.spec.scale, net.value[corner], up.value[corner]))
     n_el = int(np.prod(up.shape))
     lines = [
         f"`up` is a tensor of shape {up.shape}: the 1x1 conv 'Conv2d_1x1' that projects the "
         f"{tr['mixed'].shape[-1]} concatenated branch channels back to the {net.shape[-1]} "
         f"channels of `net`.",
         f"`scale` is a plain Python float ({tr.spec.scale:g}), a constant, not a trained weight. "
-        f"`*` is element-wise multiplication: {mul_step}, i.e. tf.math.multiply, one `Mul` op; "
+        f"`*` is element-wise multiplication: {mul_step}; "
         f"the scalar is broadcast to all {n_el:,} elements.",
         f"So the residual is {_what_scale_does(tr.spec.scale)} before it is added: "
         f"||scale*up|| / ||net|| = {_number(tr.residual_ratio)}"
@@ -89,4 +95,36 @@ def explain_block(variant: str = "v1", scale: float = BLOCK35_SCALE,
         "It scales activations, not layers, yet it equals multiplying Conv2d_1x1's weights and "
         "biases by scale (see fold_scale), and the gradient reaching `up` is scaled by it too.",
     ]
-    return BlockAnswer(lines, tr, ratio_1)
+    return BlockAnswer(lines, tr, ratio_1, backend)
+
+
+def _tensorflow_lines(scale: float, up: np.ndarray) -> tuple[str, str]:
+    """How `*` and `+=` resolve for a tf.Tensor, in the words of lines 2 and 4."""
+    facts = _operator_facts(scale, tensorflow_or_none().constant(up))
+    mul_step = ("float.__mul__ returns NotImplemented, so Python calls tf.Tensor.__rmul__"
+                if facts["mul_returns_notimplemented"] else "float.__mul__ handles it")
+    iadd = ("tf.Tensor has no __iadd__, so Python computes `net + scale * up` as a new tensor "
+            "and rebinds the name `net`; nothing is modified in place"
+            if not facts["tensor_has_iadd"] else "tf.Tensor defines __iadd__")
+    return f"{mul_step}, i.e. tf.math.multiply, one `Mul` op", iadd
+
+
+def _framework_lines(f: FrameworkStar) -> tuple[str, str]:
+    """Lines 2 and 4 for JAX or PyTorch, from what :func:`framework_star` measured."""
+    public = f.rmul.split(" ")[0]
+    mul_step = (f"float.__mul__ returns NotImplemented, so Python calls {public}"
+                if f.mul_returns_notimplemented else "float.__mul__ handles it")
+    what = "primitive in the jaxpr" if f.framework == "jax" else "op (PyTorch's profiler)"
+    mul_step += f", one `{' '.join(f.mul_ops)}` {what}"
+    cls = public.rsplit(".", 1)[0]
+    if not f.has_iadd:
+        return mul_step, (f"{cls} has no __iadd__ ({f.name} arrays are immutable), so Python "
+                          "computes `net + scale * up` as a new array and rebinds the name "
+                          "`net`; nothing is modified in place")
+    where = ("into net's own storage (same data_ptr), in place"
+             if f.iadd_same_storage else "and rebinds `net`")
+    error = f.inplace_error.partition(" -> ")[2]
+    return mul_step, (f"{cls} has __iadd__, so `net += scale * up` adds {where}; when `net` "
+                      f"was saved for the backward pass (a ReLU's output is), backward then "
+                      f"fails ({error.split(': [')[0]}), which is why timm writes "
+                      "`out = out * self.scale + x`")

@@ -14,6 +14,7 @@ import importlib
 import os
 import sys
 
+from ..core.backend import TensorFlowOnlyError, keras_backend
 from ..core.quiet import load_tensorflow_quietly
 from ..core.validate import shorten
 from .commands import answer
@@ -25,6 +26,8 @@ COMMANDS = {
     "scale": ("scale", "sweep the residual scale and print ratio / output change / ReLU flips"),
     "port": ("port", "port block35 / block17 / block8 to torch, onnx, dl4j or "
                      "keras.applications, or run the slim original; prints measured differences"),
+    "backends": ("backends", "run block35, block17 and block8 on every installed Keras backend "
+                             "(TensorFlow, JAX, PyTorch), each in its own process, and compare"),
     "why-scale": ("why_scale", "train a miniature Inception-ResNet trunk over widths x scales x "
                                "learning rates (Szegedy et al. 3.3); resumable"),
 }
@@ -76,19 +79,24 @@ def build_parser() -> OneLineParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.own_process = argv is None  # run as a program: free to choose Keras' backend
     module = COMMANDS[args.command][0] if args.command else "answer"
     mod = importlib.import_module(f".commands.{module}", __package__)
     try:
         if hasattr(mod, "check"):  # argument combinations and budgets, before TensorFlow loads
             mod.check(args)
-        load_tensorflow_quietly()
+        needs_tensorflow = getattr(mod, "needs_tensorflow", lambda _args: True)(args)
+        if needs_tensorflow and keras_backend() == "tensorflow":
+            load_tensorflow_quietly()
         status = int(mod.run(args) or 0)
         if not _stdout_flushed():
             print(f"{parser.prog}: error: stdout: could not write the output (disk full?)",
                   file=sys.stderr)
             return EX_IOERR
         return status
-    except (ValueError, TypeError) as err:  # bad input found after parsing: one line, exit 2
+    except (ValueError, TypeError, TensorFlowOnlyError) as err:
+        # bad input found after parsing, or a TensorFlow-only command under another Keras
+        # backend (KERAS_BACKEND): one line, exit 2
         print(f"{parser.prog}: error: {one_line(err)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `python -m explainer | head`: the reader left; that is fine

@@ -2,6 +2,8 @@
 
 Prints how Python dispatches `scale * up` for each kind of scale, the graph ops of the block's
 last line and of the whole block, the gradient check, the `+=` experiments and the dtype table.
+``--backend jax`` / ``torch``: the same questions asked of JAX or PyTorch (dispatch, the jaxpr
+primitive or aten op, the gradient, what `+=` does), no TensorFlow and no Keras involved.
 """
 
 from __future__ import annotations
@@ -9,14 +11,35 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from ...core.schedule import BLOCK35_SCALE
+from ...semantics.frameworks import framework_star
 from ..jsonout import dumps
 from .argtypes import scale as scale_type
+from .backend_option import add_backend_option, rerun, select_backend
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--scale", type=scale_type, default=BLOCK35_SCALE,
                         help=f"residual scale ({BLOCK35_SCALE:g})")
+    add_backend_option(parser, "whose `*` and `+=` to run")
     parser.add_argument("--json", action="store_true", help="print only a JSON document")
+
+
+def check(args) -> None:
+    """JAX and PyTorch need no Keras here; TensorFlow's findings need Keras on TensorFlow."""
+    if args.backend in ("jax", "torch"):
+        args.rerun = False
+    else:
+        select_backend(args, args.own_process)
+
+
+def needs_tensorflow(args) -> bool:
+    return args.backend == "tensorflow" and not args.rerun
+
+
+def _framework(args) -> int:
+    found = framework_star(args.backend, args.scale)
+    print(dumps(asdict(found)) if args.json else found)
+    return 0
 
 
 def _findings(scale: float) -> dict:
@@ -49,6 +72,11 @@ def _to_json(f: dict) -> dict:
 
 
 def run(args) -> int:
+    if args.backend in ("jax", "torch"):
+        return _framework(args)
+    if args.rerun:
+        return rerun(["star", "--scale", repr(args.scale), "--backend", args.backend]
+                     + (["--json"] if args.json else []), args.backend)
     from ...semantics.dtypes import format_dtype_table
 
     f = _findings(args.scale)
