@@ -5,75 +5,13 @@ what they mean."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
+from lesson_answers import FROM_NOTEBOOK
 
 import explainer
 from explainer.exercises import list_exercises
 
-NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
-
-# exercise -> an expression over the names its notebook defines (after running it) that
-# computes the answer; the test appends `check(name, <expression>)` and expects "Right".
-FROM_NOTEBOOK = {
-    "00_start_here": {
-        "start_scale": "block.residual_spec.scale",
-        "start_star": "'b' if np.array_equal(answer.trace['scaled_up'].value, "
-                      "np.float32(answer.trace.spec.scale) * answer.trace['up'].value) else '?'",
-        "start_ratio": "sweep.at(0.17)['residual_ratio']",
-    },
-    "01_what_does_star_do": {
-        "scale_on_shortcut": "float(np.linalg.norm(up) / np.linalg.norm(scale * net))",
-        "scale_after_sum": "float(np.linalg.norm(scale * (net + up)) / "
-                           "np.linalg.norm(net + scale * up))",
-        "star_graph_op": "ops.compute_types[0]",
-        "star_gradient": "max(grad.d_up_values_on)",
-        "star_inplace": "cases[0].alias_sees_change",
-    },
-    "02_block35_walkthrough": {
-        "walk_mixed_channels": "trace_v1['mixed'].shape[-1]",
-        "walk_up_shape": "str(trace_v1['up'].shape).replace(' ', '')",  # typed as text
-        "walk_scale_is_weight": "bool(block_v1.get_layer('scaled_up').weights)",
-    },
-    "03_residual_scaling": {
-        "relu6_clip": "int(np.sum(relu6['scaled_up'].value != "
-                      "np.float32(0.17) * relu6['up'].value))",
-        "scale_ratio": "sweep.at(0.3)['residual_ratio']",
-        "scale_ratio_double": "fine.at(0.34)['residual_ratio'] / fine.at(0.17)['residual_ratio']",
-        "scale_zero_identity": "bool(np.array_equal(sweep.net_out(0.0), sweep.net))",
-    },
-    "04_broadcasting": {
-        "broadcast_per_channel": "per_channel.result_shape",
-        "broadcast_per_sample": "next(e.scale_shape for e in catalogue "
-                                "if e.label.startswith('per-sample'))",
-        "broadcast_silent_mistake": "not next(e.explanation.compatible for e in coincide "
-                                    "if e.label == 'mistake: (N,)')",
-        "scale_per_sample_vs_channel": "(lambda keep: float(np.count_nonzero("
-                                       "(keep * np.ones((256, 4, 4, 256), np.float32))[0]) / "
-                                       "(4 * 4 * 256)))(np.r_[np.float32(0), np.ones(255)])",
-    },
-    "05_porting": {
-        "port_swap_bn": "float(np.max(np.abs(explainer.forward("
-                        "ports.from_slim(SWAP(run.variables)), x) - run.net_out)))",
-        "port_v2_changes": "next(i for i, (_, outcome) in "
-                           "enumerate(translation.original_errors('v2')) if outcome == 'runs')",
-        "port_kernel_shape": "np.transpose(explainer.block_weights(block)['Conv2d_1x1/weights'], "
-                             "(3, 2, 0, 1)).shape",
-    },
-}
-# what the learner is asked to write in notebook 05 before answering port_swap_bn
-SWAP_SOURCE = """
-def SWAP(variables):
-    out = dict(variables)
-    for name in variables:
-        if name.endswith("/BatchNorm/beta"):
-            mean = name.removesuffix("beta") + "moving_mean"
-            out[name], out[mean] = variables[mean], variables[name]
-    return out
-"""
 MIN_FIGURES = {"00_start_here": 1, "01_what_does_star_do": 2, "02_block35_walkthrough": 2,
                "03_residual_scaling": 5, "04_broadcasting": 3, "05_porting": 1}
 # TensorFlow's Python warnings, its native (absl) log lines, Python warnings of any kind
@@ -112,19 +50,13 @@ def test_every_exercise_of_notebooks_00_to_05_has_an_answer_expression():
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("notebook", sorted(FROM_NOTEBOOK))
-def test_each_exercise_is_answerable_from_the_notebook(notebook):
-    """Run the notebook as stored, then compute each answer from the names it defined: the
-    check must say Right. Also: no TensorFlow warning anywhere in the outputs (stdout too),
-    and the figures are there."""
-    path = NOTEBOOKS / f"{notebook}.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    stored = len(nb.cells)
-    nb.cells.append(nbformat.v4.new_code_cell("import numpy as np\n" + SWAP_SOURCE))
-    for name, expression in FROM_NOTEBOOK[notebook].items():
-        nb.cells.append(nbformat.v4.new_code_cell(
-            f"print(explainer.exercises.check({name!r}, {expression}))"))
-    NotebookClient(nb, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+def test_each_exercise_is_answerable_from_the_notebook(notebook, notebook_runs):
+    """The notebook as stored ran, then each answer was computed from the names it defined
+    (tests/lesson_answers.py): the check must say Right. Also: no TensorFlow warning anywhere
+    in the outputs (stdout too), and the figures are there."""
+    run = notebook_runs.get(f"{notebook}.ipynb")
+    assert run.error is None, run.error
+    nb, stored = run.nb, run.stored
     answered = nb.cells[stored + 1:]
     for (name, expression), cell in zip(FROM_NOTEBOOK[notebook].items(), answered, strict=True):
         printed = "".join(o.get("text", "") for o in cell.outputs)

@@ -88,18 +88,30 @@ class StageProfile:
         return "\n".join(lines)
 
 
-@lru_cache(maxsize=128)
-def _net_and_up(kind: str, variant: str, seed: int):
-    """A real block of this kind, as a model returning ``up`` (the scale does not enter).
+@lru_cache(maxsize=8)
+def _block_and_up(kind: str, variant: str):
+    """One real block of this kind and a model of it returning ``up`` (the scale does not
+    enter); :func:`_up` loads each position's seeded weights into it. Building a block costs
+    about 0.5 s, loading weights a few ms: one build per kind, not per block of the trunk.
     Its arguments come checked by :func:`stage_profile`."""
     import keras
 
     from ..core.blocks import build_from_spec, resolve_device
 
-    spec = BlockSpec(variant=variant, scale=1.0, activation="relu", seed=seed,
+    spec = BlockSpec(variant=variant, scale=1.0, activation="relu", seed=0,
                      device=resolve_device("auto"), block=kind)
     block = build_from_spec(spec)
-    return keras.Model(block.inputs, block.get_layer(keras_name(UP_SCOPE)).output)
+    return block, keras.Model(block.inputs, block.get_layer(keras_name(UP_SCOPE)).output)
+
+
+def _up(kind: str, variant: str, seed: int, net):
+    """``up`` of the real block of this kind with the weights seeded ``seed``, on ``net``."""
+    from ..core.weight_tables import seeded_unchecked
+    from ..core.weights import assign_unchecked
+
+    block, up_model = _block_and_up(kind, variant)
+    assign_unchecked(block, seeded_unchecked(variant, seed, kind), block.residual_spec)
+    return up_model(net, training=False)
 
 
 def stage_profile(variant: str = "v1", size: int = 3, batch: int = 1, seed: int = 0,
@@ -147,7 +159,7 @@ def stage_profile(variant: str = "v1", size: int = 3, batch: int = 1, seed: int 
                 tape.watch(x_t)
                 h = x_t
                 for i in range(first, first + stage.repeats):
-                    up = _net_and_up(stage.block, variant, seed * 1000 + i)(h, training=False)
+                    up = _up(stage.block, variant, seed * 1000 + i, h)
                     scaled_up, out = residual_tail(h, up, float(schedules[name][i]),
                                                    stage.activation)
                     ratio[name][i] = float(tf.norm(scaled_up) / tf.maximum(tf.norm(h), 1e-30))

@@ -223,7 +223,7 @@ def write_apps(outdir: Path) -> list[Path]:
 
 
 def build(outdir: Path, notebooks: Path | None = None, only: list[str] | None = None,
-          timeout: int = 180, apps: bool = False) -> list[Page]:
+          timeout: int = 180, apps: bool = False, executed: dict | None = None) -> list[Page]:
     """Execute and export the notebooks into ``outdir`` with an ``index.html``.
 
     Args:
@@ -232,6 +232,8 @@ def build(outdir: Path, notebooks: Path | None = None, only: list[str] | None = 
         only: file names or stems to export (default: all, in name order).
         timeout: seconds allowed per cell.
         apps: also write the static apps (:data:`APP_PAGES`, :func:`write_apps`).
+        executed: notebooks already executed elsewhere, ``{file name: (notebook, seconds)}``
+            (the test session runs each notebook once for all its tests): exported as given.
     """
     import nbformat
 
@@ -254,9 +256,12 @@ def build(outdir: Path, notebooks: Path | None = None, only: list[str] | None = 
               for p in paths]
     pages = []
     for i, path in enumerate(paths):
-        start = time.perf_counter()
-        nb = execute(path, timeout=timeout)
-        seconds = time.perf_counter() - start
+        if executed is not None and path.name in executed:
+            nb, seconds = executed[path.name]
+        else:
+            start = time.perf_counter()
+            nb = execute(path, timeout=timeout)
+            seconds = time.perf_counter() - start
         figures = count_figures(nb)
         page_html = export(nb, nav=_nav(titles, i))
         target = outdir / titles[i][0]

@@ -19,6 +19,7 @@ from browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     NOTEBOOKS,
+    ROOT,
     copy_notebooks,
     jupyterlab,
     voila,
@@ -126,3 +127,21 @@ def lab_server(served_notebooks, tmp_path_factory):
 def voila_server(served_notebooks, tmp_path_factory):
     with voila(served_notebooks, tmp_path_factory.mktemp("voila")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def static_site(tmp_path_factory, notebook_runs):
+    """The static site of every notebook (``explainer.site.build``), built
+    once for the session from the session's notebook runs (each notebook executed once):
+    ``(folder, {notebook stem: Page})``."""
+    from explainer.site import build as site
+
+    executed = {}
+    if NOTEBOOKS.resolve() == (ROOT / "notebooks").resolve():  # the runs are of these
+        for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+            run = notebook_runs.get(path.name)
+            assert run.error is None, run.error
+            executed[path.name] = (run.stored_cells(), run.seconds)
+    outdir = tmp_path_factory.mktemp("html")
+    pages = site.build(outdir, NOTEBOOKS, executed=executed)
+    return outdir, {p.notebook.stem: p for p in pages}

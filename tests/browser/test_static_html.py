@@ -6,20 +6,11 @@ from __future__ import annotations
 import pytest
 from browser_support import NOTEBOOKS
 
-from explainer.site import build as site
-
 PAGES = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
 MIN_FIGURE_WIDTH_PX = 150  # a figure, not an icon, at a 1366 px wide window
 # Pages that must show at least this many figures: the sweep plot, the slider's plot,
 # the broadcast diagram. Every page must show as many as its executed notebook holds.
 MIN_FIGURES = {"00_start_here": 1, "03_residual_scaling": 1, "04_broadcasting": 1}
-
-
-@pytest.fixture(scope="module")
-def static_site(tmp_path_factory):
-    """Every notebook executed and exported once (this is most of these tests' time)."""
-    outdir = tmp_path_factory.mktemp("html")
-    return outdir, {p.notebook.stem: p for p in site.build(outdir, NOTEBOOKS)}
 
 
 def _offline(page) -> list[str]:
