@@ -11,7 +11,7 @@ $(PY):
 
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e ".[dev,torch,onnx]"
+	$(PY) -m pip install -e ".[dev,torch,onnx,timm,jax]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -73,6 +73,7 @@ _EXPORTS = {
     "translation_table": "ports.translation",
     "from_slim": "ports.keras_port", "from_keras_applications": "ports.keras_port",
     "to_torch": "ports.torch_port", "to_dl4j": "ports.dl4j_port", "to_onnx": "ports.onnx_port",
+    "to_timm": "ports.timm_port", "compare_timm": "ports.timm_port",
     # documented short names of modules: ``from explainer import port, legacy``
     "port": "ports:", "legacy": "ports.legacy:",
 }

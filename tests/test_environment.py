@@ -25,7 +25,7 @@ def _env_pip_lines() -> list[str]:
 def test_environment_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = set(project["dependencies"])
-    for extra in ("dev", "torch", "onnx"):
+    for extra in ("dev", "torch", "onnx", "timm", "jax"):
         wanted |= set(project["optional-dependencies"][extra])
     listed = [line for line in _env_pip_lines() if line != "-e ."]
     assert "-e ." in _env_pip_lines(), "environment.yml must install the package itself"

@@ -3,7 +3,8 @@ frameworks (keras.applications, PyTorch, ONNX, Deeplearning4j), each with a meas
 
 ``from explainer import port`` gives this package; its entry points are gathered here:
 ``port.from_slim``, ``port.from_keras_applications``, ``port.compare_slim``,
-``port.to_torch``, ``port.compare_torch``, ``port.to_onnx``, ``port.to_dl4j``.
+``port.to_torch``, ``port.compare_torch``, ``port.to_onnx``, ``port.to_dl4j``,
+``port.to_timm``, ``port.compare_timm``.
 """
 
 from .check import PortCheck, max_abs  # noqa: F401
@@ -20,6 +21,7 @@ from .keras_port import (  # noqa: F401
 )
 from .keras_serialisation import SavedForm, lambda_vs_layer  # noqa: F401
 from .onnx_port import OnnxReport, compare_onnx, find_scale_mul, onnx_missing, to_onnx  # noqa: F401
+from .timm_port import compare_timm, timm_missing, to_timm  # noqa: F401
 from .torch_port import (  # noqa: F401
     compare_torch,
     to_torch,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import tensorflow as tf
 
+from ..core.backend import require_tensorflow
 from ..core.schedule import BLOCK35_SCALE
 from ..core.spec import UP_SCOPE, keras_name
 from ..core.validate import check_positive_int, check_scale, given
@@ -115,6 +116,7 @@ def block_ops(variant: str = "v1", scale: float = BLOCK35_SCALE, activation: str
     """The graph of a whole block35 (built by :func:`explainer.build_block35`), traced."""
     from ..core.blocks import build_block35
 
+    require_tensorflow("block_ops (the block's Keras model traced by tf.function)")
     size = check_positive_int("size", size)  # before building anything
     block = build_block35(variant, scale=scale, activation=activation)
     spec = block.residual_spec

@@ -5,7 +5,9 @@ file (``--out``) run by onnxruntime: its op sequence, the scale's ``Mul`` and th
 dl4j: the Java fragment and how DL4J's zoo block differs (text only, nothing to measure).
 keras: keras.applications InceptionResNetV2 (weights=None) ``{block}_{index}`` -> our v2
 block, measured. slim: the original tf-slim code run in a compat.v1 graph -> our block,
-measured tensor by tensor. ``--block block17`` / ``block8`` ports those blocks instead.
+measured tensor by tensor. timm: our v2 block's weights loaded into timm's own
+Inception-ResNet-v2 block (``out = out * self.scale + x``), measured. ``--block block17`` /
+``block8`` ports those blocks instead.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from ...core.weight_tables import seeded_weights
 from ..jsonout import dumps
 from .argtypes import activation, block_kind, scale, seed, variant
 
-TARGETS = ("torch", "onnx", "dl4j", "keras", "slim")
+TARGETS = ("torch", "onnx", "dl4j", "keras", "slim", "timm")
+V2_ONLY = {"keras": "keras.applications.InceptionResNetV2", "timm": "timm's inception_resnet_v2"}
 MAX_INDEX = max(KERAS_APPS_COUNTS.values())
 
 
@@ -39,7 +42,8 @@ def _index(text: str) -> int:
 
 def add_arguments(parser) -> None:
     parser.add_argument("--to", required=True, choices=TARGETS,
-                        help="torch, onnx, dl4j, keras (keras.applications, v2 only) or slim")
+                        help="torch, onnx, dl4j, keras (keras.applications, v2 only), slim or "
+                             "timm (v2 only)")
     parser.add_argument("--block", type=block_kind, default="block35",
                         help=f"which block: {', '.join(BLOCK_KINDS)} (block35)")
     parser.add_argument("--out", metavar="FILE.onnx",
@@ -60,12 +64,15 @@ def add_arguments(parser) -> None:
 def check(args) -> None:
     """Argument combinations and the --out path, checked before TensorFlow is imported."""
     if args.variant is None:
-        args.variant = "v2" if args.to == "keras" else "v1"
+        args.variant = "v2" if args.to in V2_ONLY else "v1"
     if args.scale is None:
         args.scale = REAL_SCALES[args.block]
-    if args.to == "keras" and args.variant != "v2":
-        raise ValueError(f"variant: got {args.variant!r} with --to keras; expected 'v2' "
-                         "(keras.applications.InceptionResNetV2 holds v2 blocks only)")
+    if args.to in V2_ONLY and args.variant != "v2":
+        raise ValueError(f"variant: got {args.variant!r} with --to {args.to}; expected 'v2' "
+                         f"({V2_ONLY[args.to]} holds v2 blocks only)")
+    if args.to == "timm" and (args.scale != REAL_SCALES[args.block] or args.activation != "relu"):
+        raise ValueError(f"scale, activation: got {args.scale:g}, {args.activation} with --to "
+                         f"timm; expected timm's own: {REAL_SCALES[args.block]:g}, relu")
     if args.to == "keras" and args.index > KERAS_APPS_COUNTS[args.block]:
         count = KERAS_APPS_COUNTS[args.block]
         raise ValueError(f"index: got {args.index}; expected 1..{count} (InceptionResNetV2 "
@@ -90,6 +97,13 @@ def check(args) -> None:
         reason = torch_missing()
         if reason:
             raise ValueError(f"to: got 'torch' but {reason}")
+    if args.to == "timm":
+        load_tensorflow_quietly()  # the ports package imports it
+        from ...ports.timm_port import timm_missing  # imports timm, builds nothing
+
+        reason = timm_missing()
+        if reason:
+            raise ValueError(f"to: got 'timm' but {reason}")
 
 
 def run(args) -> int:
@@ -138,6 +152,8 @@ def _measured(args):
     if args.to == "torch":
         module = port.to_torch(block)
         return port.compare_torch(block), {"module": str(module)}
+    if args.to == "timm":
+        return port.compare_timm(block)
     if args.to == "onnx":
         report = port.to_onnx(block, args.out)
         mul = None if report.mul is None else vars(report.mul)

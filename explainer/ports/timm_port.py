@@ -1,0 +1,157 @@
+"""timm's Inception-ResNet-v2 blocks as an oracle: our v2 weights in timm's own modules.
+
+timm (``pip install 'block35-explainer[timm]'``, pinned) is the PyTorch code most PyTorch users
+trust for this net. Its ``Block35`` ends ``out = out * self.scale + x`` (out of place, so
+autograd can keep ``x``); its convs are timm's ``ConvNormAct`` (conv without bias, BatchNorm
+with eps 0.001, ReLU). The block is taken from a real ``timm.create_model("inception_resnet_v2")``
+(``model.repeat[0]`` is its first block35, built as timm builds it; ``repeat_1[0]`` block17,
+``repeat_2[0]`` block8), our slim-named weights are loaded into it (kernels HWIO -> OIHW,
+BatchNorm weight 1 since slim has no gamma), and both run on the same input.
+
+PyPI's torchvision wheels are CUDA builds: next to the CPU build of torch their compiled ops do
+not load, and ``import torchvision`` (which timm needs) then fails registering fake kernels
+for two of them: ``RuntimeError: operator torchvision::nms does not exist`` (torchvision's
+import does not guard these two registrations; pytorch/vision PR 9086 proposed it). Where
+that happens, :func:`import_timm` declares the two operators' schemas, with no kernels
+(calling them still fails; nothing here does), and imports again; it says so in its result.
+timm's model code runs unchanged.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+
+import numpy as np
+
+from ..core.inputs import check_block_input
+from ..core.lesson import sample_input
+from ..core.spec import UP_SCOPE, block_spec
+from ..core.tracing import forward
+from ..core.weights import block_weights
+from .check import PortCheck, max_abs
+
+TIMM_REASON = ("timm is not installed; install the optional extra: pip install "
+               "'block35-explainer[timm]' (pins timm and torchvision next to torch==2.13.0)")
+TIMM_BLOCKS = {"block35": "repeat", "block17": "repeat_1", "block8": "repeat_2"}
+_SCHEMAS = ("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
+            "qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+_SHIM: list[str] = []  # what import_timm had to declare, if anything
+
+
+def import_timm():
+    """``timm``, imported; ModuleNotFoundError with the reason when it cannot be."""
+    try:
+        return importlib.import_module("timm")
+    except ImportError as err:
+        raise ModuleNotFoundError(f"{TIMM_REASON} ({type(err).__name__}: {err})") from None
+    except RuntimeError as err:
+        if "torchvision::" not in str(err):
+            raise
+        first = f"{type(err).__name__}: {err}"
+    torch = importlib.import_module("torch")
+    for name in [m for m in sys.modules if m.split(".")[0] in ("timm", "torchvision")]:
+        del sys.modules[name]  # the half-imported modules of the failed attempt
+    library = torch.library.Library("torchvision", "FRAGMENT")
+    for schema in _SCHEMAS:
+        library.define(schema)
+    _SHIM.append(f"torchvision's import failed ({first}); declared torchvision::nms and ::qnms "
+                 "without kernels (torch is a CPU build, torchvision a CUDA one) and imported "
+                 "again")
+    _SHIM.append(library)  # kept alive: the declarations last as long as the library object
+    return importlib.import_module("timm")
+
+
+def timm_missing() -> str | None:
+    """None when timm imports, else why a timm port cannot run."""
+    try:
+        import_timm()
+    except (ImportError, RuntimeError) as err:
+        return str(err)
+    return None
+
+
+def timm_block(block: str = "block35"):
+    """timm's own first block of that kind, from ``create_model("inception_resnet_v2")``, in
+    eval mode (the rest of the model is dropped)."""
+    timm = import_timm()
+    model = timm.create_model("inception_resnet_v2", pretrained=False)
+    return getattr(model, TIMM_BLOCKS[block])[0].eval()
+
+
+def timm_state_dict(weights: dict, spec) -> dict[str, np.ndarray]:
+    """slim-named weights -> the names of timm's block: ``branch0.conv.weight``,
+    ``branch1.1.bn.running_var``, ``conv2d.bias`` ... (numpy arrays, OIHW kernels)."""
+    state, position = {}, {}
+    for conv in spec.convs:
+        branch = conv.scope.split("/")[0]  # Branch_0, Branch_1, Branch_2
+        index = int(branch.split("_")[1])
+        position[index] = position.get(index, -1) + 1
+        single = sum(c.scope.startswith(branch + "/") for c in spec.convs) == 1
+        name = f"branch{index}" if single else f"branch{index}.{position[index]}"
+        s = conv.scope
+        state[f"{name}.conv.weight"] = np.transpose(weights[f"{s}/weights"], (3, 2, 0, 1))
+        state[f"{name}.bn.weight"] = np.ones(conv.filters, np.float32)  # slim: no gamma
+        state[f"{name}.bn.bias"] = weights[f"{s}/BatchNorm/beta"]
+        state[f"{name}.bn.running_mean"] = weights[f"{s}/BatchNorm/moving_mean"]
+        state[f"{name}.bn.running_var"] = weights[f"{s}/BatchNorm/moving_variance"]
+    state["conv2d.weight"] = np.transpose(weights[f"{UP_SCOPE}/weights"], (3, 2, 0, 1))
+    state["conv2d.bias"] = weights[f"{UP_SCOPE}/biases"]
+    return state
+
+
+def to_timm(block):
+    """timm's block of the same kind, holding our v2 block's weights (eval mode).
+
+    Only v2 blocks at timm's own scale and with ReLU fit: timm builds Inception-ResNet-v2."""
+    spec = block_spec(block)
+    if spec.variant != "v2":
+        raise ValueError(f"block: got a {spec.variant} block; expected v2 (timm builds "
+                         "Inception-ResNet-v2 only)")
+    module = timm_block(spec.block)
+    if abs(module.scale - spec.scale) > 1e-9 or spec.activation != "relu":
+        raise ValueError(f"block: got scale {spec.scale:g}, activation {spec.activation}; "
+                         f"expected timm's own: scale {module.scale:g}, relu")
+    torch = importlib.import_module("torch")
+    state = {k: torch.from_numpy(np.ascontiguousarray(v, np.float32))
+             for k, v in timm_state_dict(block_weights(block), spec).items()}
+    missing, unexpected = module.load_state_dict(state, strict=False)
+    left = [k for k in missing if not k.endswith("num_batches_tracked")]
+    if left or unexpected:
+        raise RuntimeError(f"timm port: missing {left}, unexpected {unexpected}")
+    return module
+
+
+def timm_forward(module, x, in_channels: int) -> np.ndarray:
+    """timm's block on an NHWC numpy input; NHWC numpy output."""
+    torch = importlib.import_module("torch")
+    x = check_block_input(x, in_channels)
+    with torch.no_grad():
+        y = module(torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))))
+    return y.numpy().transpose(0, 2, 3, 1)
+
+
+def timm_line(module) -> str:
+    """The line of timm's ``forward`` that adds the residual, read from its source."""
+    lines = inspect.getsource(type(module).forward).splitlines()
+    return next(line.strip() for line in lines if "self.scale" in line)
+
+
+def compare_timm(block, x=None) -> tuple[PortCheck, dict]:
+    """Load ``block``'s weights into timm's block and compare ``net_out`` on one input;
+    returns the check and details (timm's line, BatchNorm eps, versions, any import shim)."""
+    spec = block_spec(block)
+    x = sample_input(spec.variant, batch=2, size=9, seed=1, block=spec.block) if x is None else x
+    module = to_timm(block)
+    timm, torch = import_timm(), importlib.import_module("torch")
+    diff = max_abs(forward(block, x), timm_forward(module, x, spec.in_channels))
+    eps = sorted({m.eps for m in module.modules() if isinstance(m, torch.nn.BatchNorm2d)})
+    details = {"timm_class": f"{type(module).__module__}.{type(module).__qualname__}",
+               "timm_line": timm_line(module), "batchnorm_eps": eps,
+               "versions": f"timm {timm.__version__}, torch {torch.__version__}",
+               "import_note": next((s for s in _SHIM if isinstance(s, str)), None)}
+    return PortCheck(f"ours ({spec.block} {spec.variant}, Keras 3)",
+                     f"timm {timm.__version__} {type(module).__name__}", {"net_out": diff},
+                     ["kernels HWIO -> OIHW (3, 2, 0, 1); activations NHWC -> NCHW; "
+                      "BatchNorm weight 1 (slim has no gamma)"]), details
