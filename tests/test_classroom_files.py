@@ -13,27 +13,45 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "share" / "jupyter" / "voila" / "templates" / "classroom"
 
 
-def _make_dry_run(*args: str) -> str:
-    out = subprocess.run(["make", "-n", "-o", ".venv/.installed", "classroom", *args],
+def _make_dry_run(*args: str, target: str = "classroom") -> str:
+    out = subprocess.run(["make", "-n", "-o", ".venv/.installed", target, *args],
                          cwd=ROOT, capture_output=True, text=True, check=True)
     return out.stdout
 
 
-def test_make_classroom_serves_the_apps_on_an_overridable_port():
+def _pool_config(dry_run: str) -> dict:
+    return json.loads(dry_run.split("kernel_pools_config=")[1].split("'")[0])
+
+
+def test_make_classroom_serves_one_app_for_one_class_on_loopback():
     default = _make_dry_run()
-    assert "voila notebooks/apps/" in default and "--port=8866" in default
+    assert "voila notebooks/apps/" in default and "--port='8866'" in default
+    assert "--Voila.ip='127.0.0.1'" in default  # this machine only, unless asked
     assert "--template=classroom" in default and "share/jupyter" in default
-    config = json.loads(default.split("kernel_pools_config=")[1].split("'")[0])
-    assert config == {"default": {"pool_size": 0}, "scale_explorer.ipynb": {"pool_size": 30},
-                      "broadcast_playground.ipynb": {"pool_size": 30}}  # a class of 30, each app
+    # one class (30 seats) on one app; the other app starts a kernel per visit
+    assert _pool_config(default) == {"default": {"pool_size": 0},
+                                     "scale_explorer.ipynb": {"pool_size": 30}}
     assert "--preheat_kernel" not in _make_dry_run("POOL=0")
-    assert "--port=9000" in _make_dry_run("PORT=9000")
-    pooled = _make_dry_run("POOL=3", "POOL_APPS=scale_explorer")
-    config = json.loads(pooled.split("kernel_pools_config=")[1].split("'")[0])
-    # the other apps, without a pool, start a kernel per visit
-    assert config == {"default": {"pool_size": 0}, "scale_explorer.ipynb": {"pool_size": 3}}
-    assert "--preheat_kernel=True" in pooled
-    assert "python -m explainer.classroom.figure" in default  # frames drawn first
+    assert "--port='9000'" in _make_dry_run("PORT=9000")
+    both = _make_dry_run("POOL=3", "APP=scale_explorer broadcast_playground")
+    assert _pool_config(both) == {"default": {"pool_size": 0},
+                                  "scale_explorer.ipynb": {"pool_size": 3},
+                                  "broadcast_playground.ipynb": {"pool_size": 3}}
+    assert "--preheat_kernel=True" in both
+    lines = default.splitlines()
+    frames = next(i for i, ln in enumerate(lines) if "-m explainer.classroom.figure" in ln)
+    urls = next(i for i, ln in enumerate(lines) if "-m explainer.classroom.network" in ln)
+    voila = next(i for i, ln in enumerate(lines) if "bin/voila " in ln)
+    assert frames < urls < voila  # frames drawn, then the URL printed, then the server
+
+
+def test_host_is_an_explicit_choice_for_both_classrooms():
+    room = _make_dry_run("HOST=0.0.0.0")
+    assert "--Voila.ip='0.0.0.0'" in room and "--host '0.0.0.0'" in room
+    static = _make_dry_run("HOST=0.0.0.0", "PORT=8000", target="classroom-static")
+    assert "-m explainer.classroom.static_server build/html --host '0.0.0.0' --port '8000'" \
+        in static
+    assert "--host '127.0.0.1'" in _make_dry_run(target="classroom-static")
 
 
 def test_voila_json_culls_closed_tabs_within_a_minute():

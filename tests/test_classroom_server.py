@@ -1,21 +1,17 @@
-"""The classroom server's pool (``make classroom POOL=N``): the first fill starts together,
-before the class; kernels that replace used ones start ``refill_spacing`` apart, one at a
-time, so a class's refill does not stall everyone's slider
-(``explainer.classroom.kernel_manager``)."""
+"""The classroom server's kernel manager (``explainer.classroom.kernel_manager``) and a pool
+kernel's wait for its student (``explainer.classroom.pool_wait``), without a server; the
+live pool (waves, seats, refills, a dead seat replaced) is tested in
+``tests/browser/test_classroom_apps.py``."""
 
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SPACING_S = 4.0
@@ -36,59 +32,6 @@ def _kernels(server: subprocess.Popen) -> list[psutil.Process]:
         except psutil.NoSuchProcess:
             pass
     return found
-
-
-@pytest.fixture()
-def pooled_classroom(tmp_path):
-    port = _free_port()
-    args = (f"--VoilaKernelManager.fill_delay=0 "
-            f"--ClassroomKernelManager.refill_spacing={SPACING_S}")
-    log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(
-        ["make", "--no-print-directory", "-o", ".venv/.installed", "classroom", f"PORT={port}",
-         "POOL=2", "POOL_APPS=scale_explorer", f"VOILA_ARGS={args}",
-         f"PYTHON={sys.executable}"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env=dict(os.environ, EXPLAINER_FRAME_CACHE=str(tmp_path / "frames")))
-    try:
-        deadline = time.monotonic() + 240
-        while "is filled with 2" not in (tmp_path / "server.log").read_text():
-            assert server.poll() is None and time.monotonic() < deadline, \
-                (tmp_path / "server.log").read_text()[-2000:]
-            time.sleep(0.5)
-        yield server, f"http://127.0.0.1:{port}", tmp_path / "server.log"
-    finally:
-        kernels = _kernels(server)
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        for kernel in kernels:
-            try:
-                kernel.kill()
-            except psutil.NoSuchProcess:
-                pass
-
-
-def test_refills_start_one_at_a_time(pooled_classroom):
-    server, url, log = pooled_classroom
-    first_fill = sorted(k.create_time() for k in _kernels(server))
-    assert len(first_fill) == 2 and first_fill[1] - first_fill[0] < SPACING_S - 1
-    for _ in range(2):  # two students take the two pool kernels
-        with urllib.request.urlopen(f"{url}/voila/render/scale_explorer.ipynb",
-                                    timeout=120) as page:
-            assert page.status == 200 and b"widget-view+json" in page.read()
-    assert log.read_text().count("Using pre-heated kernel") == 2
-    deadline = time.monotonic() + 120
-    while len(_kernels(server)) < 4 and time.monotonic() < deadline:
-        time.sleep(0.25)
-    starts = sorted(k.create_time() for k in _kernels(server))
-    refills = [t for t in starts if t > first_fill[-1]][-2:]
-    assert len(refills) == 2, starts
-    # Voilà asked for both refills at once (fill_delay=0); they started SPACING_S apart
-    assert refills[1] - refills[0] >= SPACING_S - 0.5
-    assert log.read_text().count("Refilling a kernel pool") == 2
 
 
 def test_make_classroom_uses_the_classroom_kernel_manager():

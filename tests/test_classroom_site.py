@@ -9,18 +9,18 @@ import re
 import nbformat
 import numpy as np
 import pytest
+from classroom_pages import app_site
 
 from explainer.core.lesson import lesson_setup
 from explainer.scaling.numpy_sweep import SLIDER_SCALES
 from explainer.site.build import EXERCISE_NOTE, exercises_as_questions, index_page
-from explainer.site.scale_page import scale_page
 
-MAX_PAGE_BYTES = 3 * 2**20
+MAX_PAGE_BYTES = 2**20  # a page a class downloads at once: 1 MB at most
 
 
 @pytest.fixture(scope="module")
 def page() -> str:
-    return scale_page()
+    return (app_site() / "scale_explorer.html").read_text(encoding="utf-8")
 
 
 def _frames(page: str) -> dict:

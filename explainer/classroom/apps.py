@@ -30,6 +30,7 @@ from ..core.validate import check_scale, check_variant
 from ..scaling.findings import finding, frame_alt
 from ..scaling.numpy_sweep import ENGINE, SLIDER_SCALES, numpy_sweep_unchecked
 from ..widgets.broadcast_playground import BroadcastPlayground
+from ..widgets.images import AltImage
 from ..widgets.slider_input import ScaleWidget
 from .frame_cache import SharedFrames
 from .pool_wait import wait_for_request
@@ -163,7 +164,7 @@ class ClassroomScaleExplorer(ScaleWidget, widgets.VBox):
         self.text = widgets.Text(placeholder="type a scale, e.g. 0.17", description="or type",
                                  continuous_update=False, layout=widgets.Layout(width="420px"))
         self.error = widgets.HTML()
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%"))
+        self.image = AltImage(format="png", layout=widgets.Layout(width="100%"))
         for w, cls in ((self.readout, "scale-readout"), (self.engine, "scale-engine"),
                        (self.slider, "scale-slider"), (self.toggle, "scale-variant"),
                        (self.text, "scale-text"), (self.error, "scale-error"),

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from pathlib import Path
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from traitlets import Float, Integer
@@ -66,6 +67,8 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
         self._monitor: asyncio.Task | None = None
         self._announced: dict[str, int] | None = None  # seats at the last line printed
         self._was_ready = False  # every pool was full of seats once
+        self._born = time.monotonic()
+        self._seated: set[str] = set()  # pool kernels seen waiting for a student
         self.refills_started = 0
         self.seats_replaced = 0
 
@@ -153,8 +156,9 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
                 why = self._failure(entry, task, waiting, started, now)
                 if why:
                     self._replace(name, task, entry, why)
-        seats = count_seats(pools, waiting)
-        self._announce(seats)
+        targets = self._pool_targets()
+        seats = {app: n for app, n in count_seats(pools, waiting).items() if targets.get(app)}
+        self._announce(seats, sum(targets.values()))
 
     def _failure(self, entry, task, waiting, started, now) -> str | None:
         """Why a finished pool task is not (and will not become) a seat, or None."""
@@ -163,12 +167,15 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
                 else "its start was cancelled"
         kernel_id, render = entry["kernel_id"], entry["task"]
         if kernel_id in waiting:
+            self._seated.add(kernel_id)
             return None
         if kernel_id not in self:
             return "its kernel is gone"
-        if render.done() and (render.cancelled() or render.exception() is not None):
-            return "its notebook failed"
-        if now - started.setdefault(kernel_id, now) > self.seat_timeout and not render.done():
+        if kernel_id in self._seated:  # a student's take removes it from the pool first
+            return "it stopped waiting for a student (its kernel died or restarted)"
+        if render.done():  # the app's cell returned or failed: it no longer waits
+            return "its notebook ended without waiting for a student (the kernel died?)"
+        if now - started.setdefault(kernel_id, now) > self.seat_timeout:
             return f"it did not wait for a student within {self.seat_timeout:g} s"
         return None
 
@@ -190,23 +197,26 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
             self.log.warning("Shutting down kernel %s failed: %s", kernel_id, err)
 
     def _pool_targets(self) -> dict[str, int]:
+        """Seats wanted per app (Voilà's ``kernel_pools_config``)."""
         config = getattr(self, "kernel_pools_config", {})
         default = config.get("default", {}).get("pool_size", 1)
-        return {name: config.get(name, {}).get("pool_size", default) for name in self._pools}
+        return {Path(name).stem: config.get(name, {}).get("pool_size", default)
+                for name in self._pools}
 
-    def _announce(self, seats: dict[str, int]) -> None:
+    def _announce(self, seats: dict[str, int], wanted: int) -> None:
         """``ready:`` when every pool is full of seats (the first time, and again after a
         refill brought it back); ``refilled:`` when a used seat's replacement is ready."""
-        targets = sum(self._pool_targets().values())
-        if not targets or seats == self._announced:
+        if not wanted or seats == self._announced:
             return
         before, self._announced = self._announced, dict(seats)
         total = sum(seats.values())
-        if total >= targets:
+        after = f", {time.monotonic() - self._born:.0f} s after the server started"
+        if total >= wanted:
+            print(seat_line("ready", seats, self.kernels_memory())
+                  + (after if not self._was_ready else ""), flush=True)
             self._was_ready = True
-            print(seat_line("ready", seats, self.kernels_memory()), flush=True)
         elif self._was_ready and before is not None and total > sum(before.values()):
-            print(seat_line("refilled", seats, self.kernels_memory()) + f" of {targets}",
+            print(seat_line("refilled", seats, self.kernels_memory()) + f" of {wanted}",
                   flush=True)
 
     def kernels_memory(self) -> int | None:

@@ -3,9 +3,8 @@
 A pool kernel has run its app's notebook up to :func:`explainer.classroom.pool_wait.
 wait_for_request`, which holds a websocket open to the server (Voilà's ``voila/query``
 handler keeps it under the kernel's id): that open socket is the kernel itself saying it
-started, ran the app and answers. A kernel that found no server there goes on and finishes
-its notebook: a render task done without an error is a seat too. A kernel that died closes
-its socket, so it stops counting at once.
+started, ran the app and answers. A kernel that died closes its socket, so it stops
+counting at once (Jupyter may restart it, but a restarted kernel has not run the app).
 
 :func:`seat_line` writes the line the teacher reads, e.g.
 ``ready: 30 seats (scale_explorer 30) holding 2.2 GB``; the memory is the kernels' PSS
@@ -35,13 +34,8 @@ def pool_entry(task) -> dict | None:
 
 
 def is_seat(entry: dict | None, waiting: set[str]) -> bool:
-    """A started pool kernel that waits for its student (or ran its notebook to the end)."""
-    if entry is None:
-        return False
-    if entry["kernel_id"] in waiting:
-        return True
-    render = entry["task"]
-    return render.done() and not render.cancelled() and render.exception() is None
+    """A started pool kernel that waits for its student."""
+    return entry is not None and entry["kernel_id"] in waiting
 
 
 def count_seats(pools: dict, waiting: set[str]) -> dict[str, int]:

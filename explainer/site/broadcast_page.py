@@ -11,8 +11,9 @@ limits are written into the script from the Python modules, so the two cannot dr
 wording; the browser tests compare the two on random shapes and with numpy.
 
 ``window.broadcastShape(aText, bText)`` returns the result shape as text (``"(2, 35, 35,
-256)"``) or a sentence that does not start with "(" (the shapes do not broadcast, or the text
-is malformed); ``window.broadcastExplain`` returns every axis too. No kernel, no network.
+256)"``) or a sentence that does not start with "(": ``incompatible: <the reason>`` (as the
+explainer prints it) or, for malformed text, what is wrong with it and what is expected.
+``window.broadcastExplain`` returns every axis too. No kernel, no network.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ function explain(aText, bText) {
 }
 window.broadcastExplain = explain;
 window.broadcastShape = (aText, bText) => { const e = explain(aText, bText);
-  return e.ok ? e.shape : (e.reason || e.error); };
+  return e.ok ? e.shape : e.reason ? `incompatible: ${e.reason}` : e.error; };
 """
 
 PAGE_SCRIPT = """

@@ -17,7 +17,7 @@ import ipywidgets as widgets
 from ..broadcasting.catalogue import catalogue_shapes
 from ..broadcasting.rule import BroadcastExplanation, explain_broadcast, explain_broadcast_numpy
 from ..broadcasting.shapes import parse_dims
-from .images import show_png
+from .images import AltImage, show_png
 
 UP = "(N, H, W, C)"
 DEFAULT_DIMS = "N=2, H=35, W=35, C=256"
@@ -59,7 +59,7 @@ class BroadcastPlayground(widgets.VBox):
         self.shape_b = widgets.Text(value=b, description="b", continuous_update=False)
         self.dims = widgets.Text(value=dims, description="names", continuous_update=False)
         self.button = widgets.Button(description="Explain", button_style="primary")
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.image = AltImage(format="png", layout=widgets.Layout(max_width="100%"))
         self.result = widgets.Textarea(value="", disabled=True,
                                        layout=widgets.Layout(width="100%", height="260px"))
         self.error = widgets.HTML(value="")

@@ -1,0 +1,253 @@
+"""``make classroom`` as a teacher runs it (loopback, a small pool), one server for the module:
+
+- the terminal shows the URL, then a flushed ``ready: N seats (...)`` line once every seat
+  answers; a seat whose kernel dies is replaced and announced ready again;
+- every seat answers a student (all at once), and the used seats' refills start
+  ``refill_spacing`` apart, announced by ``refilled:`` lines;
+- it exposes the apps only: no REST API for kernels or files, and a kernel's websocket takes
+  widget messages but runs no code;
+- in Chromium: both apps pass axe-core (no serious or critical violation), a keyboard alone
+  walks each app, a closed tab's kernel is culled while an open one keeps answering, and
+  the pages ask nothing from the network.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from accessibility import axe_violations
+from classroom_support import start, stop
+
+POOL, SPACING_S, CULL_IDLE_S, CULL_INTERVAL_S = 2, 2.0, 6, 2
+LOAD_MS = 120_000
+WAIT_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def classroom(tmp_path_factory):
+    args = (f"--VoilaKernelManager.fill_delay=0 "
+            f"--ClassroomKernelManager.refill_spacing={SPACING_S} "
+            f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_S} "
+            f"--MappingKernelManager.cull_interval={CULL_INTERVAL_S}")
+    room = start(tmp_path_factory.mktemp("classroom"), f"POOL={POOL}", "APP=scale_explorer",
+                 f"VOILA_ARGS={args}")
+    try:
+        room.wait_for_line(r"^ready: ", timeout=240)
+        yield room
+    finally:
+        stop(room)
+
+
+def _render(url: str, app: str = "scale_explorer") -> str:
+    with urllib.request.urlopen(f"{url}/voila/render/{app}.ipynb", timeout=120) as page:
+        assert page.status == 200
+        return page.read().decode()
+
+
+def test_the_terminal_shows_the_url_then_the_seats(classroom):
+    out = classroom.stdout()
+    assert f"{classroom.url}/voila/render/scale_explorer.ipynb" in out
+    assert "this machine only" in out  # loopback: no URL for the room, no QR code
+    ready = classroom.wait_for_line(r"^ready: ", timeout=1)
+    assert re.match(rf"ready: {POOL} seats \(scale_explorer {POOL}\) holding \d+\.\d GB, "
+                    r"\d+ s after the server started$", ready), ready
+    assert len(classroom.kernels()) == POOL
+
+
+def test_a_dead_seat_is_replaced(classroom):
+    seen = len(classroom.lines)
+    victim = classroom.kernels()[0]
+    victim.kill()
+    classroom.wait_for_line(r"^replacing a seat of scale_explorer", timeout=60, after=seen)
+    classroom.wait_for_line(rf"^ready: {POOL} seats", timeout=120, after=seen)
+    alive = classroom.kernels()
+    assert len(alive) == POOL and victim.pid not in {k.pid for k in alive}
+
+
+def test_every_seat_answers_and_refills_are_spaced(classroom):
+    seen = len(classroom.lines)
+    before = {k.pid for k in classroom.kernels()}
+    with ThreadPoolExecutor(POOL) as students:  # the whole pool taken at once
+        pages = list(students.map(lambda _: _render(classroom.url), range(POOL)))
+    assert all("application/vnd.jupyter.widget-view+json" in p for p in pages)
+    log = classroom.log.read_text()
+    assert log.count("Using pre-heated kernel") >= POOL
+    classroom.wait_for_line(r"^refilled: 1 seat \(scale_explorer 1\)", timeout=120, after=seen)
+    classroom.wait_for_line(rf"^ready: {POOL} seats", timeout=120, after=seen)
+    refills = sorted(k.create_time() for k in classroom.kernels() if k.pid not in before)
+    assert len(refills) == POOL, refills
+    assert refills[1] - refills[0] >= SPACING_S - 0.5  # asked for together, started apart
+
+
+def _kernel_socket(url: str, kernel_id: str):
+    from websockets.sync.client import connect
+
+    ws = url.replace("http://", "ws://")
+    return connect(f"{ws}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4()}",
+                   open_timeout=30)
+
+
+def _message(msg_type: str, content: dict) -> str:
+    header = {"msg_id": uuid.uuid4().hex, "username": "student", "session": uuid.uuid4().hex,
+              "msg_type": msg_type, "version": "5.3", "date": "2026-01-01T00:00:00Z"}
+    return json.dumps({"header": header, "parent_header": {}, "metadata": {},
+                       "content": content, "channel": "shell", "buffers": []})
+
+
+def test_it_serves_apps_and_runs_no_code(classroom, tmp_path):
+    for method, path in (("POST", "/api/kernels"), ("GET", "/api/kernels"),
+                         ("GET", "/api/contents"), ("GET", "/api/terminals"),
+                         ("GET", "/voila/files/scale_explorer.ipynb"),
+                         ("GET", "/lab"), ("GET", "/tree")):
+        request = urllib.request.Request(classroom.url + path, method=method, data=b"" if
+                                         method == "POST" else None)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code in (403, 404, 405), (method, path, refused.value.code)
+    page = _render(classroom.url)
+    kernel_id = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', page).group(1)
+    marker = tmp_path / "ran"
+    with _kernel_socket(classroom.url, kernel_id) as socket:
+        socket.send(_message("execute_request", {
+            "code": f"open({str(marker)!r}, 'w').write('code ran')", "silent": False,
+            "store_history": False, "user_expressions": {}, "allow_stdin": False,
+            "stop_on_error": True}))
+        socket.send(_message("kernel_info_request", {}))
+        replies = []
+        deadline = time.monotonic() + 30
+        while "kernel_info_reply" not in replies and time.monotonic() < deadline:
+            replies.append(json.loads(socket.recv(timeout=30))["header"]["msg_type"])
+    assert "kernel_info_reply" in replies  # the socket works: allowed messages get answers
+    assert "execute_reply" not in replies and "execute_input" not in replies, replies
+    time.sleep(1)
+    assert not marker.exists(), "a student's websocket ran code in the kernel"
+
+
+def _tab_to(page, selector: str, presses: int = 40):
+    """Press Tab until the focused element matches ``selector``; return its locator."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"document.activeElement.matches({json.dumps(selector)})"):
+            return page.locator(":focus")
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def _open(browser, url: str, app: str, requests: list[str]):
+    def route(r):
+        requests.append(r.request.url)
+        if r.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
+            r.continue_()
+        else:
+            r.abort()
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.route("**/*", route)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(f"{url}/voila/render/{app}.ipynb", timeout=LOAD_MS)
+    return context, page
+
+
+def test_scale_app_accessible_and_keyboard_only(browser, classroom):
+    from playwright.sync_api import expect
+
+    requests: list[str] = []
+    context, page = _open(browser, classroom.url, "scale_explorer", requests)
+    try:
+        handle = page.locator(".scale-slider .noUi-handle").first
+        handle.wait_for(state="visible", timeout=LOAD_MS)
+        expect(handle).to_have_attribute("aria-label", "scale s")
+        image = page.locator("img.scale-plot").first
+        expect(image).to_have_attribute("title", re.compile(r"residual ratio \d+\.\d % of the "
+                                                            r"shortcut"))
+        assert axe_violations(page) == []
+        readout = page.locator(".scale-slider .widget-readout").first
+        finding = page.locator(".scale-finding").first
+        _tab_to(page, ".noUi-handle")
+        page.keyboard.press("ArrowRight")
+        expect(readout).to_have_text("0.18")
+        expect(finding).to_contain_text("s\u00a0=\u00a00.18")
+        expect(image).to_have_attribute("title", re.compile(r"at s = 0\.18"))
+        _tab_to(page, ".scale-variant button:not(.mod-active)")
+        page.keyboard.press("Space")
+        expect(finding).to_contain_text("block35 v2")
+        _tab_to(page, ".scale-text input")
+        page.keyboard.type("0.5")
+        page.keyboard.press("Enter")
+        expect(readout).to_have_text("0.50")
+        expect(finding).to_contain_text("block35 v2: at s\u00a0=\u00a00.50")
+    finally:
+        context.close()
+    assert [u for u in requests if not u.startswith(("http://127.0.0.1", "ws://127.0.0.1",
+                                                     "data:", "blob:"))] == []
+
+
+def test_broadcast_app_accessible_and_keyboard_only(browser, classroom):
+    from playwright.sync_api import expect
+
+    import explainer
+
+    context, page = _open(browser, classroom.url, "broadcast_playground", [])
+    try:
+        result = page.locator(".broadcast-result textarea").first
+        result.wait_for(state="attached", timeout=LOAD_MS)
+        diagram = page.locator("img.broadcast-diagram").first
+        expect(diagram).to_have_attribute("title", re.compile("result \\(2, 35, 35, 256\\)"))
+        assert axe_violations(page) == []
+        _tab_to(page, ".shape-b input")
+        page.keyboard.press("Control+A")
+        page.keyboard.type("(3,)")
+        page.keyboard.press("Enter")
+        expected = explainer.explain_broadcast_numpy("(N, H, W, C)", "(3,)", N=2, H=35, W=35,
+                                                     C=256)
+        expect(page.locator(".broadcast-error").first).to_contain_text(expected.reason)
+        expect(diagram).to_have_attribute("title", re.compile("incompatible"))
+        _tab_to(page, ".broadcast-preset select")
+        page.keyboard.press("ArrowDown")  # a closed <select> takes the next entry
+        expect(result).to_have_value(re.compile(r"=> result shape \(2, 35, 35, 256\)"))
+    finally:
+        context.close()
+
+
+def test_closed_tab_is_culled_open_tab_answers(browser, classroom):
+    from playwright.sync_api import expect
+
+    def opened():
+        context, page = _open(browser, classroom.url, "scale_explorer", [])
+        page.locator(".scale-slider .noUi-handle").first.wait_for(state="visible",
+                                                                   timeout=LOAD_MS)
+        kernel = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', page.content()).group(1)
+        return context, page, kernel
+
+    def kernel_ids() -> set[str]:
+        found = set()
+        for proc in classroom.kernels():
+            hit = re.search(r"kernel-([0-9a-f-]{36})\.json", " ".join(proc.cmdline()))
+            if hit:
+                found.add(hit.group(1))
+        return found
+
+    closing, _, closed_kernel = opened()
+    staying, page, open_kernel = opened()
+    try:
+        assert {closed_kernel, open_kernel} <= kernel_ids()
+        closing.close()
+        deadline = time.monotonic() + CULL_IDLE_S + CULL_INTERVAL_S + 30  # 2 shared cores
+        while closed_kernel in kernel_ids() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert closed_kernel not in kernel_ids(), "the closed tab's kernel is still alive"
+        assert open_kernel in kernel_ids(), "the open tab's kernel was culled"
+        readout = page.locator(".scale-slider .widget-readout").first
+        start = float(readout.inner_text().strip())
+        page.locator(".scale-slider .noUi-handle").first.focus()
+        page.keyboard.press("ArrowRight")
+        expect(readout).to_have_text(f"{start + 0.01:.2f}")
+    finally:
+        staying.close()
