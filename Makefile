@@ -16,9 +16,11 @@ $(STAMP): $(PY) pyproject.toml
 
 install: $(STAMP)
 
+# Two pytest-xdist workers, one per core; the tests that drive servers stay on one worker and
+# each notebook runs once for both (tests/conftest.py).
 test: $(STAMP)
 	$(PY) -m ruff check explainer tests benchmarks tools
-	$(PY) -m pytest -ra
+	$(PY) -m pytest -ra -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(PY) -m ruff check explainer tests benchmarks tools
@@ -63,11 +65,12 @@ classroom: $(STAMP)
 	$(VENV)/bin/voila notebooks/apps/ --no-browser --Voila.ip='$(HOST)' --port='$(PORT)' \
 	  --template=classroom $(POOL_ARGS) $(VOILA_ARGS)
 
-# The static pages (build/html, built first if a page is missing: `make html`) for a class of
-# any size: a threaded file server on http://$(HOST):$(PORT)/, same HOST rule and URLs as above.
-# Files only: no kernel, nothing runs on the server.
+# The static pages (SITE, default build/html, built first if a page is missing: `make html`)
+# for a class of any size: a threaded file server on http://$(HOST):$(PORT)/, same HOST rule and
+# URLs as above. Files only: no kernel, nothing runs on the server.
+SITE ?= build/html
 classroom-static: $(STAMP)
-	$(PY) -m explainer.classroom.static_server build/html --host '$(HOST)' --port '$(PORT)'
+	$(PY) -m explainer.classroom.static_server '$(SITE)' --host '$(HOST)' --port '$(PORT)'
 
 # The "why scale" grid (Szegedy et al. 3.3 at the nets' depth): 324 runs, 42 minutes of
 # training on 2 cores (results/why_scale.json's seconds_all_runs); resumable (run it again

@@ -49,7 +49,7 @@ def test_host_is_an_explicit_choice_for_both_classrooms():
     room = _make_dry_run("HOST=0.0.0.0")
     assert "--Voila.ip='0.0.0.0'" in room and "--host '0.0.0.0'" in room
     static = _make_dry_run("HOST=0.0.0.0", "PORT=8000", target="classroom-static")
-    assert "-m explainer.classroom.static_server build/html --host '0.0.0.0' --port '8000'" \
+    assert "-m explainer.classroom.static_server 'build/html' --host '0.0.0.0' --port '8000'" \
         in static
     assert "--host '127.0.0.1'" in _make_dry_run(target="classroom-static")
 

@@ -138,3 +138,23 @@ def test_public_names_come_from_one_table():
     for old in ("sweepmath", "blocks", "port_torch", "static_widgets", "Block35Spec"):
         with pytest.raises(AttributeError):
             getattr(explainer, old)
+
+
+def test_the_classroom_has_one_home_on_top():
+    """Issue 21: the classroom's code (apps, kernel manager, pool wait, frames, servers) lives
+    in ``explainer/classroom/``, the top layer, which nothing imports; the static pages
+    (``site``) build without it and read ``finding()`` from below both."""
+    assert explainer.LAYERS[-1] == ("classroom",)
+    classroom = {m for m in MODULES if layer_of(m) == "classroom"}
+    assert {f"explainer.classroom.{name}" for name in (
+        "apps", "figure", "frame_cache", "pool_wait", "kernel_manager", "seats", "network",
+        "static_server")} <= classroom
+    users = {m for m, targets in GRAPH.items() if targets & classroom} - classroom
+    assert users == set(), f"imports of the top layer: {users}"
+    for gone in ("explainer.widgets.classroom", "explainer.widgets.classroom_figure",
+                 "explainer.widgets.frame_cache", "explainer.widgets.pool_wait",
+                 "explainer.site.classroom_server"):
+        assert gone not in MODULES
+    assert "explainer.scaling.findings" in GRAPH["explainer.site.scale_page"]
+    assert "explainer.scaling.findings" in GRAPH["explainer.classroom.apps"]
+    assert not any(layer_of(t) == "widgets" for t in GRAPH["explainer.site.scale_page"])
