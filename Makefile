@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lab demo bench classroom classroom-static html lint readme clean experiment fuzz
+.PHONY: install test lab demo bench classroom classroom-static html lint readme clean experiment fuzz device-check
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -84,6 +84,12 @@ experiment: $(STAMP)
 # 2 cores. Not part of `make test`; the suite keeps a small sample (tests/test_hostile_*.py).
 fuzz: $(STAMP)
 	$(PY) tools/fuzz_cli.py --cases $(or $(CASES),1000)
+
+# The blocks on Keras' PyTorch and JAX backends, on the GPU when there is one and on the CPU,
+# against the numpy reference, TensorFlow blocked (tools/device_check.py). BUNDLE=DIR instead
+# writes the folder to carry to a machine without Keras or TensorFlow (at most 64 MiB).
+device-check: $(STAMP)
+	$(PY) tools/device_check.py $(if $(BUNDLE),--bundle $(BUNDLE))
 
 html: $(STAMP)
 	$(PY) -m explainer.site.build build/html
