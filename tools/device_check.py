@@ -38,10 +38,11 @@ ROOT = HERE.parent  # the checkout, or the bundle: explainer/ and tools/ side by
 BACKENDS = ("torch", "jax")
 KINDS = ("block35", "block17", "block8")
 REAL_SIZES = {"block35": 35, "block17": 17, "block8": 8}
-# Keras 3.15.1 and what it names (numpy and ml_dtypes come with JAX); binary wheels last
-KERAS_WHEELS = ("keras==3.15.1", "namex==0.1.0", "absl-py==2.3.1", "rich==15.0.0",
-                "markdown-it-py==4.0.0", "mdurl==0.1.2", "pygments==2.19.2", "packaging==25.0",
-                "optree==0.20.0", "h5py==3.14.0")
+# Keras 3.15.1, what it names and what those need (numpy and ml_dtypes come with JAX and
+# PyTorch); binary wheels last
+KERAS_WHEELS = ("keras==3.15.1", "namex==0.1.0", "absl-py==2.5.1", "rich==15.0.0",
+                "markdown-it-py==4.3.0", "mdurl==0.1.2", "pygments==2.21.0", "packaging==26.4",
+                "typing-extensions==4.16.0", "optree==0.20.0", "h5py==3.14.0")
 BUNDLE_LIMIT = 64 * 2**20
 
 
