@@ -35,23 +35,51 @@ def x_v2():
 # Notebooks: each runs once per session, in the background (tests/notebook_runs.py).
 
 
+def pytest_configure(config):
+    """One folder of notebook runs for the session, shared with pytest-xdist's workers (they
+    inherit the environment of the process that starts them)."""
+    import tempfile
+
+    from notebook_runs import RUNS_ENV
+
+    if not os.environ.get(RUNS_ENV):
+        os.environ[RUNS_ENV] = tempfile.mkdtemp(prefix="notebook_runs_")
+        config._notebook_runs_owner = True
+
+
+def pytest_unconfigure(config):
+    import shutil
+
+    from notebook_runs import RUNS_ENV
+
+    if getattr(config, "_notebook_runs_owner", False):
+        shutil.rmtree(os.environ.pop(RUNS_ENV), ignore_errors=True)
+
+
 def _needs_notebooks(item) -> bool:
     return "notebook_runs" in getattr(item, "fixturenames", ())  # directly or through a fixture
 
 
 def pytest_collection_modifyitems(session, config, items):
     """Start the notebook runs the selected tests need, and move those tests to the end, so
-    the kernels work while the rest of the suite runs."""
+    the kernels work while the rest of the suite runs. Under pytest-xdist, the tests that
+    drive servers (browser, classroom) form one group: one worker runs them all, with one
+    Chromium and one of each server, and never two Voila pools at once."""
+    for item in items:
+        if item.path.parent.name == "browser" or item.path.name.startswith("test_classroom"):
+            item.add_marker(pytest.mark.xdist_group("servers"))
     if any(_needs_notebooks(item) for item in items):
         _runs(config).start()
         items.sort(key=_needs_notebooks)  # stable: the order within each group stays
 
 
 def _runs(config):
-    from notebook_runs import NotebookRuns
+    from notebook_runs import RUNS_ENV, NotebookRuns
 
-    if not hasattr(config, "_notebook_runs"):  # pytest's tmp_path_factory, made at configure
-        config._notebook_runs = NotebookRuns(config._tmp_path_factory.mktemp("notebook_runs"))
+    if not hasattr(config, "_notebook_runs"):
+        # two kernels at a time in all: one per xdist worker, or two without xdist
+        jobs = 1 if hasattr(config, "workerinput") else 2
+        config._notebook_runs = NotebookRuns(os.environ[RUNS_ENV], jobs)
     return config._notebook_runs
 
 

@@ -35,8 +35,10 @@ def main(source: str, target: str, report: str) -> None:
         error = str(err)
     seconds = time.perf_counter() - start
     nbformat.write(nb, target)
-    Path(report).write_text(json.dumps({"stored": stored, "seconds": round(seconds, 2),
-                                        "error": error}))
+    partial = Path(report).with_suffix(".part")  # the report appears whole, after the notebook
+    partial.write_text(json.dumps({"stored": stored, "seconds": round(seconds, 2),
+                                   "error": error}))
+    partial.replace(report)
 
 
 if __name__ == "__main__":

@@ -7,18 +7,21 @@ stored (the static pages freeze it), no inherited ``MPLBACKEND``. After its stor
 the lesson checks of :data:`lesson_answers.FROM_NOTEBOOK`; they run last, so the stored cells'
 outputs are those of a plain run, and :attr:`Executed.stored` says where they end.
 
-Runs start as soon as collection ends (``conftest.py``), two kernels at a time in worker
-subprocesses, while the session goes on with the tests that need no notebook; the tests that do
-are moved to the end of the session.
+Runs start as soon as collection ends (``conftest.py``), in runner subprocesses, while the
+session goes on with the tests that need no notebook (those that do run last). Under
+pytest-xdist the workers share one folder (``RUNS_ENV``): a worker claims a notebook by
+creating its claim file, and whoever needs its result waits for the report the runner writes
+last; so each notebook runs once for the whole session, not once per worker.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +29,8 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-JOBS = 2  # kernels at once: the 2 cores also run the rest of the suite meanwhile
-CELL_TIMEOUT = 300  # seconds per cell (notebook 06 trains a trunk live)
+RUNS_ENV = "EXPLAINER_TEST_NOTEBOOK_RUNS"  # the session's shared folder of runs
+WAIT_LIMIT = 1800.0  # seconds to wait for a report: a run cut off by a crash, not a slow one
 
 
 @dataclass(frozen=True)
@@ -49,39 +52,51 @@ class Executed:
 
 
 class NotebookRuns:
-    """The session's notebook runs, started once; :meth:`get` waits for one."""
+    """The session's notebook runs in ``folder``; :meth:`get` waits for one."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, jobs: int):
         self.folder = Path(folder)
-        self._pool: ThreadPoolExecutor | None = None
-        self._futures: dict[str, Future] = {}
-        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(jobs, thread_name_prefix="notebook")
+        self._queued: set[str] = set()
 
     def start(self, names: list[str] | None = None) -> None:
-        """Queue the notebooks (default: all), in the order given; already queued ones stay."""
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(JOBS, thread_name_prefix="notebook")
-            for path in NOTEBOOKS:
-                if (names is None or path.name in names) and path.name not in self._futures:
-                    self._futures[path.name] = self._pool.submit(self._run, path)
+        """Queue the notebooks (default: all) that no process has claimed yet."""
+        for path in NOTEBOOKS:
+            if (names is None or path.name in names) and path.name not in self._queued:
+                self._queued.add(path.name)
+                self._pool.submit(self._claim_and_run, path)
 
     def get(self, name: str) -> Executed:
         self.start([name])
-        return self._futures[name].result()
-
-    def _run(self, path: Path) -> Executed:
-        out = self.folder / path.name
-        report = self.folder / f"{path.stem}.json"
-        cmd = [sys.executable, str(Path(__file__).with_name("execute_notebook.py")),
-               str(path), str(out), str(report)]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
-        if not report.exists():
-            raise RuntimeError(f"{path.name}: the runner failed\n{done.stderr[-3000:]}")
+        report = self.folder / f"{Path(name).stem}.json"
+        deadline = time.monotonic() + WAIT_LIMIT
+        while not report.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name}: no report in {self.folder} after {WAIT_LIMIT} s")
+            time.sleep(0.2)
         meta = json.loads(report.read_text())
-        return Executed(path.name, nbformat.read(out, as_version=4), meta["stored"],
+        if meta.get("runner_error"):
+            raise RuntimeError(f"{name}: the runner failed\n{meta['runner_error']}")
+        return Executed(name, nbformat.read(self.folder / name, as_version=4), meta["stored"],
                         meta["seconds"], meta["error"])
 
+    def _claim_and_run(self, path: Path) -> None:
+        try:  # the first process to create the claim runs the notebook
+            os.close(os.open(self.folder / f"{path.stem}.claim", os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            return
+        report = self.folder / f"{path.stem}.json"
+        cmd = [sys.executable, str(Path(__file__).with_name("execute_notebook.py")),
+               str(path), str(self.folder / path.name), str(report)]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=WAIT_LIMIT)
+            failed = None if report.exists() else (done.stderr[-3000:] or f"exit {done.returncode}")
+        except Exception as err:  # noqa: BLE001 - reported to the test that waits
+            failed = f"{type(err).__name__}: {err}"
+        if failed:
+            partial = report.with_suffix(".part")
+            partial.write_text(json.dumps({"runner_error": failed}))
+            partial.replace(report)
+
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown(wait=False, cancel_futures=True)

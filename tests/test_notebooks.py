@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import nbformat
@@ -10,7 +9,6 @@ import pytest
 from test_lessons import TF_WARNING, output_texts  # the same scan as the lessons test
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
-TIMINGS = Path(__file__).parent.parent / "build" / "notebook_timings.json"
 # Notebooks a learner is promised to run within a time (issue: 06 with its live run, 30 s)
 TIME_LIMITS = {"06_why_scale.ipynb": 30.0}
 
@@ -31,10 +29,6 @@ def test_stored_without_outputs(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_executes(path, notebook_runs):
     run = notebook_runs.get(path.name)  # executed once for the session (notebook_runs.py)
-    TIMINGS.parent.mkdir(exist_ok=True)
-    timings = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
-    timings[path.name] = run.seconds
-    TIMINGS.write_text(json.dumps(timings, indent=2, sort_keys=True))
     assert run.error is None, run.error
     nb = run.stored_cells()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
