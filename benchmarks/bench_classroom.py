@@ -1,13 +1,18 @@
 """A class on one machine: N students open a classroom app at once (goal: 30 students, every
-app usable, median <= 5 s and max <= 15 s; each kernel <= 150 MB PSS; a closed tab's kernel
-gone within 60 s; a slider move answered in <= 150 ms p90 while the class moves sliders).
+app usable, median <= 1 s and max <= 3 s from a warm pool; `ready` <= 120 s after the command;
+kernels <= 3 GB PSS in all; a closed tab's kernel gone within 60 s; a slider move answered in
+<= 150 ms p90 while the whole class moves sliders), and the static classroom under a class
+of any size.
 
+    .venv/bin/python benchmarks/bench_classroom.py 30 --pool 30     # warm pool, N = 30
+    .venv/bin/python benchmarks/bench_classroom.py --static 300      # static, N = 300
     .venv/bin/python benchmarks/bench_classroom.py 1 10 30 [--pool K] [--movers M] [--moves V]
 
 For each N: start the server exactly as ``make classroom PORT=<free port>`` does (which first
 draws the slider frames into a fresh folder) with ``POOL=K`` (``--pool K``, default 0: a
-kernel per student; K > 0: K preheated kernels of each app of ``POOL_APPS``, make's default
-unless ``--pool-apps`` names some, and it waits for the pools to fill), then
+kernel per student; K > 0: K preheated kernels of each app of ``APP``, make's default unless
+``--pool-apps`` names some; it waits for the ``ready:`` line and reports how long after the
+command it came), then
 
 1. N plain HTTP GETs of ``/voila/render/<app>.ipynb`` at the same moment: Voilà answers after
    the notebook ran in a fresh kernel, so the response time is the server-side "usable" time;
@@ -22,6 +27,12 @@ unless ``--pool-apps`` names some, and it waits for the pools to fill), then
    ``voila.json``) are counted;
 5. the machine's memory in use (MemTotal - MemAvailable) is sampled every 0.25 s: baseline and
    peak.
+
+``--static N``: ``python -m explainer.classroom.static_server`` (``make classroom-static``'s
+server, in its own process) serves the index and both static apps (``build/html`` when it
+holds them, else a folder of just those pages, built first); N GETs start at the same moment,
+spread over the three pages: median and max load time, failures, bytes sent, the server's
+CPU time.
 
 The machine may be shared: the report prints its load average at the start.
 """
@@ -89,7 +100,7 @@ class Classroom:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.pool = pool
-        self.make_args = [f"POOL={pool}"] + ([f"POOL_APPS={pool_apps}"] if pool_apps else [])
+        self.make_args = [f"POOL={pool}"] + ([f"APP={pool_apps}"] if pool_apps else [])
         self.log = Path(tempfile.mkstemp(prefix="classroom-", suffix=".log")[1])
 
     def pooled_apps(self) -> list[str]:
@@ -108,6 +119,7 @@ class Classroom:
         # a fresh folder of shared slider frames: the class starts with none drawn
         self.frames = tempfile.TemporaryDirectory(prefix="classroom-frames-")
         env = dict(os.environ, EXPLAINER_FRAME_CACHE=self.frames.name)
+        self.started = time.monotonic()
         self.process = subprocess.Popen(argv, cwd=ROOT, stdout=self.log.open("w"), env=env,
                                         stderr=subprocess.STDOUT, start_new_session=True)
         try:
@@ -127,33 +139,14 @@ class Classroom:
                 time.sleep(0.3)
         else:
             raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}")
-        apps = self.pooled_apps()
-        if apps:  # wait until every pool is full and its kernels have run their app
-            while self.log.read_text().count("is filled with") < len(apps):
+        self.ready_line = None
+        if self.pooled_apps():  # wait for the line that says every seat answers
+            while not (found := re.search(r"^ready: .*$", self.log.read_text(), re.M)):
                 if time.monotonic() > deadline + 600:
-                    raise RuntimeError("kernel pools did not fill")
-                time.sleep(0.5)
-            self.settle(self.pool * len(apps))
-
-    def settle(self, kernels: int, quiet_s: float = 3.0) -> None:
-        """Wait until ``kernels`` kernels exist and together used < 0.1 CPU-s in ``quiet_s``
-        (a preheated kernel that ran its app waits idle for a student)."""
-        def cpu() -> float:
-            total = 0.0
-            for k in self.kernels():
-                try:
-                    total += sum(k.cpu_times()[:2])
-                except psutil.NoSuchProcess:
-                    pass
-            return total
-
-        before = cpu()
-        while True:
-            time.sleep(quiet_s)
-            now = cpu()
-            if len(self.kernels()) >= kernels and now - before < 0.1:
-                return
-            before = now
+                    raise RuntimeError("the pool never said ready")
+                time.sleep(0.2)
+            self.ready_s = time.monotonic() - self.started
+            self.ready_line = found.group(0)
 
     def kernels(self) -> list[psutil.Process]:
         try:
@@ -321,6 +314,9 @@ def run(n: int, app: str, pool: int, pool_apps: str | None, movers: int, moves: 
         left = len(alive)
         students_left = len({k.pid for k in students} & {k.pid for k in alive})
         sampler.stop.set()
+    if server.ready_line:
+        print(f"\ntime to ready: {server.ready_s:.1f} s after `make classroom` (frames drawn "
+              f"first, into a fresh folder): {server.ready_line}")
     print(f"\nN = {n} students, app {app}, "
           + (f"preheated pools of {pool} for {', '.join(server.pooled_apps())}: "
              f"{idle_kernels} kernels, {pool_pss:.0f} MB PSS before the class"
@@ -349,13 +345,79 @@ def run(n: int, app: str, pool: int, pool_apps: str | None, movers: int, moves: 
           f"{sampler.peak / 1024:.2f} GiB (+{(sampler.peak - sampler.baseline) / 1024:.2f} GiB)")
 
 
+def static_pages() -> Path:
+    """``build/html`` when it holds the static classroom's pages, else a fresh folder with the
+    index and both apps (the scale page runs the Keras block: seconds)."""
+    from explainer.classroom.static_server import missing_pages
+
+    built = ROOT / "build" / "html"
+    if not missing_pages(built):
+        return built
+    from explainer.site.build import index_page, write_apps
+
+    folder = Path(tempfile.mkdtemp(prefix="static-classroom-"))
+    write_apps(folder)
+    (folder / "index.html").write_text(index_page([], apps=True), encoding="utf-8")
+    return folder
+
+
+def run_static(n: int) -> None:
+    """N page loads at the same moment from ``make classroom-static``'s server."""
+    from explainer.site.build import APP_PAGES
+
+    root = static_pages()
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "explainer.classroom.static_server",
+                               str(root), "--port", str(port)], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        while "serving" not in (server.stdout.readline() or "serving"):
+            pass
+        names = ["index.html", *APP_PAGES]
+        start_line = threading.Barrier(n)
+
+        def load(i: int) -> tuple[float, int, str | None]:
+            url = f"http://127.0.0.1:{port}/{names[i % len(names)]}"
+            start_line.wait()
+            start = time.perf_counter()
+            try:
+                with urllib.request.urlopen(url, timeout=120) as response:
+                    size = len(response.read())
+                return time.perf_counter() - start, size, None
+            except Exception as err:  # noqa: BLE001 - a failed load is a number here
+                return time.perf_counter() - start, 0, f"{type(err).__name__}: {err}"
+
+        cpu_before = sum(psutil.Process(server.pid).cpu_times()[:2])
+        wall = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=n) as threads:
+            results = list(threads.map(load, range(n)))
+        wall = time.perf_counter() - wall
+        cpu = sum(psutil.Process(server.pid).cpu_times()[:2]) - cpu_before
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    times = [s for s, _, err in results if err is None]
+    failures = [err for _, _, err in results if err is not None]
+    sizes = {name: (root / name).stat().st_size for name in names}
+    listed = ", ".join(f"{k} {v / 1e3:.0f} kB" for k, v in sizes.items())
+    print(f"\nstatic, N = {n} page loads at once ({listed}):")
+    if times:
+        print(f"  load time: median {statistics.median(times):.2f} s, p90 "
+              f"{percentile(times, 0.9):.2f} s, max {max(times):.2f} s; all done in {wall:.2f} s")
+    print(f"  failures: {len(failures)} of {n}" + (f" (first: {failures[0]})" if failures else ""))
+    print(f"  sent {sum(b for _, b, _ in results) / 1e6:.1f} MB; the server's CPU time "
+          f"{cpu:.2f} s ({1000 * cpu / n:.1f} ms a page)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("students", type=int, nargs="+", help="class sizes, e.g. 1 10 30")
+    parser.add_argument("students", type=int, nargs="*", help="class sizes, e.g. 1 10 30")
     parser.add_argument("--app", default="scale_explorer", help="app name in notebooks/apps")
     parser.add_argument("--pool", type=int, default=0, help="POOL: preheated kernels per app")
     parser.add_argument("--pool-apps", default=None,
-                        help="POOL_APPS (default: make classroom's, every app)")
+                        help="APP: the pooled apps (default: make classroom's, scale_explorer)")
+    parser.add_argument("--static", type=int, default=0, metavar="N",
+                        help="also N page loads at once from the static classroom")
     parser.add_argument("--movers", type=int, default=30, help="students moving sliders")
     parser.add_argument("--moves", type=int, default=10, help="slider moves per mover")
     parser.add_argument("--linger", type=float, default=60.0,
@@ -366,6 +428,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"students: got {args.students}; expected positive counts")
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} "
           f"(shared with others), memory {psutil.virtual_memory().total / 2**30:.1f} GiB")
+    if args.static:
+        run_static(args.static)
     for n in args.students:
         run(n, args.app, args.pool, args.pool_apps, min(args.movers, n), args.moves,
             args.linger)

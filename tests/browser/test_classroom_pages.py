@@ -205,3 +205,18 @@ def test_broadcast_page_by_keyboard(page, site):
     assert lines == [f"axis {x.axis}: {x.text}" for x in
                      explain_broadcast_numpy("(2, 35, 35, 256)", "(35, 1, 256)").axes]
     assert page.evaluate("document.body.dataset.result") == "(2, 35, 35, 256)"
+
+
+def test_every_lesson_page_is_accessible(page, static_site):
+    """axe-core on the session's static site (every lesson executed once, the index): no
+    serious or critical violation (contrast of code and output text, links told apart from
+    text by more than colour)."""
+    outdir, pages = static_site
+    found = {}
+    for name in ["index", *sorted(pages)]:
+        page.goto((outdir / f"{name}.html").as_uri())
+        page.wait_for_load_state("load")
+        problems = axe_violations(page)
+        if problems:
+            found[name] = problems
+    assert found == {}
