@@ -45,6 +45,9 @@ def test_torch_line_forms_are_bit_identical_and_follow_the_scale():
 
 @pytest.mark.skipif(importlib.util.find_spec("timm") is None, reason="timm is not installed")
 def test_timms_block35_writes_the_form_the_text_names():
-    from timm.models import inception_resnet_v2
+    from explainer.ports.timm_port import import_timm
 
+    import_timm()  # timm as the port imports it (torchvision's CPU/CUDA mismatch handled)
+    # the module, not the factory function timm.models exports under the same name
+    inception_resnet_v2 = importlib.import_module("timm.models.inception_resnet_v2")
     assert "out = out * self.scale + x" in inspect.getsource(inception_resnet_v2.Block35.forward)
