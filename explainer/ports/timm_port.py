@@ -74,10 +74,13 @@ def timm_missing() -> str | None:
 
 def timm_block(block: str = "block35"):
     """timm's own first block of that kind, from ``create_model("inception_resnet_v2")``, in
-    eval mode (the rest of the model is dropped)."""
+    eval mode, its tensors allocated on the CPU but not initialised (load weights next).
+
+    The model is built on PyTorch's "meta" device (shapes only: 0.5 s instead of 2.4 s for its
+    55.8 million random weights); the block is then given real, empty storage."""
     timm = import_timm()
-    model = timm.create_model("inception_resnet_v2", pretrained=False)
-    return getattr(model, TIMM_BLOCKS[block])[0].eval()
+    model = timm.create_model("inception_resnet_v2", pretrained=False, device="meta")
+    return getattr(model, TIMM_BLOCKS[block])[0].to_empty(device="cpu").eval()
 
 
 def timm_state_dict(weights: dict, spec) -> dict[str, np.ndarray]:
@@ -102,7 +105,8 @@ def timm_state_dict(weights: dict, spec) -> dict[str, np.ndarray]:
 
 
 def to_timm(block):
-    """timm's block of the same kind, holding our v2 block's weights (eval mode).
+    """timm's block of the same kind, holding our v2 block's weights, every tensor set (eval
+    mode).
 
     Only v2 blocks at timm's own scale and with ReLU fit: timm builds Inception-ResNet-v2."""
     spec = block_spec(block)
@@ -120,6 +124,9 @@ def to_timm(block):
     left = [k for k in missing if not k.endswith("num_batches_tracked")]
     if left or unexpected:
         raise RuntimeError(f"timm port: missing {left}, unexpected {unexpected}")
+    for bn in module.modules():  # the one buffer slim has no value for (inference ignores it)
+        if isinstance(bn, torch.nn.BatchNorm2d):
+            bn.num_batches_tracked.zero_()
     return module
 
 

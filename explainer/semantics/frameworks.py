@@ -168,7 +168,7 @@ def _run_jax(jax, scale: float, net_np: np.ndarray, up_np: np.ndarray) -> dict:
         "rmul": _rmul_name("jax.Array", jax.Array, up),
         "rmul_matches_operator": bool(jnp.array_equal(reflected, scale * up)),
         "mul_ops": _jaxpr_leaves(mul.jaxpr), "tail_ops": _jaxpr_leaves(tail.jaxpr),
-        "program": str(mul).strip(), "grad": np.asarray(grad),
+        "program": mul.pretty_print(use_color=False).strip(), "grad": np.asarray(grad),
         "has_iadd": hasattr(type(net), "__iadd__"), "iadd_same_object": id(net) == before,
         "iadd_same_storage": None,
         "alias_changed": not bool(jnp.array_equal(old, jnp.asarray(net_np))),
