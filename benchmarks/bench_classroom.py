@@ -148,6 +148,21 @@ class Classroom:
             self.ready_s = time.monotonic() - self.started
             self.ready_line = found.group(0)
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds (user + system) used so far by the server and its kernels."""
+        total = 0.0
+        try:
+            procs = [psutil.Process(self.process.pid)]
+            procs += procs[0].children(recursive=True)
+        except psutil.NoSuchProcess:
+            return total
+        for proc in procs:
+            try:
+                total += sum(proc.cpu_times()[:2])
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
     def kernels(self) -> list[psutil.Process]:
         try:
             procs = psutil.Process(self.process.pid).children(recursive=True)
@@ -307,7 +322,9 @@ def run(n: int, app: str, pool: int, pool_apps: str | None, movers: int, moves: 
             return await asyncio.gather(*(move_slider(server.url, k, moves, 0.2) for k in ids))
 
         rendered = time.monotonic()
+        cpu_before = server.cpu_seconds()
         moved = sorted(t for one in asyncio.run(everyone_moves()) for t in one) if ids else []
+        move_cpu = server.cpu_seconds() - cpu_before  # the server's and every kernel's
         move_ms = [ms for _, ms in moved]
         time.sleep(linger)  # the clients are gone: what does culling leave?
         alive = server.kernels()
@@ -331,7 +348,8 @@ def run(n: int, app: str, pool: int, pool_apps: str | None, movers: int, moves: 
     if move_ms:
         print(f"  slider moves: {len(move_ms)} by {len(ids)} students at once: median "
               f"{statistics.median(move_ms):.0f} ms, p90 {percentile(move_ms, 0.9):.0f} ms, "
-              f"max {max(move_ms):.0f} ms")
+              f"max {max(move_ms):.0f} ms; CPU (server and kernels, refills included) "
+              f"{1000 * move_cpu / len(move_ms):.1f} ms a move")
         if moved[-1][0] - rendered > 20:  # long runs: by window (a pool's refill shows)
             windows: dict[int, list[float]] = {}
             for when, ms in moved:

@@ -9,7 +9,7 @@ to relay to 30 students on every move).
 folder (:mod:`.frame_cache`) before a class arrives (``make classroom`` runs it), so that a
 student's kernel only reads files and never imports matplotlib::
 
-    python -m explainer.classroom.figure
+    python -m explainer.classroom.figure [v1] [v2]
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 from tqdm.auto import tqdm
 
+from ..core.validate import check_variant
 from ..plots.sweep import OKABE_ITO, MovingSweep, draw_histograms, draw_sweep, hist_range
 from ..scaling.numpy_sweep import SLIDER_SCALES, numpy_scale_sweep
 from .frame_cache import SharedFrames, cache_root
@@ -109,6 +110,19 @@ def draw_all_frames(variants=("v1", "v2"), progress: bool = True) -> int:
     return drawn
 
 
-if __name__ == "__main__":
-    count = draw_all_frames()
+def main(argv: list[str] | None = None) -> int:
+    """``python -m explainer.classroom.figure [VARIANT ...]``: draw the missing frames of the
+    variants named (default v1 and v2)."""
+    variants = tuple(argv if argv is not None else sys.argv[1:]) or ("v1", "v2")
+    try:
+        variants = tuple(check_variant(v) for v in variants)
+    except ValueError as err:
+        print(f"python -m explainer.classroom.figure: error: {err}", file=sys.stderr)
+        return 2
+    count = draw_all_frames(variants)
     print(f"slider frames drawn: {count}; folder: {cache_root()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -57,6 +57,9 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
         "Seconds a pool kernel may take from its start to waiting for its student; "
         "past them it is replaced."))
     start_attempts = Integer(3, config=True, help="Tries of a pool kernel's start.")
+    replace_limit = Integer(100, config=True, help=(
+        "Seats replaced at most in the server's life: past them a broken kernel or app is "
+        "reported, not started again and again."))
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -183,11 +186,18 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
         pool = self._pools.get(name, [])
         if task in pool:
             pool.remove(task)
-        self.seats_replaced += 1
-        self.log.warning("A pool kernel of %s is replaced: %s", name, why)
-        print(f"replacing a seat of {name}: {why}", flush=True)
         if entry is not None and entry["kernel_id"] in self:
             asyncio.get_running_loop().create_task(self._shut_down_quietly(entry["kernel_id"]))
+        app = Path(name).stem
+        if self.seats_replaced >= self.replace_limit:
+            self.log.error("A pool kernel of %s failed (%s); %d seats were replaced already, "
+                           "no more", name, why, self.seats_replaced)
+            print(f"a seat of {app} failed ({why}); not replaced: {self.seats_replaced} were "
+                  "already, something is broken (see the server's log)", flush=True)
+            return
+        self.seats_replaced += 1
+        self.log.warning("A pool kernel of %s is replaced: %s", name, why)
+        print(f"replacing a seat of {app}: {why}", flush=True)
         self.fill_if_needed(delay=0, notebook_name=name)
 
     async def _shut_down_quietly(self, kernel_id: str) -> None:
