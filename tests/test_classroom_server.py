@@ -7,31 +7,16 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import time
 from pathlib import Path
 
-import psutil
-
 ROOT = Path(__file__).resolve().parents[1]
-SPACING_S = 4.0
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _kernels(server: subprocess.Popen) -> list[psutil.Process]:
-    found = []
-    for proc in psutil.Process(server.pid).children(recursive=True):
-        try:
-            if "ipykernel" in " ".join(proc.cmdline()):
-                found.append(proc)
-        except psutil.NoSuchProcess:
-            pass
-    return found
 
 
 def test_make_classroom_uses_the_classroom_kernel_manager():
