@@ -74,6 +74,9 @@ _EXPORTS = {
     "from_slim": "ports.keras_port", "from_keras_applications": "ports.keras_port",
     "to_torch": "ports.torch_port", "to_dl4j": "ports.dl4j_port", "to_onnx": "ports.onnx_port",
     "to_timm": "ports.timm_port", "compare_timm": "ports.timm_port",
+    # the classroom (the top layer): its two apps, for light kernels
+    "classroom_scale_explorer": "classroom.apps",
+    "classroom_broadcast_playground": "classroom.apps",
     # documented short names of modules: ``from explainer import port, legacy``
     "port": "ports:", "legacy": "ports.legacy:",
 }

@@ -158,3 +158,6 @@ def test_the_classroom_has_one_home_on_top():
     assert "explainer.scaling.findings" in GRAPH["explainer.site.scale_page"]
     assert "explainer.scaling.findings" in GRAPH["explainer.classroom.apps"]
     assert not any(layer_of(t) == "widgets" for t in GRAPH["explainer.site.scale_page"])
+    assert {explainer._EXPORTS[f"classroom_{app}"] for app in ("scale_explorer",
+                                                               "broadcast_playground")} == \
+        {"classroom.apps"}
