@@ -243,7 +243,7 @@ def test_a_slider_move_sends_two_widget_messages(monkeypatch):
     monkeypatch.setattr(widgets.Widget, "_send",
                         lambda self, msg, buffers=None: sent.append((type(self).__name__, msg)))
     app.slider.set_state({"value": 0.33})  # what the page's slider sends
-    assert sorted(name for name, _ in sent) == ["HTML", "Image"]
+    assert sorted(name for name, _ in sent) == ["AltImage", "HTML"]  # figure + alt: one
     assert "0.33" in app.readout.value
     app.slider.value = 2.0  # the slider still clamps to its range
     assert app.slider.value == 1.0
