@@ -1,4 +1,4 @@
-"""`python -m explainer port --to torch|onnx|dl4j|keras|slim`: port a block and measure the port.
+"""`python -m explainer port --to torch|onnx|dl4j|keras|slim|timm`: port a block, measured.
 
 torch: our block -> torch.nn.Module, max |difference| of outputs. onnx: our block -> an .onnx
 file (``--out``) run by onnxruntime: its op sequence, the scale's ``Mul`` and the difference.
