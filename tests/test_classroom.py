@@ -118,6 +118,8 @@ def test_app_shows_the_tensorflow_numbers(app, scale):
     assert f"{100 * expected['residual_ratio']:.1f}\u00a0% of the shortcut" in app.readout.value
     assert f"s\u00a0=\u00a0{scale:.2f}" in app.readout.value
     assert app.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (f"at s = {scale:.2f}: residual ratio {100 * expected['residual_ratio']:.1f} % of "
+            "the shortcut") in app.image.tooltip  # the figure's alt text, from its numbers
 
 
 def test_app_typed_values_variants_and_refusals(app):

@@ -88,10 +88,11 @@ class Snapshot:
         return "".join(parts)
 
 
-def _img(fmt: str, b64: str, width: object = None, classes: str = "") -> str:
+def _img(fmt: str, b64: str, width: object = None, classes: str = "",
+         alt: str = "figure") -> str:
     size = f' width="{html.escape(str(width))}"' if width not in (None, "") else ""
     mime = "svg+xml" if fmt == "svg" else fmt
-    return (f'<img class="{classes or "static-figure"}" alt="figure"{size} '
+    return (f'<img class="{classes or "static-figure"}" alt="{html.escape(alt)}"{size} '
             f'src="data:image/{mime};base64,{b64.strip()}">')
 
 
@@ -101,7 +102,14 @@ def _image(snap: Snapshot, state: dict, depth: int) -> str:
         return f'<div class="{_classes(state, "static-image")}">(image not stored)</div>'
     fmt = str(state.get("format", "png")).lower()
     return (f'<div class="{_classes(state, "static-image")}">'
-            f'{_img(fmt, value[1], state.get("width"))}</div>')
+            f'{_img(fmt, value[1], state.get("width"), alt=_alt(state))}</div>')
+
+
+def _alt(state: dict) -> str:
+    """An image widget's text alternative: its tooltip (an ``AltImage`` writes it from the
+    numbers it shows), else the word "figure"."""
+    tooltip = state.get("tooltip")
+    return tooltip if isinstance(tooltip, str) and tooltip.strip() else "figure"
 
 
 def _html(snap: Snapshot, state: dict, depth: int) -> str:

@@ -23,8 +23,9 @@ from ..core.inputs import check_block_input
 from ..core.lesson import sample_input
 from ..core.spec import block_spec
 from ..core.validate import VARIANTS
+from ..scaling.findings import frame_alt
 from ..scaling.sweep import SLIDER_SCALES, sweep_unchecked
-from .images import show_png
+from .images import AltImage, show_png
 from .slider_input import ScaleWidget
 
 
@@ -54,7 +55,7 @@ class ScaleExplorer(ScaleWidget, widgets.VBox):
         self.ratio = widgets.HTML()
         self.numbers = widgets.HTML()
         self.error = widgets.HTML()
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.image = AltImage(format="png", layout=widgets.Layout(max_width="100%"))
         for w, cls in ((self.slider, "scale-slider"), (self.toggle, "scale-variant"),
                        (self.text, "scale-text"), (self.ratio, "residual-ratio"),
                        (self.numbers, "scale-numbers"), (self.error, "scale-error"),
@@ -103,7 +104,9 @@ class ScaleExplorer(ScaleWidget, widgets.VBox):
             f"output change {values['output_change']:.4f} · ReLU flips "
             f"{values['relu_flips']:.4f} · net_out mean {values['net_out_mean']:.4f}, "
             f"std {values['net_out_std']:.4f}, max {values['net_out_max']:.4f}")
-        show_png(self.image, frame.render(value, values))
+        with self.image.hold_sync():  # the figure and its alt text in one message
+            self.image.tooltip = frame_alt(self.variant, value, values)
+            show_png(self.image, frame.render(value, values))
 
 
 def scale_explorer(block, x) -> ScaleExplorer:

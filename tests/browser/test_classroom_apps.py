@@ -25,7 +25,7 @@ import pytest
 from accessibility import axe_violations
 from classroom_support import start, stop
 
-POOL, SPACING_S, CULL_IDLE_S, CULL_INTERVAL_S = 2, 2.0, 6, 2
+POOL, SPACING_S, CULL_IDLE_S, CULL_INTERVAL_S = 2, 2.0, 3, 1
 LOAD_MS = 120_000
 WAIT_MS = 30_000
 
