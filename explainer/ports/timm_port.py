@@ -25,12 +25,12 @@ import sys
 
 import numpy as np
 
-from ..core.inputs import check_block_input
 from ..core.lesson import sample_input
-from ..core.spec import UP_SCOPE, block_spec
+from ..core.spec import block_spec
 from ..core.tracing import forward
 from ..core.weights import block_weights
 from .check import PortCheck, max_abs
+from .torch_port import load_numpy_state, torch_forward, torch_state_dict
 
 TIMM_REASON = ("timm is not installed; install the optional extra: pip install "
                "'block35-explainer[timm]' (pins timm and torchvision next to torch==2.13.0)")
@@ -83,25 +83,23 @@ def timm_block(block: str = "block35"):
     return getattr(model, TIMM_BLOCKS[block])[0].to_empty(device="cpu").eval()
 
 
+def _timm_names(spec):
+    """slim conv -> timm's (conv, BatchNorm) prefixes: ``branch0.conv`` / ``branch0.bn`` for a
+    branch of one conv, ``branch1.1.conv`` ... for a branch that is a Sequential."""
+    def names(conv):
+        branch = conv.scope.split("/")[0]  # Branch_0, Branch_1, Branch_2
+        index = int(branch.split("_")[1])
+        in_branch = [c for c in spec.convs if c.scope.startswith(branch + "/")]
+        name = f"branch{index}" if len(in_branch) == 1 else \
+            f"branch{index}.{in_branch.index(conv)}"
+        return f"{name}.conv", f"{name}.bn"
+    return names
+
+
 def timm_state_dict(weights: dict, spec) -> dict[str, np.ndarray]:
     """slim-named weights -> the names of timm's block: ``branch0.conv.weight``,
     ``branch1.1.bn.running_var``, ``conv2d.bias`` ... (numpy arrays, OIHW kernels)."""
-    state, position = {}, {}
-    for conv in spec.convs:
-        branch = conv.scope.split("/")[0]  # Branch_0, Branch_1, Branch_2
-        index = int(branch.split("_")[1])
-        position[index] = position.get(index, -1) + 1
-        single = sum(c.scope.startswith(branch + "/") for c in spec.convs) == 1
-        name = f"branch{index}" if single else f"branch{index}.{position[index]}"
-        s = conv.scope
-        state[f"{name}.conv.weight"] = np.transpose(weights[f"{s}/weights"], (3, 2, 0, 1))
-        state[f"{name}.bn.weight"] = np.ones(conv.filters, np.float32)  # slim: no gamma
-        state[f"{name}.bn.bias"] = weights[f"{s}/BatchNorm/beta"]
-        state[f"{name}.bn.running_mean"] = weights[f"{s}/BatchNorm/moving_mean"]
-        state[f"{name}.bn.running_var"] = weights[f"{s}/BatchNorm/moving_variance"]
-    state["conv2d.weight"] = np.transpose(weights[f"{UP_SCOPE}/weights"], (3, 2, 0, 1))
-    state["conv2d.bias"] = weights[f"{UP_SCOPE}/biases"]
-    return state
+    return torch_state_dict(weights, spec, _timm_names(spec), up="conv2d")
 
 
 def to_timm(block):
@@ -117,26 +115,7 @@ def to_timm(block):
     if abs(module.scale - spec.scale) > 1e-9 or spec.activation != "relu":
         raise ValueError(f"block: got scale {spec.scale:g}, activation {spec.activation}; "
                          f"expected timm's own: scale {module.scale:g}, relu")
-    torch = importlib.import_module("torch")
-    state = {k: torch.from_numpy(np.ascontiguousarray(v, np.float32))
-             for k, v in timm_state_dict(block_weights(block), spec).items()}
-    missing, unexpected = module.load_state_dict(state, strict=False)
-    left = [k for k in missing if not k.endswith("num_batches_tracked")]
-    if left or unexpected:
-        raise RuntimeError(f"timm port: missing {left}, unexpected {unexpected}")
-    for bn in module.modules():  # the one buffer slim has no value for (inference ignores it)
-        if isinstance(bn, torch.nn.BatchNorm2d):
-            bn.num_batches_tracked.zero_()
-    return module
-
-
-def timm_forward(module, x, in_channels: int) -> np.ndarray:
-    """timm's block on an NHWC numpy input; NHWC numpy output."""
-    torch = importlib.import_module("torch")
-    x = check_block_input(x, in_channels)
-    with torch.no_grad():
-        y = module(torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))))
-    return y.numpy().transpose(0, 2, 3, 1)
+    return load_numpy_state(module, timm_state_dict(block_weights(block), spec), "timm port")
 
 
 def timm_line(module) -> str:
@@ -152,7 +131,7 @@ def compare_timm(block, x=None) -> tuple[PortCheck, dict]:
     x = sample_input(spec.variant, batch=2, size=9, seed=1, block=spec.block) if x is None else x
     module = to_timm(block)
     timm, torch = import_timm(), importlib.import_module("torch")
-    diff = max_abs(forward(block, x), timm_forward(module, x, spec.in_channels))
+    diff = max_abs(forward(block, x), torch_forward(module, x, spec.in_channels))
     eps = sorted({m.eps for m in module.modules() if isinstance(m, torch.nn.BatchNorm2d)})
     details = {"timm_class": f"{type(module).__module__}.{type(module).__qualname__}",
                "timm_line": timm_line(module), "batchnorm_eps": eps,

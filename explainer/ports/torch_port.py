@@ -99,19 +99,40 @@ def _named_class(torch, spec):
     return cls
 
 
-def torch_state_dict(weights: dict, spec) -> dict[str, np.ndarray]:
-    """slim-named weights -> PyTorch ``state_dict`` names and layouts (numpy arrays)."""
+def torch_state_dict(weights: dict, spec, names=None, up: str = "up") -> dict[str, np.ndarray]:
+    """slim-named weights -> PyTorch ``state_dict`` names and layouts (numpy arrays).
+
+    ``names(conv)`` gives the (conv, BatchNorm) prefixes of a slim conv (default: our module's
+    ``branches.<scope>.0`` / ``.1``; timm's differ), ``up`` the projection's prefix."""
+    names = names or (lambda c: (f"branches.{keras_name(c.scope)}.0",
+                                 f"branches.{keras_name(c.scope)}.1"))
     state = {}
     for conv in spec.convs:
-        s, name = conv.scope, f"branches.{keras_name(conv.scope)}"
-        state[f"{name}.0.weight"] = np.transpose(weights[f"{s}/weights"], (3, 2, 0, 1))
-        state[f"{name}.1.weight"] = np.ones(conv.filters, np.float32)  # slim: no gamma
-        state[f"{name}.1.bias"] = weights[f"{s}/BatchNorm/beta"]
-        state[f"{name}.1.running_mean"] = weights[f"{s}/BatchNorm/moving_mean"]
-        state[f"{name}.1.running_var"] = weights[f"{s}/BatchNorm/moving_variance"]
-    state["up.weight"] = np.transpose(weights[f"{UP_SCOPE}/weights"], (3, 2, 0, 1))
-    state["up.bias"] = weights[f"{UP_SCOPE}/biases"]
+        s, (cv, bn) = conv.scope, names(conv)
+        state[f"{cv}.weight"] = np.transpose(weights[f"{s}/weights"], (3, 2, 0, 1))
+        state[f"{bn}.weight"] = np.ones(conv.filters, np.float32)  # slim: no gamma
+        state[f"{bn}.bias"] = weights[f"{s}/BatchNorm/beta"]
+        state[f"{bn}.running_mean"] = weights[f"{s}/BatchNorm/moving_mean"]
+        state[f"{bn}.running_var"] = weights[f"{s}/BatchNorm/moving_variance"]
+    state[f"{up}.weight"] = np.transpose(weights[f"{UP_SCOPE}/weights"], (3, 2, 0, 1))
+    state[f"{up}.bias"] = weights[f"{UP_SCOPE}/biases"]
     return state
+
+
+def load_numpy_state(module, state: dict, what: str):
+    """Load a numpy ``state`` into ``module``, every entry, or a RuntimeError naming the gap;
+    BatchNorm's ``num_batches_tracked`` (slim has no such value; inference ignores it) is set
+    to 0. Returns the module in eval mode."""
+    torch = _require_torch()
+    tensors = {k: torch.from_numpy(np.ascontiguousarray(v, np.float32)) for k, v in state.items()}
+    missing, unexpected = module.load_state_dict(tensors, strict=False)
+    left = [k for k in missing if not k.endswith("num_batches_tracked")]
+    if left or unexpected:
+        raise RuntimeError(f"{what}: missing {left}, unexpected {unexpected}")
+    for bn in module.modules():
+        if isinstance(bn, torch.nn.BatchNorm2d):
+            bn.num_batches_tracked.zero_()
+    return module.eval()
 
 
 def to_torch(block):
@@ -122,19 +143,14 @@ def to_torch(block):
     spec = block_spec(block)
     torch = _require_torch()
     module = _named_class(torch, spec)(spec)
-    state = {k: torch.from_numpy(np.ascontiguousarray(v, np.float32))
-             for k, v in torch_state_dict(block_weights(block), spec).items()}
-    missing, unexpected = module.load_state_dict(state, strict=False)
-    left = [k for k in missing if not k.endswith("num_batches_tracked")]
-    if left or unexpected:
-        raise RuntimeError(f"torch port: missing {left}, unexpected {unexpected}")
-    return module.eval()
+    return load_numpy_state(module, torch_state_dict(block_weights(block), spec), "torch port")
 
 
-def torch_forward(module, x) -> np.ndarray:
-    """Run the torch module on an NHWC numpy input; returns NHWC numpy output."""
+def torch_forward(module, x, in_channels: int | None = None) -> np.ndarray:
+    """Run the torch module on an NHWC numpy input; returns NHWC numpy output.
+    ``in_channels`` defaults to the module's spec (our port's; pass it for others)."""
     torch = _require_torch()
-    x = check_block_input(x, module.spec.in_channels)
+    x = check_block_input(x, in_channels or module.spec.in_channels)
     with torch.no_grad():
         y = module(torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))))
     return y.numpy().transpose(0, 2, 3, 1)
