@@ -83,7 +83,8 @@ def _specs(paths: dict[str, str]) -> dict[str, tuple[list[list[str]], dict, list
     kinds = ["--block", "block35", "block17", "block8"]
     return {
         "answer": ([], block, ["--json"]),
-        "star": ([], {"--scale": ["0.17", "0.3", "-0", "1e39", "3.4e38", "2"]}, ["--json"]),
+        "star": ([], {"--scale": ["0.17", "0.3", "-0", "1e39", "3.4e38", "2"],
+                      "--backend": ["tensorflow", "jax", "torch", "mxnet"]}, ["--json"]),
         "broadcast": ([shapes, shapes], {"--dims": ["N=2", "a=2,N=3", "a=b", "N=" + BIG]},
                       ["--json"]),
         "scale": ([], {**block, kinds[0]: kinds[1:], "--scales": ["0,0.5", "0,0.17,1", "nan,1",
