@@ -326,6 +326,12 @@ def run(n: int, app: str, pool: int, pool_apps: str | None, movers: int, moves: 
         moved = sorted(t for one in asyncio.run(everyone_moves()) for t in one) if ids else []
         move_cpu = server.cpu_seconds() - cpu_before  # the server's and every kernel's
         move_ms = [ms for _, ms in moved]
+        alone_cpu = None
+        if ids:  # one student alone, 100 more moves: the CPU a move costs, set-up excluded
+            asyncio.run(move_slider(server.url, ids[0], 5, 0.05))
+            cpu_before = server.cpu_seconds()
+            asyncio.run(move_slider(server.url, ids[0], 100, 0.05))
+            alone_cpu = (server.cpu_seconds() - cpu_before) / 100
         time.sleep(linger)  # the clients are gone: what does culling leave?
         alive = server.kernels()
         left = len(alive)
@@ -349,7 +355,8 @@ def run(n: int, app: str, pool: int, pool_apps: str | None, movers: int, moves: 
         print(f"  slider moves: {len(move_ms)} by {len(ids)} students at once: median "
               f"{statistics.median(move_ms):.0f} ms, p90 {percentile(move_ms, 0.9):.0f} ms, "
               f"max {max(move_ms):.0f} ms; CPU (server and kernels, refills included) "
-              f"{1000 * move_cpu / len(move_ms):.1f} ms a move")
+              f"{1000 * move_cpu / len(move_ms):.1f} ms a move (with the connections' set-up); "
+              f"one student alone: {1000 * alone_cpu:.1f} ms a move")
         if moved[-1][0] - rendered > 20:  # long runs: by window (a pool's refill shows)
             windows: dict[int, list[float]] = {}
             for when, ms in moved:
