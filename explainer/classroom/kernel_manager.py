@@ -10,8 +10,9 @@ seconds. A start that raises is tried again; a pool kernel that died, failed its
 never became a seat is shut down and replaced.
 
 It prints to stdout (flushed, for the teacher's terminal) ``ready: 30 seats (scale_explorer
-30) holding 2.2 GB`` when every pool is full of seats, and a ``refilled:`` line each time a
-used seat's replacement is ready.
+30) holding 2.0 GB, 41 s after the server started`` when every pool is full of seats, a
+``refilled:`` line each time a used seat's replacement is ready (then ``ready:`` again), and
+a ``replacing a seat`` line for each failed one.
 
 Voilà refills its pool ``fill_delay`` seconds after each kernel is handed to a student; a
 class arrives together, so 30 refills would start at once and every student's slider would
