@@ -146,11 +146,17 @@ def test_answer_backend_argv_round_trips():
     assert vars(again) == vars(args)
 
 
-def test_tensorflow_only_work_says_so_in_one_sentence(monkeypatch):
+@pytest.mark.parametrize("name,call", [
+    ("block_ops", lambda: explainer.block_ops()),
+    ("to_onnx", lambda: explainer.ports.to_onnx(None, "never_written.onnx")),
+    ("keras_apps_block", lambda: explainer.ports.keras_apps_block(None, 1)),
+    ("train_trunk", lambda: explainer.train_trunk(16, 3, 0.1, 0.1, 1))])
+def test_tensorflow_only_work_says_so_in_one_sentence(monkeypatch, name, call):
     monkeypatch.setattr("explainer.core.backend.keras_backend", lambda: "jax")
-    with pytest.raises(explainer.TensorFlowOnlyError, match=r"^block_ops .* needs Keras' "
-                                                            r"TensorFlow backend; .*'jax'"):
-        explainer.block_ops()
+    with pytest.raises(explainer.TensorFlowOnlyError,
+                       match=rf"^{name} .* needs Keras' TensorFlow backend; .*'jax'") as err:
+        call()
+    assert "\n" not in str(err.value) and str(err.value).count("; ") == 1
 
 
 def test_timm_block35_holds_our_v2_weights():

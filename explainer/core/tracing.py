@@ -13,7 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .backend import tensorflow_or_none
+from .backend import require_tensorflow, tensorflow_or_none
 from .block_tables import TRACE_NAMES_BY_BLOCK
 from .budget import check_block_run
 from .inputs import check_block_input
@@ -221,6 +221,8 @@ def inference_function(model, in_channels: int):
     for every new block, and it warned after five blocks. An object has no ``__code__``, so
     each block's function is counted on its own, and each is traced once.
     """
+    if tf is None:
+        require_tensorflow("a tf.function of the block (the scale sweep's compiled runs)")
     signature = [tf.TensorSpec([None, None, None, in_channels], tf.float32)]
     return tf.function(_InferenceCall(model), input_signature=signature)
 

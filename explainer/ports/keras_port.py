@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.backend import require_tensorflow
 from ..core.block_tables import (
     CONVS_BY_BLOCK,
     KERAS_APPS_COUNTS,
@@ -146,6 +147,7 @@ def keras_apps_block(model, index: int, block: str = "block35") -> KerasAppsBloc
     ``CustomScaleLayer`` have auto names. Looking them up by exact name and walking back avoids
     the ``block35_1`` / ``block35_10`` prefix trap.
     """
+    require_tensorflow("keras_apps_block (keras.applications' InceptionResNetV2, as ported here)")
     block = check_block_kind(block)
     index = check_index(index, block)
     name = f"{block}_{index}"

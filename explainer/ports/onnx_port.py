@@ -27,6 +27,7 @@ import os
 import warnings
 from dataclasses import dataclass, field
 
+from ..core.backend import require_tensorflow
 from ..core.inputs import check_block_input
 from ..core.lesson import sample_input
 from ..core.spec import block_spec
@@ -168,6 +169,7 @@ def to_onnx(block, path, x=None) -> OnnxReport:
     refuses a model that was not). Raises ModuleNotFoundError with the reason when the onnx
     extra is missing.
     """
+    require_tensorflow("to_onnx (tf2onnx, from the block's TensorFlow graph)")
     spec = block_spec(block)
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path: got {type(path).__name__}; expected a file path such as "

@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..core.backend import require_tensorflow
 from ..core.validate import check_choice, check_scale, given
 from .trunk import IMAGE_SHAPE, check_trunk_arguments
 
@@ -208,6 +209,7 @@ def train_trunk(width: int, depth: int, scale: float | str, lr: float, steps: in
     compiled once per process and reused (:mod:`.trunk_engine`). Op determinism is on, so the
     same arguments give the same numbers on one machine.
     """
+    require_tensorflow("train_trunk (a tf.function training step)")
     import time
 
     import tensorflow as tf
