@@ -1,9 +1,10 @@
 """Issue 22: the block on Keras' JAX and PyTorch backends, `*` and `+=` in each framework,
 timm's blocks as an oracle, and the device check without TensorFlow.
 
-The processes are started once, together, at the top of the module (``python -m explainer
-backends --json``, which starts one process per backend, and ``tools/device_check.py`` with
-TensorFlow blocked); the tests read their output. The rest runs in this process.
+Once, at the top of the module: ``tools/device_check.py`` with TensorFlow blocked, in a process
+of its own, and meanwhile ``backends --json`` through the CLI in this process (TensorFlow's
+blocks here, JAX's and PyTorch's in a process each); the tests read their output. The rest
+runs in this process.
 """
 
 from __future__ import annotations
@@ -37,17 +38,14 @@ def _strict(text: str):
 
 @pytest.fixture(scope="module")
 def processes():
-    started = {
-        "backends": subprocess.Popen([sys.executable, "-m", "explainer", "backends", "--json"],
-                                     cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True),
-        "device_check": subprocess.Popen([sys.executable, "-c", DEVICE_CHECK], cwd=ROOT,
-                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                         text=True)}
-    done = {}
-    for name, proc in started.items():
-        out, err = proc.communicate(timeout=600)
-        done[name] = (proc.returncode, out, err)
+    """The device check in a process of its own, and meanwhile ``backends --json`` run by the
+    CLI here: TensorFlow's blocks in this process (Keras runs on it here), JAX's and
+    PyTorch's in processes of their own."""
+    check = subprocess.Popen([sys.executable, "-c", DEVICE_CHECK], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = {"backends": run_in_process(["backends", "--json"])}
+    out, err = check.communicate(timeout=600)
+    done["device_check"] = (check.returncode, out, err)
     return done
 
 

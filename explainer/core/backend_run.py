@@ -1,7 +1,8 @@
 """The blocks on every installed Keras backend, each in its own process, compared.
 
 Keras fixes its backend at import, so :func:`compare_backends` starts one process per
-installed backend (``KERAS_BACKEND`` set). Each builds block35, block17 and block8 in v1 and
+installed backend (``KERAS_BACKEND`` set; a backend Keras already runs in the calling process
+runs there). Each builds block35, block17 and block8 in v1 and
 v2 from the same seeded weights, runs them on the same small input and hands back the outputs,
 its framework's version and its device (the CLI's children add the five-line answer computed
 there); this process then takes the max |difference| of each from TensorFlow's block and from
@@ -61,52 +62,60 @@ def run_here(out_path: str, size: int) -> dict:
             "device": resolve_device("auto"), "build_and_run_seconds": seconds}
 
 
-def child_code(out_path: str, size: int) -> str:
-    """Python code for ``python -c`` that runs :func:`run_here` and prints its JSON line."""
-    return ("import json; from explainer.core.backend_run import run_here; "
-            f"print(json.dumps(run_here({out_path!r}, {size})))")
-
-
-def _start(backend: str, folder: str, size: int, code) -> subprocess.Popen:
+def _start(backend: str, folder: str, size: int, child) -> subprocess.Popen:
+    """``child(out_path, size)`` in a new process on ``backend``; it prints one JSON line."""
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
     block_tf = "" if backend == "tensorflow" else "sys.modules['tensorflow'] = None; "
-    body = code(os.path.join(folder, backend + ".npz"), size)
-    return subprocess.Popen([sys.executable, "-c", f"import sys; {block_tf}{body}"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out_path = os.path.join(folder, backend + ".npz")
+    code = (f"import sys; {block_tf}import json; from {child.__module__} import "
+            f"{child.__name__} as child; print(json.dumps(child({out_path!r}, {size})))")
+    return subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _finish(proc: subprocess.Popen, timeout: float) -> dict:
+    """A child's JSON line, or ``{"error": its last stderr line}``."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        err += f"\nstopped after {timeout:g} s"
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    if proc.returncode != 0:
+        return {"error": lines[-1] if lines else f"exit status {proc.returncode}"}
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def compare_backends(backends: list[str] | None = None, size: int = 5, timeout: float = 600,
-                     code=child_code) -> dict:
+                     child=run_here) -> dict:
     """Run every case on each backend (default: all installed), one process each, side by side.
 
     Returns ``{"size", "cases", "backends": {name: {"version", "device", "diff_vs_tensorflow":
     {case: float}, "diff_vs_numpy": {case: float}, ...}}}``; a backend that failed has
     ``"error"`` (its last stderr line) instead. Differences are max |difference| of
-    ``net_out``; cases are "block35_v1" ... "block8_v2". ``code(out_path, size)`` is the
-    child's Python code (default :func:`child_code`; the CLI's adds the five-line answer): it
-    writes the outputs to ``out_path`` and prints one JSON line, merged into the entry.
+    ``net_out``; cases are "block35_v1" ... "block8_v2". ``child(out_path, size)`` (a
+    module-level function: default :func:`run_here`; the CLI's adds the five-line answer)
+    writes the outputs to ``out_path`` and returns a JSON-able dict, merged into the entry.
+    A backend that Keras already runs in this process (a notebook, a test) runs here, without
+    a second import of its framework; the others always get a process of their own.
     """
     size = check_positive_int("size", size, maximum=35)
     chosen = installed_backends() if backends is None else [check_backend(b) for b in backends]
+    here = keras_backend() if "keras" in sys.modules else None
     report: dict = {"size": size, "cases": [f"{b}_{v}" for b, v in CASES], "backends": {}}
     with tempfile.TemporaryDirectory(prefix="block35_backends_") as folder:
-        children = {b: _start(b, folder, size, code) for b in chosen}
+        started = {b: _start(b, folder, size, child) for b in chosen if b != here}
+        if here in chosen:
+            report["backends"][here] = child(os.path.join(folder, here + ".npz"), size)
+        for backend, proc in started.items():
+            report["backends"][backend] = _finish(proc, timeout)
+        report["backends"] = {b: report["backends"][b] for b in chosen}  # in the asked order
         outputs = {}
-        for backend, child in children.items():
-            try:
-                out, err = child.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                out, err = child.communicate()
-                err += f"\nstopped after {timeout:g} s"
-            lines = [line for line in err.strip().splitlines() if line.strip()]
-            if child.returncode != 0:
-                report["backends"][backend] = {"error": lines[-1] if lines else
-                                               f"exit status {child.returncode}"}
-                continue
-            report["backends"][backend] = json.loads(out.strip().splitlines()[-1])
-            with np.load(os.path.join(folder, f"{backend}.npz")) as saved:
-                outputs[backend] = {k: saved[k] for k in saved.files}
+        for backend, entry in report["backends"].items():
+            if "error" not in entry:
+                with np.load(os.path.join(folder, f"{backend}.npz")) as saved:
+                    outputs[backend] = {k: saved[k] for k in saved.files}
     reference = {f"{b}_{v}": forward_unchecked(_case_input(b, v, size),
                                                seeded_unchecked(v, 0, b), v, REAL_SCALES[b],
                                                "relu", b)["net_out"] for b, v in CASES}

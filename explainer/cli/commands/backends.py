@@ -53,13 +53,8 @@ def child(out_path: str, size: int) -> dict:
     return {**found, "answer": doc["answer"], "residual_ratio": doc["residual_ratio"]}
 
 
-def _code(out_path: str, size: int) -> str:
-    return ("import json; from explainer.cli.commands.backends import child; "
-            f"print(json.dumps(child({out_path!r}, {size})))")
-
-
 def run(args) -> int:
-    report = compare_backends(args.backends, size=args.size, code=_code)
+    report = compare_backends(args.backends, size=args.size, child=child)
     if args.json:
         print(dumps(report))
         return 0
