@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_trace.py
 	$(PY) benchmarks/bench_scale.py
 	$(PY) benchmarks/bench_ports.py
+	$(PY) benchmarks/bench_notebooks.py
 
 # The classroom apps (notebooks/apps/, no TensorFlow in their kernels) with Voila on
 # http://$(HOST):$(PORT)/. HOST defaults to 127.0.0.1 (this machine only); HOST=0.0.0.0 is the

@@ -27,3 +27,11 @@ def run_in_process(argv: list[str]) -> tuple[int, str, str]:
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else 2
     return code, out.getvalue(), err.getvalue()
+
+
+def run_here(*args: str) -> subprocess.CompletedProcess:
+    """:func:`run_in_process` shaped like :func:`run_cli`'s result, for tests of what the CLI
+    prints and returns (a fresh process is kept for what only a process shows: its stderr
+    free of TensorFlow's native start-up lines, imports before TensorFlow loads)."""
+    code, out, err = run_in_process(list(args))
+    return subprocess.CompletedProcess(["explainer", *args], code, out, err)

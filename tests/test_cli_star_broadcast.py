@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 import tensorflow as tf
-from cli_support import run_cli
+from cli_support import run_cli, run_here
 
 
 def test_broadcast_compatible():
@@ -19,7 +19,7 @@ def test_broadcast_compatible():
 
 
 def test_broadcast_incompatible_is_an_answer_with_the_real_errors_and_exit_1():
-    out = run_cli("broadcast", "(2,35,35,256)", "(2,)")
+    out = run_here("broadcast", "(2,35,35,256)", "(2,)")
     assert out.returncode == 1  # cmp's convention: 1 = "they do not broadcast", not a crash
     with pytest.raises(ValueError) as np_err:
         np.ones((2, 35, 35, 256), np.float32) * np.ones(2, np.float32)
@@ -31,12 +31,12 @@ def test_broadcast_incompatible_is_an_answer_with_the_real_errors_and_exit_1():
     assert out.stderr == "" and "error:" not in out.stdout
     assert "axis 3" in out.stdout and "256 vs 2" in out.stdout
     assert "do not broadcast" in out.stdout
-    help_text = run_cli("broadcast", "--help").stdout
+    help_text = run_here("broadcast", "--help").stdout
     assert "1 when they do not" in " ".join(help_text.split())
 
 
 def test_broadcast_of_big_shapes_says_what_the_budget_is():
-    out = run_cli("broadcast", "(2,35,35,256)", "(4000,35,35,256)")
+    out = run_here("broadcast", "(2,35,35,256)", "(4000,35,35,256)")
     assert out.returncode == 1 and "too big to allocate" not in out.stdout
     assert "allocated only up to 4,194,304 elements" in out.stdout
 
@@ -56,20 +56,25 @@ def test_broadcast_malformed_is_one_line_before_tensorflow(args, fragment):
 
 
 def test_broadcast_json_and_named_dims():
-    out = run_cli("broadcast", "(N,H,W,C)", "(N,1,1,1)", "--dims", "N=4,H=5,W=5,C=8", "--json")
+    out = run_here("broadcast", "(N,H,W,C)", "(N,1,1,1)", "--dims", "N=4,H=5,W=5,C=8", "--json")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["result_shape"] == [4, 5, 5, 8] and doc["agrees"] and doc["failing_axis"] is None
     assert [a["rule"] for a in doc["axes"]] == ["equal", "1 stretches", "1 stretches",
                                                 "1 stretches"]
-    bad = run_cli("broadcast", "(4,5)", "(3,)", "--json")
+    bad = run_here("broadcast", "(4,5)", "(3,)", "--json")
     assert bad.returncode == 1 and json.loads(bad.stdout)["failing_axis"] == 1
 
 
-def test_star_text():
-    out = run_cli("star")
-    assert out.returncode == 0, out.stderr
-    text = out.stdout
+@pytest.fixture(scope="module")
+def star():
+    """``star`` run once for the tests that read its text (in this process)."""
+    return run_here("star")
+
+
+def test_star_text(star):
+    assert star.returncode == 0, star.stderr
+    text = star.stdout
     assert "float.__mul__(scale, up) -> NotImplemented" in text
     assert "EagerTensor.__rmul__(up, scale)" in text
     assert "tf.math.multiply emits graph op 'Mul'" in text
@@ -88,10 +93,10 @@ def test_star_text():
     assert "rebound the name to a new object" in text
 
 
-def test_star_lists_the_block_in_the_snippets_order():
+def test_star_lists_the_block_in_the_snippets_order(star):
     """The block's layers as the snippet writes them (branch 0, 1, 2, then the line), the same
     order notebook 01 shows, not TensorFlow's graph order."""
-    text = run_cli("star").stdout
+    text = star.stdout
     section = text.split("computation ops by layer:")[1].split("\n3. ")[0]
     layers = [line.split()[0] for line in section.strip().splitlines()]
     assert layers[:3] == ["Branch_0__Conv2d_1x1", "Branch_0__Conv2d_1x1__BatchNorm",
@@ -102,7 +107,7 @@ def test_star_lists_the_block_in_the_snippets_order():
 
 
 def test_star_json_and_bad_scale():
-    out = run_cli("star", "--json", "--scale", "0.5")
+    out = run_here("star", "--json", "--scale", "0.5")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["dispatch"]["Python float"]["graph_op"] == "Mul"
@@ -110,5 +115,5 @@ def test_star_json_and_bad_scale():
     assert doc["tail_compute_ops"] == ["Mul", "AddV2", "Relu"]
     assert doc["gradient"]["d_up_values_on"] == [0.5]
     assert doc["dispatch"]["TF float64 constant"]["error"].startswith("InvalidArgumentError")
-    bad = run_cli("star", "--scale", "abc")
+    bad = run_here("star", "--scale", "abc")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1

@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..core.validate import check_positive_int
-from .sweep import new_figure
+from .sweep import CURVES, draw_sweep, new_figure
 
 LINE_TERMS = (("net", "net (the shortcut)"), ("scaled_up", "scale * up (the residual)"),
               ("net_sum", "net + scale * up"), ("net_out", "net_out = relu(...)"))
@@ -49,8 +49,6 @@ def plot_line_terms(trace, channel: int | None = None, image: int = 0) -> Figure
 def plot_residual_ratio(sweep, scale: float | None = None) -> Figure:
     """The start's one picture: only the residual ratio ||s·up|| / ||net|| against the scale,
     with the real nets' scales and the paper's band (notebook 03 draws all three curves)."""
-    from .sweep import CURVES, draw_sweep
-
     scale = sweep.spec.scale if scale is None else scale
     at, top = sweep.at(scale), sweep.at(float(sweep.scales.max()))
     fig = new_figure(10, 5.5)

@@ -23,7 +23,7 @@ import numpy as np
 from ..core.inputs import check_block_input
 from ..core.lesson import sample_input
 from ..core.spec import BN_EPSILON, UP_SCOPE, block_spec, keras_name
-from ..core.tracing import forward
+from ..core.tracing import forward, trace
 from ..core.weights import block_weights
 from .check import PortCheck, max_abs
 
@@ -184,8 +184,6 @@ def torch_line_forms(block) -> str:
     reason = torch_missing()
     if reason:
         return f"skipped: {reason}"
-    from ..core.tracing import trace
-
     spec = block_spec(block)
     torch = _require_torch()
     source = inspect.getsource(_module_class(torch)).splitlines()
