@@ -8,9 +8,16 @@ cycle.
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "explainer"
+
+
+@cache
+def _tree(path: Path) -> ast.Module:
+    """A file's syntax tree, parsed once per test session (the walks never change it)."""
+    return ast.parse(path.read_text())
 
 
 def module_name(path: Path) -> str:
@@ -52,7 +59,7 @@ def imports_of(name: str, path: Path, known: set[str], module_level_only: bool =
     """The package modules ``name`` imports (packages count as their ``__init__``)."""
     found: set[str] = set()
     is_package = path.name == "__init__.py"
-    for node in _nodes(ast.parse(path.read_text()), module_level_only):
+    for node in _nodes(_tree(path), module_level_only):
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -71,15 +78,16 @@ def imports_of(name: str, path: Path, known: set[str], module_level_only: bool =
     return found
 
 
-def external_imports_of(path: Path, module_level_only: bool = False) -> set[str]:
+@cache
+def external_imports_of(path: Path, module_level_only: bool = False) -> frozenset[str]:
     """Top-level names of the third-party / stdlib modules a file imports."""
     found = set()
-    for node in _nodes(ast.parse(path.read_text()), module_level_only):
+    for node in _nodes(_tree(path), module_level_only):
         if isinstance(node, ast.Import):
             found |= {a.name.split(".")[0] for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.add(node.module.split(".")[0])
-    return found
+    return frozenset(found)
 
 
 def with_packages(targets: set[str]) -> set[str]:

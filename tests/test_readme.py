@@ -12,7 +12,12 @@ sys.path.insert(0, str(ROOT / "tools"))
 import update_readme  # noqa: E402
 
 
-def test_generated_blocks_equal_what_the_code_prints_now():
+def test_generated_blocks_equal_what_the_code_prints_now(monkeypatch):
+    from cli_support import run_in_process
+
+    # the CLI's output computed in this process (test_cli runs `python -m explainer` itself)
+    monkeypatch.setattr(update_readme, "cli_output",
+                        lambda *args: run_in_process(list(args))[1].rstrip("\n"))
     text = (ROOT / "README.md").read_text()
     for name, body in update_readme.generated_blocks().items():
         assert update_readme.read_block(text, name) == body, (
