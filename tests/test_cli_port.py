@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from cli_support import run_cli
+from cli_support import run_cli, run_here
 
 import explainer
 from explainer import cli, port
@@ -39,7 +39,7 @@ def test_bad_arguments_one_line_exit_2(args, fragment):
 
 
 def test_dl4j_prints_the_fragment_and_the_zoo_differences():
-    out = run_cli("port", "--to", "dl4j", "--variant", "v2", "--scale", "0.1")
+    out = run_here("port", "--to", "dl4j", "--variant", "v2", "--scale", "0.1")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("// block35 (tf-models Inception-ResNet-v2)")
     assert parse_dl4j(out.stdout) == parse_dl4j(port.to_dl4j("v2", 0.1, "relu"))
