@@ -356,7 +356,8 @@ def run(n: int, app: str, pool: int, pool_apps: str | None, movers: int, moves: 
               f"{statistics.median(move_ms):.0f} ms, p90 {percentile(move_ms, 0.9):.0f} ms, "
               f"max {max(move_ms):.0f} ms; CPU (server and kernels, refills included) "
               f"{1000 * move_cpu / len(move_ms):.1f} ms a move (with the connections' set-up); "
-              f"one student alone: {1000 * alone_cpu:.1f} ms a move")
+              f"one student alone: {1000 * alone_cpu:.1f} ms a move (the pool's refills, "
+              "free to start once the class is quiet, included)")
         if moved[-1][0] - rendered > 20:  # long runs: by window (a pool's refill shows)
             windows: dict[int, list[float]] = {}
             for when, ms in moved:

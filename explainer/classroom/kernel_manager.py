@@ -17,8 +17,12 @@ a ``replacing a seat`` line for each failed one.
 Voilà refills its pool ``fill_delay`` seconds after each kernel is handed to a student; a
 class arrives together, so 30 refills would start at once and every student's slider would
 wait behind them (measured with no spacing: slider p90 7.2 s in the 10 s after the refill
-began). After the first fill, pool kernels start one at a time, ``refill_spacing`` apart. A
-student's own kernel (an app without a pool, or a pool found empty) is never held back.
+began). After the first fill, pool kernels start one at a time, ``refill_spacing`` apart,
+each when the server is quiet: it relays every slider move, so while it used more than
+``refill_quiet_cpu`` of a core in the last second a class is at work and the refill waits
+(``refill_max_wait`` seconds at most). Measured with 30 students moving sliders: p90 188 ms
+with refills 8 s apart during the moves, 106 ms without refills. A student's own kernel (an
+app without a pool, or a pool found empty) is never held back.
 
 It also culls in parallel: Jupyter's culler waits for each idle kernel's shutdown in turn,
 so a class closing its tabs together went past a minute (8 of 30 kernels left at 60 s).
@@ -58,6 +62,12 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
         "Seconds a pool kernel may take from its start to waiting for its student; "
         "past them it is replaced."))
     start_attempts = Integer(3, config=True, help="Tries of a pool kernel's start.")
+    refill_quiet_cpu = Float(0.1, config=True, help=(
+        "A refill waits until this server used less than this share of a CPU core over the "
+        "last second: it relays every slider move, so a busy server is a class at work "
+        "(0: never wait)."))
+    refill_max_wait = Float(120.0, config=True, help=(
+        "Seconds a refill waits for a quiet server at most."))
     replace_limit = Integer(100, config=True, help=(
         "Seats replaced at most in the server's life: past them a broken kernel or app is "
         "reported, not started again and again."))
@@ -101,15 +111,28 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
                 raise
             asyncio.get_running_loop().create_task(self._hold_wave(kernel_id))
             return kernel_id
+        asked = time.monotonic()
         async with self._refill_lock:  # refills: one at a time, refill_spacing apart
             wait = self._last_refill + self.refill_spacing - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
+            await self._until_quiet(asked + self.refill_max_wait)
             self._last_refill = time.monotonic()
             self.refills_started += 1
             self.log.info("Refilling a kernel pool (%d refills so far, %.1f s apart)",
                           self.refills_started, self.refill_spacing)
             return await self._start_pool_kernel(*args, **kwargs)
+
+    async def _until_quiet(self, deadline: float) -> None:
+        """Wait until this server used less than ``refill_quiet_cpu`` of a core over the
+        last second (the students' slider moves have paused), or until ``deadline``."""
+        if self.refill_quiet_cpu <= 0:
+            return
+        while time.monotonic() < deadline:
+            cpu, wall = time.process_time(), time.monotonic()
+            await asyncio.sleep(1.0)
+            if (time.process_time() - cpu) / (time.monotonic() - wall) < self.refill_quiet_cpu:
+                return
 
     def _wave_size(self) -> int:
         return self.start_wave or 2 * (os.cpu_count() or 1)
