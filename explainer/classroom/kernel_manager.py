@@ -22,7 +22,8 @@ each when the server is quiet: it relays every slider move, so while it used mor
 ``refill_quiet_cpu`` of a core in the last second a class is at work and the refill waits
 (``refill_max_wait`` seconds at most). Measured with 30 students moving sliders: p90 188 ms
 with refills 8 s apart during the moves, 106 ms without refills. A student's own kernel (an
-app without a pool, or a pool found empty) is never held back.
+app without a pool, a pool found empty, or a pool kernel not started yet that a student's
+request took: Voilà then waits for it) is never held back.
 
 It also culls in parallel: Jupyter's culler waits for each idle kernel's shutdown in turn,
 so a class closing its tabs together went past a minute (8 of 30 kernels left at 60 s).
@@ -75,8 +76,8 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._first_fill_left: int | None = None  # pool kernels of the first fill not started
-        self._refill_lock = asyncio.Lock()
         self._last_refill = float("-inf")
+        self._cpu_share = 0.0  # this server's CPU use over the last second, in cores
         self._wave: asyncio.Semaphore | None = None
         self._monitor: asyncio.Task | None = None
         self._announced: dict[str, int] | None = None  # seats at the last line printed
@@ -99,10 +100,15 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
             self._first_fill_left = sum(len(tasks) for tasks in pools.values())
             print(f"starting {self._first_fill_left} seats in waves of {self._wave_size()}",
                   flush=True)
+        me = asyncio.current_task()  # Voilà's pool task: a student's request may take it
         if self._first_fill_left > 0:
             self._first_fill_left -= 1
             if self._wave is None:
                 self._wave = asyncio.Semaphore(self._wave_size())
+            while self._wave.locked() and not self._taken(me):
+                await asyncio.sleep(POLL_S)
+            if self._taken(me):  # a student waits on this one: no wave holds it back
+                return await self._start_pool_kernel(*args, **kwargs)
             await self._wave.acquire()  # released when this kernel is a seat, or failed
             try:
                 kernel_id = await self._start_pool_kernel(*args, **kwargs)
@@ -111,28 +117,24 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
                 raise
             asyncio.get_running_loop().create_task(self._hold_wave(kernel_id))
             return kernel_id
-        asked = time.monotonic()
-        async with self._refill_lock:  # refills: one at a time, refill_spacing apart
-            wait = self._last_refill + self.refill_spacing - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            await self._until_quiet(asked + self.refill_max_wait)
-            self._last_refill = time.monotonic()
-            self.refills_started += 1
-            self.log.info("Refilling a kernel pool (%d refills so far, %.1f s apart)",
-                          self.refills_started, self.refill_spacing)
-            return await self._start_pool_kernel(*args, **kwargs)
+        deadline = time.monotonic() + self.refill_max_wait
+        while not self._taken(me):  # refills: one at a time, spaced, when the class is quiet
+            now = time.monotonic()
+            if now >= self._last_refill + self.refill_spacing and (
+                    self._cpu_share < self.refill_quiet_cpu or now >= deadline
+                    or self.refill_quiet_cpu <= 0):
+                break
+            await asyncio.sleep(POLL_S)
+        self._last_refill = time.monotonic()
+        self.refills_started += 1
+        self.log.info("Refilling a kernel pool (%d refills so far, %.1f s apart)",
+                      self.refills_started, self.refill_spacing)
+        return await self._start_pool_kernel(*args, **kwargs)
 
-    async def _until_quiet(self, deadline: float) -> None:
-        """Wait until this server used less than ``refill_quiet_cpu`` of a core over the
-        last second (the students' slider moves have paused), or until ``deadline``."""
-        if self.refill_quiet_cpu <= 0:
-            return
-        while time.monotonic() < deadline:
-            cpu, wall = time.process_time(), time.monotonic()
-            await asyncio.sleep(1.0)
-            if (time.process_time() - cpu) / (time.monotonic() - wall) < self.refill_quiet_cpu:
-                return
+    def _taken(self, task) -> bool:
+        """Whether a student's request took this pool task out of its pool (Voilà then
+        awaits it: it must start now)."""
+        return not any(task in tasks for tasks in getattr(self, "_pools", {}).values())
 
     def _wave_size(self) -> int:
         return self.start_wave or 2 * (os.cpu_count() or 1)
@@ -162,10 +164,16 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
             self._wave.release()
 
     async def _watch_pools(self) -> None:
-        """Replace failed pool kernels and print the seat lines, for the server's life."""
+        """Replace failed pool kernels and print the seat lines, for the server's life; keep
+        :attr:`_cpu_share`, this server's CPU use over the last second (in cores)."""
         started: dict[str, float] = {}  # kernel id -> when its pool task was first seen done
+        sample = (time.monotonic(), time.process_time())
         while True:
             await asyncio.sleep(POLL_S)
+            now = (time.monotonic(), time.process_time())
+            if now[0] - sample[0] >= 1.0:
+                self._cpu_share = (now[1] - sample[1]) / (now[0] - sample[0])
+                sample = now
             try:
                 self._check_pools(started)
             except Exception as err:  # noqa: BLE001 - the watch must outlive one bad look
