@@ -55,8 +55,8 @@ def test_explain_broadcast_past_rank_32(a, b, result):
 
 
 def test_exercise_and_playground_past_rank_32():
-    from explainer.exercises import check
     from explainer.classroom.apps import ClassroomBroadcastPlayground
+    from explainer.exercises import check
 
     verdict = check("broadcast_per_sample", (1,) * 33)
     assert not verdict and "broadcasts, but to" in verdict.why
