@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .broadcast_page import broadcast_page
 from .freeze import count_figures, freeze_widgets
+from .page_style import NOTEBOOK_PAGE_CSS
 
 # TensorFlow's C++ start-up lines (oneDNN, CUDA) go to the build's stderr, not onto the page
 KERNEL_QUIET = "--IPKernelApp.capture_fd_output=False"
@@ -34,33 +35,6 @@ APP_PAGES = {
 }
 EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>')
 NOTEBOOK_LINK = re.compile(r'href="([A-Za-z0-9_]+)\.ipynb"')
-PAGE_CSS = """<style>
-/* projector-friendly: larger text and code, wide figures that still fit the page */
-:root { --jp-code-font-size: 15px; --jp-content-font-size1: 17px;
-/* readable colours: JupyterLab's code highlighting, prompts and faint text are below WCAG
-   AA contrast (4.5:1) on the code cells' grey; these are 5.5:1 or more (axe-core checks) */
-  --jp-mirror-editor-keyword-color: #006b00; --jp-mirror-editor-builtin-color: #006b00;
-  --jp-mirror-editor-number-color: #006b00; --jp-mirror-editor-comment-color: #3d6b6b;
-  --jp-mirror-editor-string-color: #a31515; --jp-mirror-editor-operator-color: #7a1fa2;
-  --jp-mirror-editor-meta-color: #7a1fa2; --jp-mirror-editor-atom-color: #19177c;
-  --jp-mirror-editor-def-color: #0033b3; --jp-mirror-editor-attribute-color: #0033b3;
-  --jp-mirror-editor-link-color: #0033b3; --jp-mirror-editor-header-color: #0033b3;
-  --jp-mirror-editor-property-color: #0033b3; --jp-mirror-editor-punctuation-color: #0033b3;
-  --jp-mirror-editor-quote-color: #006b00; --jp-mirror-editor-tag-color: #006b00;
-  --jp-mirror-editor-bracket-color: #555; --jp-mirror-editor-hr-color: #555;
-  --jp-mirror-editor-error-color: #b00000;
-  --jp-cell-inprompt-font-color: #1a5e99; --jp-cell-outprompt-font-color: #a3452a;
-  --jp-cell-prompt-not-active-font-color: #555; --jp-cell-prompt-not-active-opacity: 1;
-  --jp-content-font-color2: rgba(0, 0, 0, 0.7); --jp-content-font-color3: rgba(0, 0, 0, 0.6);
-  --jp-ui-font-color2: rgba(0, 0, 0, 0.7); --jp-ui-font-color3: rgba(0, 0, 0, 0.6); }
-body { font-size: 17px; }
-.jp-RenderedHTMLCommon { font-size: 17px; line-height: 1.5; }
-.jp-RenderedHTMLCommon a:link, .jp-RenderedHTMLCommon a:visited {
-  text-decoration: underline; }  /* a link in text is told apart by more than its colour */
-.jp-RenderedImage img, .static-figure { max-width: 100%; height: auto; }
-.static-nav { font: 16px sans-serif; padding: 8px 16px; background: #f2f2f2; }
-.static-nav a { color: #005A8C; margin-right: 1.5em; }
-</style>"""
 
 
 @dataclass(frozen=True)
@@ -171,7 +145,7 @@ def export(nb, nav: str = "") -> str:
     body, _ = exporter.from_notebook_node(nb)
     body = EMPTY_SCRIPT.sub("", body)
     body = NOTEBOOK_LINK.sub(r'href="\1.html"', body)  # a lesson's link to a lesson: its page
-    body = body.replace("</head>", PAGE_CSS + "\n</head>", 1)
+    body = body.replace("</head>", NOTEBOOK_PAGE_CSS + "\n</head>", 1)
     return re.sub(r"(<body\b[^>]*>)", lambda m: m.group(1) + nav, body, count=1)
 
 
