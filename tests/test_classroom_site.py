@@ -75,3 +75,27 @@ def test_exercise_cells_show_questions_not_verdicts():
     assert "Not yet" not in shown and "0.15" not in shown and "Your turn" in shown
     assert nb.cells[0].outputs[0]["data"]["text/html"] == EXERCISE_NOTE
     assert nb.cells[1].outputs[0]["data"]["text/plain"] == "2"
+
+
+def test_embedded_figures_shrink_without_changing_a_pixel():
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from explainer.site.compact import compact_page, compact_png
+
+    fig, ax = plt.subplots(figsize=(6, 3), dpi=100)
+    ax.plot(np.linspace(0, 1, 200) ** 2)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")  # RGBA, zlib level 6, as the lessons' figures
+    plt.close(fig)
+    png = buffer.getvalue()
+    smaller = compact_png(png)
+    assert len(smaller) < len(png)
+    assert (np.asarray(Image.open(io.BytesIO(smaller)).convert("RGBA"))
+            == np.asarray(Image.open(io.BytesIO(png)))).all()
+    page = f'<img alt="x" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+    assert len(compact_page(page)) < len(page) and compact_page(page).startswith('<img alt="x"')
+    assert compact_png(b"not a png") == b"not a png"

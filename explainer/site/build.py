@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .broadcast_page import broadcast_page
+from .compact import compact_page
 from .freeze import count_figures, freeze_widgets
 from .page_style import NOTEBOOK_PAGE_CSS
 
@@ -145,6 +146,7 @@ def export(nb, nav: str = "") -> str:
     body, _ = exporter.from_notebook_node(nb)
     body = EMPTY_SCRIPT.sub("", body)
     body = NOTEBOOK_LINK.sub(r'href="\1.html"', body)  # a lesson's link to a lesson: its page
+    body = compact_page(body)  # the same figures in fewer bytes: every page under 1 MB
     body = body.replace("</head>", NOTEBOOK_PAGE_CSS + "\n</head>", 1)
     return re.sub(r"(<body\b[^>]*>)", lambda m: m.group(1) + nav, body, count=1)
 

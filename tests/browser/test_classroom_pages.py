@@ -210,13 +210,15 @@ def test_broadcast_page_by_keyboard(page, site):
 def test_every_lesson_page_is_accessible(page, static_site):
     """axe-core on the session's static site (every lesson executed once, the index): no
     serious or critical violation (contrast of code and output text, links told apart from
-    text by more than colour)."""
+    text by more than colour); each page at most 1 MB."""
     outdir, pages = static_site
     found = {}
     for name in ["index", *sorted(pages)]:
         page.goto((outdir / f"{name}.html").as_uri())
         page.wait_for_load_state("load")
         problems = axe_violations(page)
+        size = (outdir / f"{name}.html").stat().st_size
+        problems += [f"{size:,} bytes, over 1 MB"] if size > MAX_PAGE_BYTES else []
         # a frozen widget's figure (the scale explorer, the broadcasting diagram) says its
         # numbers: its alt text is the widget's, not a placeholder
         widget_alts = page.eval_on_selector_all(".static-image img", "i => i.map(x => x.alt)")
