@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .broadcast_page import broadcast_page
 from .compact import compact_page
-from .freeze import count_figures, freeze_widgets
+from .freeze import count_figures, figures_with_alt, freeze_widgets
 from .page_style import NOTEBOOK_PAGE_CSS
 
 # TensorFlow's C++ start-up lines (oneDNN, CUDA) go to the build's stderr, not onto the page
@@ -140,6 +140,7 @@ def export(nb, nav: str = "") -> str:
 
     exercises_as_questions(nb)
     freeze_widgets(nb)
+    figures_with_alt(nb)
     exporter = HTMLExporter(template_name="lab", mathjax_url="", require_js_url="",
                             mermaid_js_url="", mermaid_layout_elk_js_url="",
                             embed_images=True)

@@ -233,3 +233,25 @@ def freeze_widgets(nb) -> int:
                 frozen += 1
     nb.metadata.pop("widgets", None)
     return frozen
+
+
+FIGURE_TEXT = "Figure: "  # how explainer.plots.describe_figure's text/plain starts
+
+
+def figures_with_alt(nb) -> int:
+    """Give each figure output whose ``text/plain`` describes it (``explainer.plots``' figures
+    in a kernel) an ``<img>`` with that description as its ``alt``, in place: nbconvert's
+    own ``<img>`` carries no alt text. Returns how many figures got one."""
+    done = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            text = data.get("text/plain", "")
+            text = text if isinstance(text, str) else "".join(text)
+            if "image/png" in data and text.startswith(FIGURE_TEXT):
+                png = data["image/png"]
+                png = png if isinstance(png, str) else "".join(png)
+                out["data"] = {"text/html": _img("png", png, alt=text[len(FIGURE_TEXT):]),
+                               "text/plain": text}
+                done += 1
+    return done

@@ -47,13 +47,18 @@ def test_page_shows_its_figures(page, static_site, name):
     page.wait_for_load_state("load")
     images = page.evaluate("""() => Array.from(document.images).map(i => ({
         ok: i.complete && i.naturalWidth > 0, width: i.getBoundingClientRect().width,
-        data: i.src.startsWith('data:image/')}))""")
+        data: i.src.startsWith('data:image/'), alt: i.alt}))""")
     assert len(images) == pages[name].figures, "as many figures as the executed notebook"
     assert len(images) >= MIN_FIGURES.get(name, 0), f"{name}: the page lacks its figures"
     assert all(i["data"] for i in images), "every figure is embedded in the page"
     assert all(i["ok"] for i in images), f"{name}: some figures do not decode: {images}"
     narrow = [i["width"] for i in images if i["width"] < MIN_FIGURE_WIDTH_PX]
     assert not narrow, f"{name}: figures drawn narrower than {MIN_FIGURE_WIDTH_PX} px: {narrow}"
+    # every figure's text alternative is made from it (its titles and their numbers), not
+    # nbconvert's "No description has been provided for this image" nor a bare "figure"
+    generic = [i["alt"] for i in images
+               if i["alt"] in ("", "figure") or "No description" in i["alt"]]
+    assert not generic, f"{name}: figures without a description: {generic}"
     body = page.inner_text("body")
     assert "Traceback" not in body
     assert "interactive only" not in body  # every widget was frozen into static HTML
