@@ -6,6 +6,11 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# One compute thread per process (TensorFlow's and PyTorch's intra-op pools), inherited by the
+# kernels and subprocesses: the session already runs two workers and the notebook kernels on
+# 2 cores, and pools sized for the whole machine only spin and wait for each other there.
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest  # noqa: E402
 
