@@ -19,6 +19,8 @@ from lesson_answers import check_cells
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from explainer.core.validate import write_atomic
+
 
 def main(source: str, target: str, report: str) -> None:
     path = Path(source)
@@ -35,10 +37,9 @@ def main(source: str, target: str, report: str) -> None:
         error = str(err)
     seconds = time.perf_counter() - start
     nbformat.write(nb, target)
-    partial = Path(report).with_suffix(".part")  # the report appears whole, after the notebook
-    partial.write_text(json.dumps({"stored": stored, "seconds": round(seconds, 2),
-                                   "error": error}))
-    partial.replace(report)
+    # the report appears whole, after the notebook: waiters read the notebook once it exists
+    write_atomic("report", report, json.dumps({"stored": stored, "seconds": round(seconds, 2),
+                                               "error": error}))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import nbformat
 
+from explainer.core.validate import write_atomic
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 RUNS_ENV = "EXPLAINER_TEST_NOTEBOOK_RUNS"  # the session's shared folder of runs
@@ -94,9 +96,7 @@ class NotebookRuns:
         except Exception as err:  # noqa: BLE001 - reported to the test that waits
             failed = f"{type(err).__name__}: {err}"
         if failed:
-            partial = report.with_suffix(".part")
-            partial.write_text(json.dumps({"runner_error": failed}))
-            partial.replace(report)
+            write_atomic("report", report, json.dumps({"runner_error": failed}))
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

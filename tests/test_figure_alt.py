@@ -6,7 +6,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from explainer.plots import describe_figure
-from explainer.site.freeze import figures_with_alt
+from explainer.plots.describe import PREFIX
+from explainer.site.freeze import FIGURE_TEXT, figures_with_alt
 
 
 def test_description_is_the_titles_or_what_is_plotted_against_what():
@@ -29,6 +30,7 @@ def test_static_pages_give_described_figures_an_alt_and_leave_others():
     other = nbformat.v4.new_output("display_data", data={
         "image/png": "iVBORw0KGgo=", "text/plain": "<Figure size 640x480 with 1 Axes>"})
     nb.cells = [nbformat.v4.new_code_cell(outputs=[described, other])]
+    assert FIGURE_TEXT == PREFIX  # the export reads what the kernel's formatter writes
     assert figures_with_alt(nb) == 1
     html = nb.cells[0].outputs[0]["data"]["text/html"]
     assert 'alt="ratio 8.9% at s = 0.17"' in html and "base64,iVBORw0KGgo=" in html
