@@ -20,7 +20,7 @@ install: $(STAMP)
 # pool run in one group on one worker, and each notebook runs once for both (tests/conftest.py).
 test: $(STAMP)
 	$(PY) -m ruff check explainer tests benchmarks tools
-	$(PY) -m pytest -ra -n 2 --dist loadgroup
+	$(PY) -m pytest -ra -n 2
 
 lint: $(STAMP)
 	$(PY) -m ruff check explainer tests benchmarks tools

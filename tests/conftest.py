@@ -13,6 +13,7 @@ os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest  # noqa: E402
+from xdist_groups import pytest_xdist_make_scheduler  # noqa: E402, F401 - a hook
 
 import explainer  # noqa: E402
 
@@ -65,27 +66,9 @@ def _needs_notebooks(item) -> bool:
     return "notebook_runs" in getattr(item, "fixturenames", ())  # directly or through a fixture
 
 
-# pytest-xdist groups (--dist loadgroup): the tests of a group run on one worker, one after
-# another. Tests that start classroom pools share one (never two Voila pools at once on 2
-# cores, nor two writers of the shared frame cache); tests that share a session's server or
-# site share its group, so each worker does not start its own.
-XDIST_GROUPS = {
-    "classroom-pools": ("test_classroom_apps.py", "test_classroom_server.py",
-                        "test_classroom.py", "test_classroom_files.py"),
-    "static-site": ("test_static_html.py", "test_classroom_pages.py"),
-    "notebook-servers": ("test_scale_slider.py", "test_broadcast_playground.py",
-                         "test_servers.py"),
-}
-GROUP_OF_FILE = {name: group for group, names in XDIST_GROUPS.items() for name in names}
-
-
 def pytest_collection_modifyitems(session, config, items):
     """Start the notebook runs the selected tests need, and move those tests to the end, so
-    the kernels work while the rest of the suite runs; put each test of
-    :data:`XDIST_GROUPS` in its group."""
-    for item in items:
-        if item.path.name in GROUP_OF_FILE:
-            item.add_marker(pytest.mark.xdist_group(GROUP_OF_FILE[item.path.name]))
+    the kernels work while the rest of the suite runs."""
     if any(_needs_notebooks(item) for item in items):
         _runs(config).start()
         items.sort(key=_needs_notebooks)  # stable: the order within each group stays

@@ -20,7 +20,6 @@ from cli_support import run_in_process
 import explainer
 from explainer.semantics.frameworks import framework_star
 
-pytestmark = pytest.mark.xdist_group("backends")  # one worker starts the processes, once
 ROOT = Path(__file__).parent.parent
 TOLERANCE = 1e-5
 CASES = [f"{b}_{v}" for b in ("block35", "block17", "block8") for v in ("v1", "v2")]

@@ -11,13 +11,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import subprocess
-import sys
 import time
 
 import numpy as np
 import pytest
-from cli_support import run_in_process
+from cli_support import run_cli_without_tensorflow, run_here, run_in_process
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -68,8 +66,7 @@ def test_tensorflow_unsupported_broadcast_is_an_outcome():
 
 
 def test_cli_unsupported_broadcast_exits_0():
-    out = subprocess.run([sys.executable, "-m", "explainer", "broadcast", "(2,1,2,1,2,1)",
-                          "(1,2,1,2,1,2)"], capture_output=True, text=True, timeout=300)
+    out = run_here("broadcast", "(2,1,2,1,2,1)", "(1,2,1,2,1,2)")
     assert out.returncode == 0 and out.stderr == "", out.stderr
     assert "TensorFlow's kernel does not support this broadcast" in out.stdout
 
@@ -97,8 +94,7 @@ def test_budget_applies_to_trace_sweep_and_depth(block_v1, monkeypatch):
 
 
 def test_cli_budget_is_one_line_naming_the_argument():
-    out = subprocess.run([sys.executable, "-m", "explainer", "--size", "10000"],
-                         capture_output=True, text=True, timeout=300)
+    out = run_cli_without_tensorflow("--size", "10000")
     assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
     assert "size=10000" in out.stderr and "budget" in out.stderr
 
@@ -183,8 +179,7 @@ def test_scale_plot_path_fails_first(tmp_path, path):
     if path == "DIR":
         path = str(tmp_path / "folder.png")
         os.mkdir(path)
-    out = subprocess.run([sys.executable, "-m", "explainer", "scale", "--plot", path],
-                         capture_output=True, text=True, timeout=60)
+    out = run_cli_without_tensorflow("scale", "--plot", path)
     assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
     assert "cannot be written" in out.stderr and "Traceback" not in out.stderr
 
@@ -199,8 +194,7 @@ def test_any_identifier_names_a_dimension(name, size):
 
 
 def test_cli_dims_may_be_called_name():
-    out = subprocess.run([sys.executable, "-m", "explainer", "broadcast", "(name,3)", "(3,)",
-                          "--dims", "name=2"], capture_output=True, text=True, timeout=300)
+    out = run_here("broadcast", "(name,3)", "(3,)", "--dims", "name=2")
     assert out.returncode == 0 and "=> result shape (2, 3)" in out.stdout, out.stderr
 
 
@@ -281,8 +275,7 @@ def test_answer_words_hold_for_the_scale(scale, words):
 
 
 def test_overflowing_scale_is_undefined_and_quiet():
-    out = subprocess.run([sys.executable, "-m", "explainer", "scale", "--scales", "0,3e38",
-                          "--size", "4", "--json"], capture_output=True, text=True, timeout=300)
+    out = run_here("scale", "--scales", "0,3e38", "--size", "4", "--json")
     assert out.returncode == 0 and out.stderr == "", out.stderr  # no RuntimeWarning either
     doc = _strict(out.stdout)
     assert doc["metrics"]["net_out_mean"][1] is None and "overflows" in doc["undefined"][

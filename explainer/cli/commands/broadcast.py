@@ -1,9 +1,10 @@
 """`python -m explainer broadcast A B`: how two shapes broadcast, axis by axis.
 
-The shape texts' syntax is checked by argparse, before TensorFlow is imported; names are bound
-by ``--dims`` in ``run``. Incompatible shapes are an answer too: the explanation (with numpy's
-and TensorFlow's real error texts) on stdout and exit status 1, as ``cmp`` exits 1 when files
-differ; 2 is kept for bad arguments.
+The shape texts' syntax is checked by argparse, and the names they use are bound by ``--dims``
+in ``check``: a bad shape or ``--dims`` is one line on stderr before TensorFlow is imported.
+Incompatible shapes are an answer too: the explanation (with numpy's and TensorFlow's real
+error texts) on stdout and exit status 1, as ``cmp`` exits 1 when files differ; 2 is kept for
+bad arguments.
 """
 
 from __future__ import annotations
@@ -42,8 +43,14 @@ EXIT_STATUS = ("exit status (as cmp's): 0 when the shapes broadcast, 1 when they
                "explanation printed is the answer), 2 for a bad argument")
 
 
+def check(args) -> None:
+    """Bind the names of the shapes by ``--dims`` (a ValueError is one line on stderr, exit 2,
+    in ``cli.main``), before TensorFlow loads."""
+    dims = parse_dims(args.dims)
+    args.shapes = (as_shape(args.a, "a", **dims), as_shape(args.b, "b", **dims))
+
+
 def run(args) -> int:
-    dims = parse_dims(args.dims)  # a ValueError here is one line on stderr, exit 2 (cli.main)
-    e = explain_broadcast(as_shape(args.a, "a", **dims), as_shape(args.b, "b", **dims))
+    e = explain_broadcast(*args.shapes)
     print(dumps(e.to_dict()) if args.json else e)
     return 0 if e.compatible else 1  # not broadcasting is an answer, not an error
