@@ -160,14 +160,19 @@ def test_cli_reports_bad_folder_and_failing_notebook(tmp_path):
     assert "a notebook failed" in failed.stderr and "this notebook is broken" in failed.stderr
 
 
-def test_cli_builds_a_site(tmp_path):
+def test_cli_builds_a_site(tmp_path, monkeypatch):
     books = tmp_path / "nb"
     books.mkdir()
     _notebook(books / "00_a.ipynb", "print(6 * 7)")
-    done = _cli(tmp_path / "site", "--notebooks", books)
+    # the static apps run the real block (the static-site tests build and open them)
+    done = _cli(tmp_path / "site", "--notebooks", books, "--no-apps")
     assert done.returncode == 0, done.stderr
     assert "00_a.html" in done.stdout and "total" in done.stdout
     assert "42" in (tmp_path / "site" / "00_a.html").read_text()
+    assert sorted(p.name for p in (tmp_path / "site").iterdir()) == ["00_a.html", "index.html"]
+    calls = []  # without --no-apps, the CLI asks build() for the apps
+    monkeypatch.setattr(site, "build", lambda *args: calls.append(args) or [])
+    assert site.main([str(tmp_path / "other")]) == 0 and calls[0][-1] is True
 
 
 def test_default_notebooks_outside_the_checkout_is_the_checkouts_folder(tmp_path, monkeypatch):

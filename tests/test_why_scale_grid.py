@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import time
 
 import pytest
+from cli_support import run_cli_without_tensorflow, run_here
 
 from explainer.scaling.experiment import (
     FULL,
@@ -25,11 +23,6 @@ TINY = GridConfig(depths=(1,), widths=(8,), scales=(1.0,), lrs=(0.1, 0.2), steps
                   batch=4)
 OTHER = GridConfig(depths=(1,), widths=(8,), scales=(0.5,), lrs=(0.1,), steps=2, seeds=(0,),
                    batch=4)
-
-
-def _cli(*args, timeout=60):
-    return subprocess.run([sys.executable, "-m", "explainer", "why-scale", *args],
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def test_grid_resumes_after_an_interruption(tmp_path):
@@ -127,18 +120,18 @@ def test_bad_out_paths_are_refused_before_training(tmp_path, make):
 @pytest.mark.parametrize("out", ["DIR", "/proc/x.json", "x" * 300 + ".json", "x.txt",
                                  "DIR/missing/x.json"])
 def test_cli_refuses_a_bad_out_in_one_line_before_loading_tensorflow(tmp_path, out):
-    started = time.perf_counter()
-    done = _cli("--out", out.replace("DIR", str(tmp_path)), "--no-progress")
+    done = run_cli_without_tensorflow("why-scale", "--out", out.replace("DIR", str(tmp_path)),
+                                      "--no-progress")
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "out" in lines[0], lines
-    assert time.perf_counter() - started < 20  # refused at parsing, not after a grid
+    assert len(lines) == 1 and "out" in lines[0], lines  # refused before TensorFlow loads
     assert not list(tmp_path.iterdir())
 
 
 def test_cli_quick_never_replaces_the_full_results():
     before = RESULTS_PATH.read_bytes()
-    done = _cli("--quick", "--out", str(RESULTS_PATH), "--no-progress")
+    done = run_cli_without_tensorflow("why-scale", "--quick", "--out", str(RESULTS_PATH),
+                                      "--no-progress")  # refused before TensorFlow loads
     assert done.returncode == 2
     assert "another grid's results" in done.stderr and "--force" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
@@ -152,13 +145,10 @@ def test_quick_grid_is_a_small_other_grid():
 
 
 @pytest.mark.slow
-def test_cli_quick_is_a_smoke_test_in_under_a_minute(tmp_path):
+def test_cli_quick_is_a_smoke_test(tmp_path):
     out = tmp_path / "quick.json"
-    started = time.perf_counter()
-    done = _cli("--quick", "--out", str(out), timeout=120)
-    seconds = time.perf_counter() - started
+    done = run_here("why-scale", "--quick", "--out", str(out))
     assert done.returncode == 0, done.stderr
-    assert seconds < 60, seconds
     assert "run/s" in done.stderr or "s/run" in done.stderr  # the tqdm progress bar
     document = json.loads(out.read_text())
     assert document["config_hash"] == QUICK.hash()

@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-from ..scaling.trunk import scale_label
+from ..scaling.trunk_args import scale_label
 from ..scaling.why_scale_findings import edge_text
 from .sweep import OKABE_ITO, new_figure
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..core.backend import require_tensorflow
 from ..core.validate import check_choice, check_scale, given
-from .trunk import IMAGE_SHAPE, check_trunk_arguments
+from .trunk_args import IMAGE_SHAPE, check_trunk_arguments
 
 DEAD_THRESHOLD = 0.99  # "died": at least 99 % of the last block's outputs exactly zero
 DEAD_PATIENCE = 20  # steps of a wholly zero last block after which a run may stop (module doc)

@@ -20,7 +20,8 @@ import keras
 import tensorflow as tf
 from tensorflow.python.framework import config as tf_config  # the only switch-off there is
 
-from .trunk import block_prefix, build_trunk_graph, gain_values, initial_weights
+from .trunk import block_prefix, build_trunk_graph, initial_weights
+from .trunk_args import gain_values
 
 MOMENTUM = 0.9
 ADAM = (0.9, 0.999, 1e-7)  # Keras' defaults: beta_1, beta_2, epsilon

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .trunk import scale_label
+from .trunk_args import scale_label
 
 CONSTANT_SMALLER = (0.3, 0.17, 0.1)
 

@@ -21,7 +21,7 @@ import numpy as np
 from ..core.validate import given, shorten
 from .experiment import RESULTS_PATH, GridConfig
 from .training import TrunkRun
-from .trunk import check_trunk_scale, scale_label
+from .trunk_args import check_trunk_scale, scale_label
 from .why_scale_findings import conclusion
 
 FATES = ("trained", "died", "diverged")

@@ -111,11 +111,12 @@ def page(browser, request) -> Iterator:
         context.close()
 
 
-# The served notebook 03 ends with its slider cell: the slider tests Run All (JupyterLab) or
-# render (Voila, which runs every cell first) and then drive the slider; the later sections
-# (depth, the nets' schedule, folding, schemes) would only add their run time, and
-# test_notebooks runs them all.
-SERVED_THROUGH = {"03_residual_scaling.ipynb": "explainer.widgets.scale_explorer("}
+# The served notebook 03 ends with its slider cell, 04 with its playground cell: the browser
+# tests Run All (JupyterLab) or render (Voila, which runs every cell first) and then drive the
+# widget; the later sections (03: depth, the nets' schedule, folding, schemes; 04: dtypes and
+# the exercises) would only add their run time, and test_notebooks runs them all.
+SERVED_THROUGH = {"03_residual_scaling.ipynb": "explainer.widgets.scale_explorer(",
+                  "04_broadcasting.ipynb": "explainer.widgets.broadcast_playground("}
 
 
 @pytest.fixture(scope="session")

@@ -5,9 +5,9 @@
     python -m explainer why-scale --out my.json   # somewhere else
 
 Interrupt it (Ctrl-C) and run the same command again: finished runs are kept in
-``<out>.partial.jsonl`` and skipped. ``--out`` is checked before TensorFlow loads; a file
-holding another grid's results is replaced only with ``--force``. TensorFlow is imported
-inside :func:`run`.
+``<out>.partial.jsonl`` and skipped. ``--out`` is checked before TensorFlow loads, and so is
+what it holds: a file holding another grid's results (or no results) is replaced only with
+``--force``. TensorFlow is imported inside :func:`run`.
 """
 
 from __future__ import annotations
@@ -42,6 +42,17 @@ def add_arguments(parser) -> None:
     parser.add_argument("--force", action="store_true",
                         help="replace an --out file that holds another grid's results")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def check(args) -> None:
+    """Refuse an ``--out`` that holds another grid's results, or no results, without
+    ``--force`` (a ValueError: one line, exit 2), before TensorFlow loads."""
+    from ...scaling.experiment import GRIDS, existing_results
+
+    grid = "quick" if args.quick else "full"
+    out = args.out or DEFAULT_OUT[grid]
+    if not args.force:
+        existing_results(Path(out), GRIDS[grid].hash())
 
 
 def run(args) -> int:
