@@ -1,5 +1,6 @@
-"""``python tests/execute_notebook.py IN.ipynb OUT.ipynb REPORT.json``: run one notebook for the
-test session (tests/notebook_runs.py) and write it, executed, with a small report.
+"""Run one notebook for the test session (tests/notebook_runs.py) and write it, executed, with a
+small report; ``python tests/execute_notebook.py IN.ipynb OUT.ipynb REPORT.json`` runs one
+alone.
 
 The stored cells run first, then the lesson checks of ``lesson_answers.check_cells``. A cell
 that fails stops the run: the notebook is written as far as it ran and the report holds the

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ..scaling.why_scale_results import load_why_scale_results
 from .core import NUMBER, close, exercise, read_int, read_number
 
 NOTEBOOK = "06_why_scale"
@@ -18,8 +19,6 @@ DEEPEST = 20  # the depth the questions ask about: the real v1 net's number of b
 
 @lru_cache(maxsize=1)
 def _results():
-    from ..scaling.why_scale_results import load_why_scale_results
-
     return load_why_scale_results()
 
 

@@ -21,14 +21,11 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..core.validate import check_output_path, given, shorten, write_atomic
 from .machine import machine_record, versions_record
+from .training import TrunkRun, train_trunk
 from .trunk_args import scale_label
-
-if TYPE_CHECKING:
-    from .training import TrunkRun
 
 # Bump when the trunk, the data or the training loop change what a run computes: the stored
 # results then no longer match the code, and the provenance test says so.
@@ -124,7 +121,7 @@ def read_partial(out: Path, config_hash: str,
             if entry.get("config_hash") != config_hash:
                 raise ValueError(f"line {number + 1} belongs to the grid "
                                  f"{shorten(entry.get('config_hash'), 20)}, not {config_hash}")
-            run_from_dict(entry["run"])
+            TrunkRun.from_dict(entry["run"])
             done[str(entry["key"])] = entry["run"]
         except (ValueError, KeyError, TypeError, AttributeError) as err:
             if number == len(lines) - 1:  # the last line, cut by an interruption
@@ -190,8 +187,6 @@ def run_grid(config: GridConfig, out: Path | str = RESULTS_PATH, command: str | 
                  "(--force runs it again)")
             return document
     done = read_partial(out, digest, note)
-    from .training import train_trunk  # Keras and TensorFlow load here, after the checks
-
     started = time.time()
     with partial_path(out).open("a") as log:
         for kwargs in config.runs():
@@ -218,12 +213,3 @@ def run_grid(config: GridConfig, out: Path | str = RESULTS_PATH, command: str | 
     write_atomic("out", out, dump_results(document), suffix=".json")
     partial_path(out).unlink()
     return document
-
-
-def run_from_dict(entry: dict) -> TrunkRun:
-    """A stored run read back (a ValueError, KeyError or TypeError when it does not). Keras
-    and TensorFlow load with it: this module imports them only when a grid reads or trains
-    runs, so the CLI refuses a bad ``--out`` before they load."""
-    from .training import TrunkRun
-
-    return TrunkRun.from_dict(entry)

@@ -7,7 +7,7 @@
 Interrupt it (Ctrl-C) and run the same command again: finished runs are kept in
 ``<out>.partial.jsonl`` and skipped. ``--out`` is checked before TensorFlow loads, and so is
 what it holds: a file holding another grid's results (or no results) is replaced only with
-``--force``. TensorFlow is imported inside :func:`run`.
+``--force``. TensorFlow loads after :func:`check`, before :func:`run` (``cli.main``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 
 from ...core.validate import check_output_path
+from ...scaling.experiment import GRIDS, existing_results, partial_path, read_partial, run_grid
+from ...scaling.why_scale_results import results_from_dict
 
 DEFAULT_OUT = {"full": os.path.join("results", "why_scale.json"),
                "quick": os.path.join("build", "why_scale_quick.json")}
@@ -47,8 +49,6 @@ def add_arguments(parser) -> None:
 def check(args) -> None:
     """Refuse an ``--out`` that holds another grid's results, or no results, without
     ``--force`` (a ValueError: one line, exit 2), before TensorFlow loads."""
-    from ...scaling.experiment import GRIDS, existing_results
-
     grid = "quick" if args.quick else "full"
     out = args.out or DEFAULT_OUT[grid]
     if not args.force:
@@ -58,8 +58,6 @@ def check(args) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from ...scaling.experiment import GRIDS, partial_path, read_partial, run_grid
-    from ...scaling.why_scale_results import results_from_dict
 
     grid = "quick" if args.quick else "full"
     config = GRIDS[grid]
