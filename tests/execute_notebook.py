@@ -32,10 +32,13 @@ def main(source: str, target: str, report: str) -> None:
                             resources={"metadata": {"path": str(path.parent)}})
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # as a learner's kernel
     start, error = time.perf_counter(), None
-    try:
-        client.execute(env=env)
-    except CellExecutionError as err:
-        error = str(err)
+    # the kernel process's own stderr (jupyter's start-up notices) goes to a file beside the
+    # report, not to the test session's terminal; cells' stderr is in the notebook's outputs
+    with open(f"{report}.kernel-stderr.txt", "w") as kernel_stderr:
+        try:
+            client.execute(env=env, stderr=kernel_stderr)
+        except CellExecutionError as err:
+            error = str(err)
     seconds = time.perf_counter() - start
     nbformat.write(nb, target)
     # the report appears whole, after the notebook: waiters read the notebook once it exists

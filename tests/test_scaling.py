@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 
 import numpy as np
 import pytest
@@ -38,18 +39,33 @@ def same_weights(block, scale):
     return other
 
 
+@cache
+def _sweep_case(variant, activation):
+    """The block and input of test_sweep_equals_real_forward (both paths use the same)."""
+    block = explainer.build_block35(variant, scale=0.17, activation=activation, seed=2)
+    x = explainer.sample_input(variant, batch=2, size=7, seed=5)
+    x[0, 0, 0, :5] = -1.0  # a few negative inputs, so units can also switch off
+    return block, x
+
+
+@cache
+def _real_at(variant, activation, scale):
+    """real_numbers of a block built at ``scale`` holding the case's weights: built once for
+    the direct path and the exact form."""
+    block, x = _sweep_case(variant, activation)
+    return real_numbers(same_weights(block, scale), x)
+
+
 @pytest.mark.parametrize("variant", ["v1", "v2"])
 @pytest.mark.parametrize("activation", ["relu", "relu6", None])
 @pytest.mark.parametrize("scales", [FEW, MANY + [40.0]], ids=["direct", "exact-form"])
 def test_sweep_equals_real_forward(variant, activation, scales):
-    block = explainer.build_block35(variant, scale=0.17, activation=activation, seed=2)
-    x = explainer.sample_input(variant, batch=2, size=7, seed=5)
-    x[0, 0, 0, :5] = -1.0  # a few negative inputs, so units can also switch off
+    block, x = _sweep_case(variant, activation)
     sweep = explainer.scale_sweep(block, x, scales)
     checked = [0.0, 0.17, -0.3, 1.0] + ([40.0] if 40.0 in scales else [])  # 40: relu6 clips
     for s in checked:
         i = scales.index(s)
-        real = real_numbers(same_weights(block, s), x)
+        real = _real_at(variant, activation, s)
         np.testing.assert_allclose(sweep.net_out(s), real["net_out"], atol=2e-5)
         for key in explainer.ScaleSweep.names:
             assert sweep[key][i] == pytest.approx(real[key], rel=1e-4, abs=2e-6), (key, s)
