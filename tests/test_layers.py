@@ -22,7 +22,11 @@ UI_LIBRARIES = {"matplotlib", "ipywidgets", "IPython", "nbformat", "nbclient", "
 HEAVY_LIBRARIES = {"tensorflow", "keras", "tf_slim", "torch", "tf2onnx", "onnxruntime"}
 # What a classroom kernel uses: these must import (and run) without TensorFlow.
 LIGHT = ("explainer.core.spec", "explainer.core.schedule", "explainer.core.validate",
-         "explainer.core.weight_tables", "explainer.core.reference", "explainer.core.lesson")
+         "explainer.core.weight_tables", "explainer.core.reference", "explainer.core.lesson",
+         # the why-scale grid and its results: `why-scale` refuses a bad --out before
+         # TensorFlow loads, and a results file reads without it
+         "explainer.scaling.trunk_args", "explainer.scaling.experiment",
+         "explainer.scaling.why_scale_results", "explainer.cli.commands.why_scale")
 
 
 def layer_of(module: str) -> str | None:

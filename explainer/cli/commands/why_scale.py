@@ -46,11 +46,15 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _grid_and_out(args) -> tuple[str, str]:
+    grid = "quick" if args.quick else "full"
+    return grid, args.out or DEFAULT_OUT[grid]
+
+
 def check(args) -> None:
     """Refuse an ``--out`` that holds another grid's results, or no results, without
     ``--force`` (a ValueError: one line, exit 2), before TensorFlow loads."""
-    grid = "quick" if args.quick else "full"
-    out = args.out or DEFAULT_OUT[grid]
+    grid, out = _grid_and_out(args)
     if not args.force:
         existing_results(Path(out), GRIDS[grid].hash())
 
@@ -58,10 +62,8 @@ def check(args) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-
-    grid = "quick" if args.quick else "full"
+    grid, out = _grid_and_out(args)
     config = GRIDS[grid]
-    out = args.out or DEFAULT_OUT[grid]
     if args.out is None:
         os.makedirs(os.path.dirname(out), exist_ok=True)
     total = len(config.runs())
