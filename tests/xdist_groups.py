@@ -20,7 +20,10 @@ from xdist.scheduler.loadscope import LoadScopeScheduling
 XDIST_GROUPS = {
     "classroom-pools": ("test_classroom_apps.py", "test_classroom_server.py",
                         "test_classroom.py", "test_classroom_files.py"),
-    "static-site": ("test_static_html.py", "test_classroom_pages.py"),
+    # the static site of the executed lessons (its tests wait for every notebook: it is one
+    # unit at the end), and the apps' pages on their static server (one unit, early)
+    "static-site": ("test_static_html.py",),
+    "app-pages": ("test_classroom_pages.py",),
     "notebook-servers": ("test_scale_slider.py", "test_broadcast_playground.py",
                          "test_servers.py"),
     "backends": ("test_backends.py",),

@@ -205,24 +205,3 @@ def test_broadcast_page_by_keyboard(page, site):
     assert lines == [f"axis {x.axis}: {x.text}" for x in
                      explain_broadcast_numpy("(2, 35, 35, 256)", "(35, 1, 256)").axes]
     assert page.evaluate("document.body.dataset.result") == "(2, 35, 35, 256)"
-
-
-def test_every_lesson_page_is_accessible(page, static_site):
-    """axe-core on the session's static site (every lesson executed once, the index): no
-    serious or critical violation (contrast of code and output text, links told apart from
-    text by more than colour); each page at most 1 MB."""
-    outdir, pages = static_site
-    found = {}
-    for name in ["index", *sorted(pages)]:
-        page.goto((outdir / f"{name}.html").as_uri())
-        page.wait_for_load_state("load")
-        problems = axe_violations(page)
-        size = (outdir / f"{name}.html").stat().st_size
-        problems += [f"{size:,} bytes, over 1 MB"] if size > MAX_PAGE_BYTES else []
-        # a frozen widget's figure (the scale explorer, the broadcasting diagram) says its
-        # numbers: its alt text is the widget's, not a placeholder
-        widget_alts = page.eval_on_selector_all(".static-image img", "i => i.map(x => x.alt)")
-        problems += [f"placeholder alt: {a!r}" for a in widget_alts if a == "figure"]
-        if problems:
-            found[name] = problems
-    assert found == {}

@@ -1,9 +1,11 @@
 """The static site (``python -m explainer.site.build``) in Chromium, with the network cut off: the
-index links to every notebook, and each page shows its figures as decoded images."""
+index links to every notebook, each page shows its figures as decoded images, and every lesson
+page passes axe-core."""
 
 from __future__ import annotations
 
 import pytest
+from accessibility import axe_violations
 from browser_support import NOTEBOOKS
 
 PAGES = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
@@ -11,6 +13,7 @@ MIN_FIGURE_WIDTH_PX = 150  # a figure, not an icon, at a 1366 px wide window
 # Pages that must show at least this many figures: the sweep plot, the slider's plot,
 # the broadcast diagram. Every page must show as many as its executed notebook holds.
 MIN_FIGURES = {"00_start_here": 1, "03_residual_scaling": 1, "04_broadcasting": 1}
+MAX_PAGE_BYTES = 2**20  # a page a class downloads at once
 
 
 def _offline(page) -> list[str]:
@@ -63,3 +66,24 @@ def test_page_shows_its_figures(page, static_site, name):
     assert "Traceback" not in body
     assert "interactive only" not in body  # every widget was frozen into static HTML
     assert remote == []
+
+
+def test_every_lesson_page_is_accessible(page, static_site):
+    """axe-core on the session's static site (every lesson executed once, the index): no
+    serious or critical violation (contrast of code and output text, links told apart from
+    text by more than colour); each page at most 1 MB."""
+    outdir, pages = static_site
+    found = {}
+    for name in ["index", *sorted(pages)]:
+        page.goto((outdir / f"{name}.html").as_uri())
+        page.wait_for_load_state("load")
+        problems = axe_violations(page)
+        size = (outdir / f"{name}.html").stat().st_size
+        problems += [f"{size:,} bytes, over 1 MB"] if size > MAX_PAGE_BYTES else []
+        # a frozen widget's figure (the scale explorer, the broadcasting diagram) says its
+        # numbers: its alt text is the widget's, not a placeholder
+        widget_alts = page.eval_on_selector_all(".static-image img", "i => i.map(x => x.alt)")
+        problems += [f"placeholder alt: {a!r}" for a in widget_alts if a == "figure"]
+        if problems:
+            found[name] = problems
+    assert found == {}
