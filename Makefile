@@ -17,7 +17,8 @@ $(STAMP): $(PY) pyproject.toml
 install: $(STAMP)
 
 # Two pytest-xdist workers, one per core; tests that share a server, a site or a classroom
-# pool run in one group on one worker, and each notebook runs once for both (tests/conftest.py).
+# pool run in one group on one worker (tests/xdist_groups.py), and each notebook runs once for
+# both (tests/notebook_runs.py).
 test: $(STAMP)
 	$(PY) -m ruff check explainer tests benchmarks tools
 	$(PY) -m pytest -ra -n 2

@@ -125,11 +125,11 @@ def test_public_names_come_from_one_table():
     functions to the module that defines them; the old pre-layer module names are gone. The
     package's resolver is called itself (an attribute read once is cached in the package, and
     would not go through the table again)."""
-    resolve = explainer.__getattr__
-    found = {n: [resolve(n).__name__, None if isinstance(resolve(n), types.ModuleType)
-                 else resolve(n).__module__]
-             for n in ("port", "legacy", "plots", "widgets", "exercises", "build_block35",
-                       "scale_sweep", "run_slim_block35")}
+    names = ("port", "legacy", "plots", "widgets", "exercises", "build_block35", "scale_sweep",
+             "run_slim_block35")
+    resolved = {n: explainer.__getattr__(n) for n in names}
+    found = {n: [v.__name__, None if isinstance(v, types.ModuleType) else v.__module__]
+             for n, v in resolved.items()}
     assert found["port"] == ["explainer.ports", None]
     assert found["legacy"] == ["explainer.ports.legacy", None]
     for package in ("plots", "widgets", "exercises"):

@@ -28,6 +28,11 @@ def _text(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
 
+def _joined(value: str | list[str]) -> str:
+    """An output's data as one string: nbformat keeps multi-line text as a list of lines."""
+    return value if isinstance(value, str) else "".join(value)
+
+
 class Snapshot:
     """Render widget models, looked up by id in an executed notebook's widget state."""
 
@@ -78,11 +83,9 @@ class Snapshot:
             elif "image/png" in data:
                 parts.append(_img("png", data["image/png"]))
             elif "image/svg+xml" in data:
-                svg = data["image/svg+xml"]
-                parts.append(svg if isinstance(svg, str) else "".join(svg))
+                parts.append(_joined(data["image/svg+xml"]))
             elif "text/html" in data:
-                value = data["text/html"]
-                parts.append(value if isinstance(value, str) else "".join(value))
+                parts.append(_joined(data["text/html"]))
             elif "text/plain" in data:
                 parts.append(f"<pre>{_text(data['text/plain'])}</pre>")
         return "".join(parts)
@@ -246,11 +249,9 @@ def figures_with_alt(nb) -> int:
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
-            text = data.get("text/plain", "")
-            text = text if isinstance(text, str) else "".join(text)
+            text = _joined(data.get("text/plain", ""))
             if "image/png" in data and text.startswith(FIGURE_TEXT):
-                png = data["image/png"]
-                png = png if isinstance(png, str) else "".join(png)
+                png = _joined(data["image/png"])
                 out["data"] = {"text/html": _img("png", png, alt=text[len(FIGURE_TEXT):]),
                                "text/plain": text}
                 done += 1
