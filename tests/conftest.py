@@ -13,7 +13,7 @@ os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest  # noqa: E402
-from xdist_groups import pytest_xdist_make_scheduler  # noqa: E402, F401 - a hook
+from xdist_groups import NOTEBOOK_READERS, pytest_xdist_make_scheduler  # noqa: E402, F401 - a hook
 
 import explainer  # noqa: E402
 
@@ -69,7 +69,12 @@ def _needs_notebooks(item) -> bool:
 def pytest_collection_modifyitems(session, config, items):
     """Start the notebook runs the selected tests need, and move those tests to the end, so
     the kernels work while the rest of the suite runs."""
-    if any(_needs_notebooks(item) for item in items):
+    readers = [item for item in items if _needs_notebooks(item)]
+    unlisted = sorted({item.path.name for item in readers} - set(NOTEBOOK_READERS))
+    if unlisted:  # the scheduler finds these tests by their file
+        raise pytest.UsageError(f"{unlisted} read executed notebooks: add them to "
+                                "NOTEBOOK_READERS in tests/xdist_groups.py")
+    if readers:
         _runs(config).start()
         items.sort(key=_needs_notebooks)  # stable: the order within each group stays
 

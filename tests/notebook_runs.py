@@ -40,6 +40,11 @@ RUNS_ENV = "EXPLAINER_TEST_NOTEBOOK_RUNS"  # the session's shared folder of runs
 WAIT_LIMIT = 1800.0  # seconds to wait for a report: a run cut off by a crash, not a slow one
 
 
+def all_reported(folder: str | Path) -> bool:
+    """Whether every notebook's run has written its report in ``folder`` (passed or not)."""
+    return all((Path(folder) / f"{path.stem}.json").exists() for path in NOTEBOOKS)
+
+
 @dataclass(frozen=True)
 class Executed:
     """One notebook after its run: the executed notebook (stored cells, then the appended

@@ -1,5 +1,6 @@
 """block17 and block8: widths from the original code, and our Keras block == the numpy
-reference == the original slim code == keras.applications' block17_k / block8_k."""
+reference == the original slim code (keras.applications' block17_k / block8_k:
+test_keras_applications.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from explainer import port
 from explainer.core.block_tables import CONVS_BY_BLOCK, IN_CHANNELS_BY_BLOCK, TRACE_NAMES_BY_BLOCK
 from explainer.core.blocks import build_block, build_block8, build_block17
 from explainer.core.reference import block_forward
-from explainer.core.schedule import SCHEDULE
 from explainer.core.weight_tables import seeded_weights, weight_shapes
 from explainer.ports.legacy import run_slim_block35
 
@@ -23,17 +23,6 @@ WIDTHS = {
     ("block8", "v1"): (1792, (192, 192, 192, 192), 384),
     ("block8", "v2"): (2080, (192, 192, 224, 256), 448),
 }
-
-
-@pytest.fixture(scope="module")
-def keras_apps():
-    """InceptionResNetV2 (weights=None: offline) with non-trivial weights in the blocks used."""
-    import keras
-
-    model = keras.applications.InceptionResNetV2(weights=None)
-    for kind, index in (("block17", 1), ("block17", 20), ("block8", 9), ("block8", 10)):
-        port.to_keras_applications(seeded_weights("v2", index, kind), model, index, block=kind)
-    return model
 
 
 @pytest.mark.parametrize(("kind", "variant"), list(WIDTHS))
@@ -54,12 +43,6 @@ def test_widths_are_the_original_codes(kind, variant):
     assert shapes[f"Branch_1/Conv2d_0c_{k}x1/weights"][:2] == (k, 1)
     assert shapes["Conv2d_1x1/weights"] == (1, 1, mixed, cin)
     assert block.count_params() == sum(int(np.prod(s)) for s in shapes.values())
-
-
-@pytest.mark.parametrize(("kind", "index"), [("block17", 1), ("block8", 1), ("block8", 10)])
-def test_parameter_counts_equal_keras_applications(keras_apps, kind, index):
-    found = port.keras_apps_block(keras_apps, index, block=kind)
-    assert found.submodel().count_params() == build_block(kind, "v2").count_params()
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -94,7 +77,7 @@ def test_original_slim_code_equals_ours(kind, variant):
     assert np.abs(run.net_out - want).max() < 1e-4
 
 
-def test_v2_relu6_clip_is_in_the_original_block17(keras_apps):
+def test_v2_relu6_clip_is_in_the_original_block17():
     x = explainer.sample_input("v2", 1, 5, 0, block="block17") * 8.0
     run = run_slim_block35(x, "v2", 20.0, "relu6", block="block17")
     assert np.abs(run.outputs["scaled_up"]).max() == pytest.approx(6.0)
@@ -102,39 +85,11 @@ def test_v2_relu6_clip_is_in_the_original_block17(keras_apps):
     assert np.abs(ours["net_out"].value - run.net_out).max() < 1e-4
 
 
-@pytest.mark.parametrize(("kind", "index", "scale", "activation"), [
-    ("block17", 1, 0.1, "relu"), ("block17", 20, 0.1, "relu"),
-    ("block8", 9, 0.2, "relu"), ("block8", 10, 1.0, None)])
-def test_keras_applications_blocks_equal_ours(keras_apps, kind, index, scale, activation):
-    found = port.keras_apps_block(keras_apps, index, block=kind)
-    assert (found.scale, found.activation) == (pytest.approx(scale), activation)
-    assert found.layer_names["Conv2d_1x1"] == f"{kind}_{index}_conv"
-    check = port.compare_keras_applications(keras_apps, index, block=kind)
-    assert check.net_out <= 1e-5 and "copied exactly: True" in check.notes[0]
-    ours = port.from_keras_applications(keras_apps, index, block=kind)
-    held = explainer.block_weights(ours)
-    seeded = seeded_weights("v2", index, kind)
-    assert all(np.array_equal(held[n], seeded[n]) for n in seeded)
-
-
-def test_the_schedule_defaults(keras_apps):
-    assert build_block17().residual_spec.scale == explainer.REAL_SCALES["block17"] == 0.10
-    assert build_block8().residual_spec.scale == explainer.REAL_SCALES["block8"] == 0.20
-    final = port.keras_apps_block(keras_apps, 10, block="block8")
-    stages = SCHEDULE["v2"]
-    assert (stages[-1].block, stages[-1].scale, stages[-1].activation) == (
-        "block8", final.scale, final.activation)
-
-
-def test_bad_block_kind_and_index(keras_apps):
+def test_bad_block_kind_and_channels():
     with pytest.raises(ValueError, match="block: got 'block99'"):
         build_block("block99")
     with pytest.raises(ValueError, match="block: got 'block9'"):
         weight_shapes("v1", "block9")
-    with pytest.raises(ValueError, match=r"index: got 21; expected 1\.\.20"):
-        port.keras_apps_block(keras_apps, 21, block="block17")
-    with pytest.raises(ValueError, match=r"index: got 11; expected 1\.\.10"):
-        port.keras_apps_block(keras_apps, 11, block="block8")
     with pytest.raises(ValueError, match="x: got 896 channels"):
         explainer.forward(build_block8("v1"), explainer.sample_input("v1", 1, 3, block="block17"))
 

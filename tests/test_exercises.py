@@ -309,19 +309,3 @@ def test_each_question_is_written_once_and_rendered_from_the_registry(notebook):
         assert cell.source.rstrip().endswith(", ...)")
         question = exercises.get(re.findall(r'check\("(\w+)"', cell.source)[0]).question
         assert question not in cell.source  # the code cell does not repeat the question
-
-
-def test_check_outside_a_notebook_prints_no_native_start_up_lines():
-    """In a plain Python process TensorFlow's C++ start-up lines (absl, CUDA, oneDNN) stay
-    out of the learner's terminal: stderr stays empty, the verdict is printed."""
-    import subprocess
-    import sys
-
-    code = ("from explainer.exercises import check\n"
-            "print(check('star_graph_op', 'Mul'))\n")
-    env = {k: v for k, v in __import__("os").environ.items()
-           if k not in ("EXPLAINER_VERBOSE", "TF_CPP_MIN_LOG_LEVEL")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env=env)
-    assert out.stdout.startswith("[star_graph_op] Right"), out.stdout
-    assert out.stderr == "", out.stderr

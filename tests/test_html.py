@@ -149,15 +149,16 @@ def _cli(*args):
                           capture_output=True, text=True, timeout=300)
 
 
-def test_cli_reports_bad_folder_and_failing_notebook(tmp_path):
-    bad = _cli(tmp_path / "out", "--notebooks", tmp_path / "missing")
-    assert bad.returncode == 2 and "notebooks: got" in bad.stderr
+def test_cli_reports_bad_folder_and_failing_notebook(tmp_path, capsys):
+    """In this process (the command's own process is test_cli_builds_a_site's)."""
+    assert site.main([str(tmp_path / "out"), "--notebooks", str(tmp_path / "missing")]) == 2
+    assert "notebooks: got" in capsys.readouterr().err
     books = tmp_path / "nb"
     books.mkdir()
     _notebook(books / "00_broken.ipynb", "raise ValueError('this notebook is broken')")
-    failed = _cli(tmp_path / "out", "--notebooks", books)
-    assert failed.returncode == 1
-    assert "a notebook failed" in failed.stderr and "this notebook is broken" in failed.stderr
+    assert site.main([str(tmp_path / "out"), "--notebooks", str(books), "--no-apps"]) == 1
+    err = capsys.readouterr().err
+    assert "a notebook failed" in err and "this notebook is broken" in err
 
 
 def test_cli_builds_a_site(tmp_path, monkeypatch):

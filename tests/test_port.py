@@ -1,5 +1,6 @@
-"""Ports between the original slim graph, our block, keras.applications, PyTorch and DL4J text,
-each proved by equal outputs on the same input (and shown to fail when weights are mixed up)."""
+"""Ports between the original slim graph, our block, PyTorch and DL4J text (keras.applications:
+test_keras_applications.py), each proved by equal outputs on the same input (and shown to fail
+when weights are mixed up)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 import explainer
 from explainer import legacy, port
-from explainer.core.spec import CONVS, UP_SCOPE
+from explainer.core.spec import CONVS
 from explainer.core.weight_tables import seeded_weights, weight_shapes
 from explainer.ports.dl4j_port import DL4J_DIFFERENCES, parse_dl4j
 
@@ -89,75 +90,6 @@ def test_from_slim_bad_input():
         port.from_slim(seeded_weights("v1"), "v9")
     with pytest.raises(ValueError, match="shape"):  # v1 weights into a v2 block
         port.from_slim(seeded_weights("v1"), "v2")
-
-
-# ------------------------------------------------------- keras.applications -> ours
-@pytest.fixture(scope="session")
-def keras_apps():
-    """InceptionResNetV2 built once (weights=None: offline), with non-trivial BatchNorm
-    statistics and biases written straight into the Keras layers of block35_1 and block35_10."""
-    import keras
-
-    model = keras.applications.InceptionResNetV2(weights=None)
-    rng = np.random.default_rng(7)
-    for index in (1, 10):
-        sub = port.keras_apps_block(model, index).submodel()
-        for layer in sub.layers:
-            if isinstance(layer, keras.layers.BatchNormalization):
-                n = layer.beta.shape[0]
-                layer.beta.assign(rng.normal(0, 0.1, n))
-                layer.moving_mean.assign(rng.normal(0, 0.2, n))
-                layer.moving_variance.assign(rng.uniform(0.5, 2.0, n))
-        bias = model.get_layer(f"block35_{index}_conv").bias
-        bias.assign(rng.normal(0, 0.1, bias.shape))
-    return model
-
-
-@pytest.mark.parametrize("index", [1, 10])
-def test_keras_applications_block_equals_ours(keras_apps, index):
-    found = port.keras_apps_block(keras_apps, index)
-    assert found.scale == pytest.approx(0.17) and found.activation == "relu"
-    assert found.layer_names[UP_SCOPE] == f"block35_{index}_conv"  # not block35_1 for 10
-    assert "CustomScaleLayer" in found.layer_names["scale"]
-    x = explainer.sample_input("v2", batch=2, size=35, seed=index)
-    theirs = np.asarray(found.submodel()(x, training=False))
-    ours = explainer.forward(port.from_keras_applications(keras_apps, index), x)
-    print(f"keras apps block35_{index} vs ours: {np.max(np.abs(theirs - ours)):.2e}")
-    np.testing.assert_allclose(ours, theirs, atol=1e-5)
-    check = port.compare_keras_applications(keras_apps, index)
-    assert check.net_out <= 1e-5 and "copied exactly: True" in check.notes[0]
-
-
-def test_block35_1_and_block35_10_are_different_blocks(keras_apps):
-    one = explainer.block_weights(port.from_keras_applications(keras_apps, 1))
-    ten = explainer.block_weights(port.from_keras_applications(keras_apps, 10))
-    for name in weight_shapes("v2"):
-        assert not np.array_equal(one[name], ten[name]), name
-
-
-def test_to_keras_applications_round_trip(keras_apps):
-    weights = seeded_weights("v2", seed=11)
-    port.to_keras_applications(weights, keras_apps, 5)
-    back = explainer.block_weights(port.from_keras_applications(keras_apps, 5))
-    assert all(np.array_equal(back[n], weights[n]) for n in weights)
-    ours = explainer.build_block35("v2", 0.17, "relu", seed=11)
-    x = explainer.sample_input("v2", batch=1, size=35, seed=3)
-    theirs = np.asarray(port.keras_apps_block(keras_apps, 5).submodel()(x, training=False))
-    np.testing.assert_allclose(explainer.forward(ours, x), theirs, atol=1e-5)
-
-
-@pytest.mark.parametrize(("index", "error", "fragment"), [
-    (0, ValueError, "index: got 0"), (11, ValueError, "index: got 11"),
-    (True, TypeError, "index: got True"), ("1", TypeError, "index: got '1'"),
-])
-def test_keras_applications_bad_index(keras_apps, index, error, fragment):
-    with pytest.raises(error, match=fragment):
-        port.from_keras_applications(keras_apps, index)
-
-
-def test_keras_applications_wrong_model(block_v2):
-    with pytest.raises(ValueError, match="block35_1_mixed"):
-        port.from_keras_applications(block_v2, 1)
 
 
 # ------------------------------------------------------------------ ours -> torch

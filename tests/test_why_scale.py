@@ -1,13 +1,11 @@
 """The "why scale" trunk and its training: the block is block35's maths, one compiled trunk
-serves every scale and seed, determinism (also in a fresh process), the died / diverged /
-stopped detectors, and bad or unbounded input refused at once."""
+serves every scale and seed, determinism (in a fresh process too: test_fresh_process.py), the
+died / diverged / stopped detectors, and bad or unbounded input refused at once."""
 
 from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -117,20 +115,6 @@ def test_same_arguments_same_numbers_whatever_ran_before():
         np.testing.assert_array_equal(first[name], second[name], err_msg=name)
     assert first.test_accuracy == second.test_accuracy
     assert not np.array_equal(first.loss, train_trunk(**{**kwargs, "seed": 2}).loss)
-
-
-@pytest.mark.slow
-def test_a_fresh_process_gives_the_same_numbers_bit_for_bit():
-    kwargs = dict(**SMALL, scale=0.17, lr=0.1, steps=5, seed=4)
-    here = train_trunk(**kwargs).to_dict(digits=17)
-    code = ("import json, sys; from explainer.scaling.training import train_trunk; "
-            f"print(json.dumps(train_trunk(**{kwargs!r}).to_dict(digits=17)))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
-    there = json.loads(done.stdout.strip().splitlines()[-1])
-    for name in TrunkRun.ARRAYS:
-        assert there[name] == here[name], name
 
 
 def test_run_record_and_step_zero_is_the_initialised_trunk():

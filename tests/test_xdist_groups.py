@@ -6,8 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
-from xdist_groups import GROUP_OF_FILE, XDIST_GROUPS, group_of
+import pytest
+from notebook_runs import NOTEBOOKS, RUNS_ENV
+from xdist_groups import GROUP_OF_FILE, XDIST_GROUPS, GroupScheduling, group_of
 
 HERE = Path(__file__).parent
 
@@ -63,3 +66,44 @@ def test_a_group_runs_on_one_worker_and_loose_tests_spread(tmp_path):
     assert len(ran) == 12 and len({line.split()[0] for line in ran}) == 1, ran
     assert len((tmp_path / "starts.txt").read_text().split()) == 1  # the fixture ran once
     assert len(set((tmp_path / "loose.txt").read_text().split())) == 2  # both workers worked
+
+
+class _Worker:
+    """Stands in for a pytest-xdist worker controller: records the tests it is sent."""
+
+    shutting_down = False
+
+    def __init__(self, order: list):
+        self.order = order
+
+    def send_runtest_some(self, indexes):
+        self.order.extend(indexes)
+
+    def shutdown(self):
+        self.shutting_down = True
+
+
+@pytest.mark.parametrize("reported", [False, True])
+def test_notebook_readers_move_up_once_every_notebook_has_its_report(
+        tmp_path, monkeypatch, reported):
+    if reported:
+        for path in NOTEBOOKS:
+            (tmp_path / f"{path.stem}.json").write_text("{}")
+    monkeypatch.setenv(RUNS_ENV, str(tmp_path))
+    loose = [f"tests/test_cli.py::test_{i}" for i in range(8)]
+    readers = ["tests/browser/test_static_html.py::test_site", "tests/test_lessons.py::test_1"]
+    collection = loose + readers  # conftest.py collects the readers last
+    config = SimpleNamespace(getvalue=lambda name: ["1*popen"] if name == "tx" else "load",
+                             option=SimpleNamespace(loadscopereorder=True))
+    scheduler, order = GroupScheduling(config), []
+    worker = _Worker(order)
+    scheduler.add_node(worker)
+    scheduler.add_node_collection(worker, collection)
+    scheduler.schedule()
+    while scheduler.workqueue:
+        for index in list(order):  # the worker runs what it was sent, asks for more
+            scheduler.mark_test_complete(worker, index)
+    sent = [collection[i] for i in dict.fromkeys(order)]
+    assert sorted(sent) == sorted(collection)
+    assert sent[:2] == (readers if reported else loose[:2]), sent
+    assert sent[-2:] == (loose[-2:] if reported else readers), sent
