@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -53,13 +54,23 @@ def pytest_configure(config):
         config._notebook_runs_owner = True
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config):
+    """The session's folder of notebook runs goes (its owner removes it). An xdist worker then
+    ends at once: its results reached the controller when its session ended, and its fixtures
+    have stopped every server and kernel they started (test_servers.py checks how the servers
+    stop); what is left is the interpreter tearing down TensorFlow, PyTorch and JAX, which took 2-7 s per worker,
+    and the controller waits for it before it reports."""
     import shutil
 
     from notebook_runs import RUNS_ENV
 
     if getattr(config, "_notebook_runs_owner", False):
         shutil.rmtree(os.environ.pop(RUNS_ENV), ignore_errors=True)
+    if hasattr(config, "workerinput"):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def _needs_notebooks(item) -> bool:
