@@ -59,8 +59,8 @@ def pytest_unconfigure(config):
     """The session's folder of notebook runs goes (its owner removes it). An xdist worker then
     ends at once: its results reached the controller when its session ended, and its fixtures
     have stopped every server and kernel they started (test_servers.py checks how the servers
-    stop); what is left is the interpreter tearing down TensorFlow, PyTorch and JAX, which took 2-7 s per worker,
-    and the controller waits for it before it reports."""
+    stop); what is left is the interpreter tearing down TensorFlow, PyTorch and JAX, which
+    took 2-7 s per worker, and the controller waits for it before it reports."""
     import shutil
 
     from notebook_runs import RUNS_ENV

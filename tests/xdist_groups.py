@@ -75,7 +75,7 @@ class GroupScheduling(LoadScopeScheduling):
 
     def _assign_work_unit(self, node) -> None:
         if not self._readers_moved_up and notebooks_reported():
-            self._readers_moved_up = False
+            self._readers_moved_up = True
             readers = [scope for scope, unit in self.workqueue.items()
                        if file_of(next(iter(unit))) in NOTEBOOK_READERS]
             for scope in reversed(readers):  # to the front, in their own order
