@@ -69,6 +69,11 @@ def fresh():
     return SimpleNamespace(out=out, lines=lines, isolated=isolated)
 
 
+def _line(fresh, first_word: str) -> str:
+    assert first_word in fresh.lines, (fresh.out.stdout[-1000:], fresh.out.stderr[-2000:])
+    return fresh.lines[first_word]
+
+
 def test_first_use_runs_with_every_socket_connection_refused(fresh):
     assert fresh.out.returncode == 0, fresh.out.stderr[-2000:]
     assert "ran offline" in fresh.out.stdout
@@ -77,19 +82,19 @@ def test_first_use_runs_with_every_socket_connection_refused(fresh):
 def test_check_outside_a_notebook_then_the_block_print_no_native_start_up_lines(fresh):
     """In a plain Python process TensorFlow's C++ start-up lines (absl, CUDA, oneDNN) stay
     out of the learner's terminal: stderr stays empty, the verdict is printed."""
-    assert fresh.lines["[star_graph_op]"].startswith("[star_graph_op] Right"), fresh.out.stdout
+    assert _line(fresh, "[star_graph_op]").startswith("[star_graph_op] Right")
     assert fresh.out.stderr == "", fresh.out.stderr
 
 
 def test_runs_in_a_network_namespace_without_interfaces(fresh):
     if not fresh.isolated:
         pytest.skip("unshare -n is not permitted here (needs root or user namespaces)")
-    assert fresh.lines["interfaces"] == "interfaces ['lo']"  # loopback only, and it is down
+    assert _line(fresh, "interfaces") == "interfaces ['lo']"  # loopback only (and it is down)
     assert "ran offline" in fresh.out.stdout
 
 
 def test_a_fresh_process_trains_the_same_numbers_bit_for_bit(fresh):
     here = train_trunk(**TRUNK).to_dict(digits=17)
-    there = json.loads(fresh.lines["trunk"].split(" ", 1)[1])
+    there = json.loads(_line(fresh, "trunk").split(" ", 1)[1])
     for name in TrunkRun.ARRAYS:
         assert there[name] == here[name], name
