@@ -24,11 +24,14 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-
-import nbformat
-from execute_notebook import main as execute_notebook
+from typing import TYPE_CHECKING
 
 from explainer.core.validate import write_atomic
+
+# nbformat and nbclient load in ~2 s (jsonschema's format checkers); the xdist controller
+# imports this module before it starts the workers, for RUNS_ENV and all_reported only
+if TYPE_CHECKING:
+    import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 # The costliest first (kernel CPU seconds measured in a full run: 05 40, 06 29, 03 27, 01 18,
@@ -58,6 +61,8 @@ class Executed:
 
     def stored_cells(self) -> nbformat.NotebookNode:
         """The notebook as stored, with its outputs: the appended checks left out."""
+        import nbformat
+
         copy = nbformat.from_dict(self.nb)
         copy.cells = copy.cells[:self.stored]
         return copy
@@ -89,6 +94,8 @@ class NotebookRuns:
         meta = json.loads(report.read_text())
         if meta.get("runner_error"):
             raise RuntimeError(f"{name}: the runner failed\n{meta['runner_error']}")
+        import nbformat
+
         return Executed(name, nbformat.read(self.folder / name, as_version=4), meta["stored"],
                         meta["seconds"], meta["error"])
 
@@ -99,6 +106,8 @@ class NotebookRuns:
             return
         report = self.folder / f"{path.stem}.json"
         try:
+            from execute_notebook import main as execute_notebook
+
             execute_notebook(str(path), str(self.folder / path.name), str(report))
         except Exception:  # noqa: BLE001 - reported to the test that waits
             write_atomic("report", report,
