@@ -134,7 +134,7 @@ def served_notebooks(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # one module uses it: the server and its kernel stop after it
 def lab_server(served_notebooks, tmp_path_factory):
     with jupyterlab(served_notebooks, tmp_path_factory.mktemp("lab")) as server:
         yield server
