@@ -43,9 +43,14 @@ RUNS_ENV = "EXPLAINER_TEST_NOTEBOOK_RUNS"  # the session's shared folder of runs
 WAIT_LIMIT = 1800.0  # seconds to wait for a report: a run cut off by a crash, not a slow one
 
 
+def report_path(folder: str | Path, notebook: str | Path) -> Path:
+    """Where a notebook's run writes its report (last, once the executed notebook is there)."""
+    return Path(folder) / f"{Path(notebook).stem}.json"
+
+
 def all_reported(folder: str | Path) -> bool:
     """Whether every notebook's run has written its report in ``folder`` (passed or not)."""
-    return all((Path(folder) / f"{path.stem}.json").exists() for path in NOTEBOOKS)
+    return all(report_path(folder, path).exists() for path in NOTEBOOKS)
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,7 @@ class NotebookRuns:
 
     def get(self, name: str) -> Executed:
         self.start([name])
-        report = self.folder / f"{Path(name).stem}.json"
+        report = report_path(self.folder, name)
         deadline = time.monotonic() + WAIT_LIMIT
         while not report.exists():
             if time.monotonic() > deadline:
@@ -104,7 +109,7 @@ class NotebookRuns:
             os.close(os.open(self.folder / f"{path.stem}.claim", os.O_CREAT | os.O_EXCL))
         except FileExistsError:
             return
-        report = self.folder / f"{path.stem}.json"
+        report = report_path(self.folder, path)
         try:
             from execute_notebook import main as execute_notebook
 

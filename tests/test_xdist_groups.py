@@ -9,7 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from notebook_runs import NOTEBOOKS, RUNS_ENV
+from notebook_runs import NOTEBOOKS, RUNS_ENV, report_path
 from xdist_groups import GROUP_OF_FILE, XDIST_GROUPS, GroupScheduling, group_of
 
 HERE = Path(__file__).parent
@@ -88,7 +88,7 @@ def test_notebook_readers_move_up_once_every_notebook_has_its_report(
         tmp_path, monkeypatch, reported):
     if reported:
         for path in NOTEBOOKS:
-            (tmp_path / f"{path.stem}.json").write_text("{}")
+            report_path(tmp_path, path).write_text("{}")
     monkeypatch.setenv(RUNS_ENV, str(tmp_path))
     loose = [f"tests/test_cli.py::test_{i}" for i in range(8)]
     readers = ["tests/browser/test_static_html.py::test_site", "tests/test_lessons.py::test_1"]
