@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # The notebooks the servers serve; BROWSER_TEST_NOTEBOOKS points the tests at another folder.
 NOTEBOOKS = Path(os.environ.get("BROWSER_TEST_NOTEBOOKS") or ROOT / "notebooks")
+MAX_PAGE_BYTES = 2**20  # a static page a class downloads at once: the lessons', the apps'
 ARTIFACTS = ROOT / "test-artifacts"  # screenshots of failed browser tests (git-ignored)
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

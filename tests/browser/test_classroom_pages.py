@@ -15,6 +15,7 @@ import random
 import numpy as np
 import pytest
 from accessibility import axe_violations
+from browser_support import MAX_PAGE_BYTES
 from classroom_pages import app_site
 
 from explainer.broadcasting.rule import explain_broadcast_numpy
@@ -23,7 +24,6 @@ from explainer.classroom.static_server import make_server, serve_in_thread
 from explainer.core.lesson import lesson_setup
 
 PAGES = ("index.html", "scale_explorer.html", "broadcast_playground.html")
-MAX_PAGE_BYTES = 2**20
 SIZES = (1, 2, 3, 35, 256)
 PAIRS = 1200
 MALFORMED = ["", " ", "(", ")", "(2, 35", "2, 35)", "[2, 35)", "((2,))", "(2)(3)", "2,,3",

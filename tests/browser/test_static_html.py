@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import pytest
 from accessibility import axe_violations
-from browser_support import NOTEBOOKS
+from browser_support import MAX_PAGE_BYTES, NOTEBOOKS
 
 PAGES = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
 MIN_FIGURE_WIDTH_PX = 150  # a figure, not an icon, at a 1366 px wide window
 # Pages that must show at least this many figures: the sweep plot, the slider's plot,
 # the broadcast diagram. Every page must show as many as its executed notebook holds.
 MIN_FIGURES = {"00_start_here": 1, "03_residual_scaling": 1, "04_broadcasting": 1}
-MAX_PAGE_BYTES = 2**20  # a page a class downloads at once
 
 
 def _offline(page) -> list[str]:
