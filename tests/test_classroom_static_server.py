@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from explainer.classroom.static_server import make_server, missing_pages
+from explainer.classroom.static_server import make_server, missing_pages, serve_in_thread
 from explainer.site.broadcast_page import broadcast_page
 from explainer.site.build import APP_PAGES, index_page
 
@@ -98,4 +98,84 @@ def test_a_folder_without_pages(tmp_path, site):
     try:
         assert server.server_address[0] == "127.0.0.1" and server.server_address[1] > 0
     finally:
+        server.server_close()
+
+
+def _status(port: int, path: str, host: str = "127.0.0.1") -> int:
+    connection = http.client.HTTPConnection(host, port, timeout=30)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def served(site, tmp_path_factory):
+    """``site`` on a loopback port with a short idle timeout, and a file outside it that
+    symlinks inside the site point to."""
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "secret.txt").write_text("not for students")
+    (site / "secret.txt").symlink_to(outside / "secret.txt")
+    (site / "out").symlink_to(outside, target_is_directory=True)
+    (site / "inside.txt").symlink_to(site / "folder" / "note.txt")  # stays in the folder
+    (site / ".env").write_text("TOKEN=x")
+    (site / ".git").mkdir()
+    (site / ".git" / "config").write_text("[core]")
+    server = make_server(site, "127.0.0.1", 0, idle_timeout=0.5)
+    serve_in_thread(server)
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_no_symlink_out_of_the_folder_and_no_dotfiles(served):
+    for path in ("/secret.txt", "/out/secret.txt", "/out/", "/.env", "/.git/config",
+                 "/%2e%2e/outside/secret.txt", "/folder/%2e%2e/.env"):
+        assert _status(served, path) == 404, path
+    assert _status(served, "/inside.txt") == 200  # a link that stays inside is a page
+    assert _status(served, "/folder/note.txt") == 200
+
+
+def test_malformed_paths_answer_400_in_one_line(served, capfd):
+    for path in ("/%00", "/a%00b.html", "/%0a", "/%ff%fe", "/%7f"):
+        assert _status(served, path) == 400, path
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 5, err
+    assert "static server: 400 for 127.0.0.1: a malformed path '/%00'" in err
+    assert _status(served, "/index.html") == 200  # and the server goes on
+
+
+def test_an_idle_connection_is_closed(served):
+    """A socket that sends nothing is closed after the idle timeout (its thread ends), while
+    the server keeps serving."""
+    import time
+
+    idle = socket.create_connection(("127.0.0.1", served), timeout=30)
+    start = time.monotonic()
+    assert idle.recv(1) == b""  # closed by the server
+    assert time.monotonic() - start < 25
+    idle.close()
+    assert _status(served, "/index.html") == 200
+
+
+def test_a_port_in_use_and_an_ipv6_host(site, capsys):
+    from explainer.classroom.static_server import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main([str(site), "--port", str(port)]) == 2
+    out, err = capsys.readouterr()
+    assert err == (f"python -m explainer.classroom.static_server: error: port: {port} is in "
+                   "use on 127.0.0.1 (another server listens there); choose another PORT\n")
+    server = make_server(site, "::1", 0)  # an IPv6 host (check_host accepts it) serves
+    serve_in_thread(server)
+    try:
+        assert _status(server.server_address[1], "/index.html", "::1") == 200
+    finally:
+        server.shutdown()
         server.server_close()

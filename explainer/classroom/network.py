@@ -109,7 +109,7 @@ def announcement(host: str, port: int, path: str, what: str,
     """What the teacher's terminal shows before the server starts: who can reach ``what``
     and at which URLs (with QR codes when ``qr``)."""
     host, port = check_host(host), check_port(port)
-    here = url("127.0.0.1" if host in WILDCARDS or is_loopback(host) else host, port, path)
+    here = url("127.0.0.1" if host in WILDCARDS else host, port, path)  # ::1 stays ::1
     if is_loopback(host):
         return (f"{what}: {here}\n  this machine only; `HOST=0.0.0.0` serves the room's "
                 "network (students' laptops and phones)")
