@@ -9,10 +9,26 @@ STAMP := $(VENV)/.installed
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(PY) pyproject.toml
+# What each role installs (pyproject.toml's extras). `make test` and the other maintainer
+# targets install everything (`.[dev]`: the test tools and every extra), stamped by
+# $(STAMP); `make demo` installs the core, `make lab` `.[lab]`, `make classroom`,
+# `make classroom-static` and `make html` `.[classroom]`, each stamped by its own
+# $(VENV)/.installed-ROLE. A role's stamp only checks that the full install is current when
+# there is one (it holds every role), so a clone that ran `make test` installs nothing more,
+# and `make test` after `make lab` installs the rest once.
+$(STAMP): $(PY) pyproject.toml setup.py
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e ".[dev,torch,onnx,timm,jax]"
+	$(PY) -m pip install -e ".[dev]"
 	touch $(STAMP)
+
+$(VENV)/.installed-%: $(PY) pyproject.toml setup.py
+	@if [ "$(STAMP)" -nt pyproject.toml ] && [ "$(STAMP)" -nt setup.py ]; then \
+	  echo "$(STAMP) is current: every extra is installed"; \
+	else \
+	  $(PY) -m pip install --upgrade pip && \
+	  $(PY) -m pip install -e "$(if $(filter core,$*),.,.[$*])"; \
+	fi
+	touch $@
 
 install: $(STAMP)
 
@@ -26,10 +42,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check explainer tests benchmarks tools
 
-lab: $(STAMP)
+lab: $(VENV)/.installed-lab
 	$(VENV)/bin/jupyter lab notebooks/ $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
-demo: $(STAMP)
+demo: $(VENV)/.installed-core
 	$(PY) -m explainer
 
 bench: $(STAMP)
@@ -59,7 +75,7 @@ comma := ,
 # Voila's per-notebook pools: POOL kernels for each app of APP, none for the other apps
 POOL_CONFIG = {"default":{"pool_size":0}$(foreach app,$(APP),$(comma)"$(app).ipynb":{"pool_size":$(POOL)})}
 POOL_ARGS = $(if $(filter-out 0,$(POOL)),--preheat_kernel=True '--VoilaKernelManager.kernel_pools_config=$(POOL_CONFIG)')
-classroom: $(STAMP)
+classroom: $(VENV)/.installed-classroom
 	$(PY) -m explainer.classroom.figure
 	$(PY) -m explainer.classroom.network --host '$(HOST)' --port '$(PORT)' \
 	  --path voila/render/$(firstword $(APP)).ipynb --what "the classroom apps (Voila)"
@@ -71,7 +87,7 @@ classroom: $(STAMP)
 # for a class of any size: a threaded file server on http://$(HOST):$(PORT)/, same HOST rule and
 # URLs as above. Files only: no kernel, nothing runs on the server.
 SITE ?= build/html
-classroom-static: $(STAMP)
+classroom-static: $(VENV)/.installed-classroom
 	$(PY) -m explainer.classroom.static_server '$(SITE)' --host '$(HOST)' --port '$(PORT)'
 
 # The "why scale" grid (Szegedy et al. 3.3 at the nets' depth): 324 runs, 42 minutes of
@@ -93,7 +109,7 @@ fuzz: $(STAMP)
 device-check: $(STAMP)
 	$(PY) tools/device_check.py $(if $(BUNDLE),--bundle $(BUNDLE))
 
-html: $(STAMP)
+html: $(VENV)/.installed-classroom
 	$(PY) -m explainer.site.build build/html
 
 readme: $(STAMP)

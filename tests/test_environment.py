@@ -1,11 +1,24 @@
-"""environment.yml (conda / Binder) lists exactly what pyproject.toml asks for."""
+"""What each role installs: pyproject.toml's extras, environment.yml (conda / Binder), and the
+imports of the code each role runs, checked against the installed packages' own requirements."""
 
 from __future__ import annotations
 
+import ast
+import functools
+import json
+import sys
 import tomllib
+from importlib.metadata import PackageNotFoundError, packages_distributions, requires
 from pathlib import Path
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 ROOT = Path(__file__).parent.parent
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+SELF = canonicalize_name(PROJECT["name"])
+TEST_TOOLS = {"pytest", "pytest-xdist", "hypothesis", "playwright", "axe-playwright-python",
+              "ruff"}
 
 
 def _env_pip_lines() -> list[str]:
@@ -22,11 +35,96 @@ def _env_pip_lines() -> list[str]:
     return lines
 
 
+def _own_requirements(extras: set[str]) -> list[str]:
+    """pyproject.toml's requirements of the package with ``extras`` (read from the file, not
+    from an install that may be older)."""
+    found = list(PROJECT["dependencies"])
+    for extra in sorted(extras):
+        found += PROJECT["optional-dependencies"][extra]
+    return found
+
+
+def pinned(extras: set[str]) -> set[str]:
+    """The requirement lines of the package with ``extras``, its own extras expanded."""
+    lines: set[str] = set()
+    todo, done = [set(extras)], set()
+    while todo:
+        for line in _own_requirements(todo.pop() - done):
+            req = Requirement(line)
+            if canonicalize_name(req.name) == SELF:
+                todo.append(set(req.extras))
+            else:
+                lines.add(line)
+        done |= extras
+    return lines
+
+
+def closure(extras: set[str]) -> set[str]:
+    """Every distribution that ``pip install 'block35-explainer[extras]'`` brings, from the
+    requirements of the packages installed here (their markers evaluated on this machine)."""
+    seen: set[tuple[str, frozenset]] = set()
+    todo = [(SELF, frozenset(extras))]
+    while todo:
+        name, wanted = todo.pop()
+        if (name, wanted) in seen:
+            continue
+        seen.add((name, wanted))
+        if name == SELF:
+            lines = sorted(pinned(set(wanted)))
+        else:
+            try:
+                lines = requires(name) or []
+            except PackageNotFoundError:
+                raise AssertionError(f"{name} is required but not installed here") from None
+        for line in lines:
+            req = Requirement(line)
+            if req.marker is None or any(req.marker.evaluate({"extra": e})
+                                         for e in (*wanted, "")):
+                todo.append((canonicalize_name(req.name), frozenset(req.extras)))
+    return {name for name, _ in seen}
+
+
+def imports(source: str, functions: bool = True) -> set[str]:
+    """Top-level names of the absolute imports in ``source`` (inside functions too, unless
+    ``functions`` is False)."""
+    found: set[str] = set()
+
+    def visit(node):
+        for child in ast.iter_child_nodes(node):
+            if not functions and isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            if isinstance(child, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in child.names)
+            elif isinstance(child, ast.ImportFrom) and not child.level:
+                found.add(child.module.split(".")[0])
+            visit(child)
+
+    visit(ast.parse(source))
+    return found
+
+
+@functools.cache
+def _module_table() -> dict[str, list[str]]:
+    return packages_distributions()  # reads every installed package's file list: 0.2 s
+
+
+def distributions(modules: set[str], where: str) -> set[str]:
+    """The installed distributions that provide ``modules`` (the standard library and the
+    package itself left out)."""
+    table = _module_table()
+    out = set()
+    for module in modules - set(sys.stdlib_module_names) - {"explainer", "__future__"}:
+        assert module in table, f"{where}: imports {module}, which no installed package provides"
+        out.update(canonicalize_name(d) for d in table[module])
+    return out
+
+
+def _python_files(*folders: str) -> list[Path]:
+    return [p for folder in folders for p in sorted((ROOT / folder).rglob("*.py"))]
+
+
 def test_environment_matches_pyproject():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = set(project["dependencies"])
-    for extra in ("dev", "torch", "onnx", "timm", "jax"):
-        wanted |= set(project["optional-dependencies"][extra])
+    wanted = pinned({"all"})
     listed = [line for line in _env_pip_lines() if line != "-e ."]
     assert "-e ." in _env_pip_lines(), "environment.yml must install the package itself"
     assert len(listed) == len(set(listed)), "duplicate entries in environment.yml"
@@ -38,3 +136,54 @@ def test_torch_is_pinned_everywhere():
     # an unpinned torch pulls a multi-GB CUDA build on these machines
     text = (ROOT / "pyproject.toml").read_text() + (ROOT / "environment.yml").read_text()
     assert "torch==2.13.0" in text and "torch>" not in text and '"torch"' not in text
+
+
+def test_dev_is_every_extra_and_the_test_tools():
+    extras = set(PROJECT["optional-dependencies"]) - {"dev", "all"}
+    assert pinned({"all"}) == pinned(extras), "[all] must hold every extra"
+    assert pinned({"dev"}) - pinned({"all"}) == {
+        line for line in pinned({"dev"}) if canonicalize_name(Requirement(line).name)
+        in TEST_TOOLS}, "[dev] is [all] plus the test tools"
+    assert {canonicalize_name(Requirement(line).name) for line in pinned({"dev"})} >= TEST_TOOLS
+
+
+def test_roles_below_dev_bring_no_test_tools():
+    for extras in (set(), {"lab"}, {"classroom"}, {"all"}):
+        brought = closure(extras) & TEST_TOOLS
+        assert not brought, f"[{','.join(extras) or 'core'}] brings {sorted(brought)}"
+
+
+def test_the_classroom_extra_brings_what_the_classroom_and_the_pages_import():
+    # make classroom, make classroom-static and make html run explainer/classroom/ and
+    # explainer/site/ (imports inside functions included: they run when the server does)
+    have = closure({"classroom"})
+    for path in _python_files("explainer/classroom", "explainer/site"):
+        missing = distributions(imports(path.read_text()), str(path)) - have
+        assert not missing, f"{path.relative_to(ROOT)} imports {sorted(missing)}, which " \
+                            "pip install 'block35-explainer[classroom]' does not bring"
+
+
+def test_the_core_brings_what_every_module_imports_when_it_loads():
+    # python -m explainer and the API: a module's own imports (an optional framework is
+    # imported inside the function that needs it, which says which extra brings it)
+    have = closure(set())
+    for path in _python_files("explainer"):
+        if path.relative_to(ROOT / "explainer").parts[0] in ("classroom", "site"):
+            continue
+        missing = distributions(imports(path.read_text(), functions=False), str(path)) - have
+        assert not missing, f"{path.relative_to(ROOT)} imports {sorted(missing)} when it " \
+                            "loads, which pip install block35-explainer does not bring"
+
+
+def test_the_lab_extra_brings_what_the_lessons_import():
+    have = closure({"lab"})
+    assert "jupyterlab" in have and "ipykernel" in have
+    optional = distributions({"torch", "jax", "timm", "onnx", "onnxruntime", "tf2onnx"}, "")
+    for path in sorted((ROOT / "notebooks").rglob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        code = "\n".join("\n".join(line for line in "".join(c["source"]).splitlines()
+                                   if not line.lstrip().startswith(("%", "!")))
+                         for c in cells if c["cell_type"] == "code")
+        missing = distributions(imports(code), str(path)) - have - optional
+        assert not missing, f"{path.relative_to(ROOT)} imports {sorted(missing)}, which " \
+                            "pip install 'block35-explainer[lab]' does not bring"
