@@ -187,3 +187,33 @@ def test_the_lab_extra_brings_what_the_lessons_import():
         missing = distributions(imports(code), str(path)) - have - optional
         assert not missing, f"{path.relative_to(ROOT)} imports {sorted(missing)}, which " \
                             "pip install 'block35-explainer[lab]' does not bring"
+
+
+def test_missing_extra_names_the_extra_that_brings_each_framework():
+    from explainer.core.backend import EXTRAS, missing_extra
+
+    for extra, (_, modules) in EXTRAS.items():
+        assert extra in PROJECT["optional-dependencies"], extra
+        brought = {canonicalize_name(Requirement(line).name) for line in pinned({extra})}
+        for module in modules:  # each module the table names comes with that extra
+            assert distributions({module}, extra) <= brought, (extra, module)
+        assert missing_extra(extra) is None  # [dev] installs every extra
+
+
+def test_missing_extra_says_in_one_line_which_extra_brings_it(monkeypatch):
+    import importlib.util
+
+    from explainer.core.backend import missing_extra
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "jaxlib" else real(name, *a))
+    assert missing_extra("jax") == ("skipped: this section needs JAX (jaxlib is not installed): "
+                                    "pip install 'block35-explainer[jax]'")
+    assert missing_extra("torch") is None
+    try:
+        missing_extra("tensorflow")
+    except ValueError as err:
+        assert str(err).startswith("extra: got 'tensorflow'") and "'torch'" in str(err)
+    else:
+        raise AssertionError("expected ValueError")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -42,6 +43,32 @@ def keras_backend() -> str:
 def check_backend(backend: object) -> str:
     """'tensorflow', 'jax' or 'torch'."""
     return check_choice("backend", backend, BACKENDS)  # type: ignore[return-value]
+
+
+# pyproject.toml's optional extras of frameworks -> (what a learner reads, the modules it
+# brings). A lesson's section that needs one asks :func:`missing_extra` first and skips in one
+# line when it is absent (tests/test_environment.py ties this table to pyproject.toml).
+EXTRAS = {
+    "torch": ("PyTorch", ("torch",)),
+    "jax": ("JAX", ("jax", "jaxlib")),
+    "timm": ("timm", ("timm", "torchvision", "torch")),
+    "onnx": ("ONNX (tf2onnx, onnx, onnxruntime)", ("tf2onnx", "onnx", "onnxruntime")),
+}
+
+
+def missing_extra(extra: str) -> str | None:
+    """None when the optional ``extra`` ("torch", "jax", "timm", "onnx") is installed, else
+    the one line a lesson prints instead of the section, e.g. ``skipped: this section needs
+    PyTorch (torch is not installed): pip install 'block35-explainer[torch]'``.
+
+    Looks the modules up without importing them (PyTorch takes seconds to import)."""
+    extra = check_choice("extra", extra, tuple(EXTRAS))
+    what, modules = EXTRAS[extra]
+    for module in modules:
+        if importlib.util.find_spec(module) is None:
+            return (f"skipped: this section needs {what} ({module} is not installed): "
+                    f"pip install 'block35-explainer[{extra}]'")
+    return None
 
 
 def require_tensorflow(what: str) -> None:
