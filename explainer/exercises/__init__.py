@@ -27,9 +27,10 @@ from . import (  # noqa: F401 (register)
     walkthrough,
     why_scale,
 )
-from .core import PLACEHOLDER, REGISTRY, Exercise, Verdict, is_placeholder
+from .core import PLACEHOLDER, REGISTRY, AnswerError, Exercise, Verdict, is_placeholder
 
-__all__ = ["Exercise", "Verdict", "check", "get", "list_exercises", "notebooks", "solution"]
+__all__ = ["AnswerError", "Exercise", "Verdict", "check", "get", "list_exercises", "notebooks",
+           "solution"]
 
 
 def notebooks() -> list[str]:
@@ -72,18 +73,23 @@ def check(name: str, answer: object) -> Verdict:
     """Grade ``answer`` to exercise ``name``: right or wrong, and why.
 
     The returned :class:`Verdict` is truthy when right and shows itself in a notebook
-    (``print(verdict)`` in a terminal). An answer of the wrong kind (a word for a number, ...)
-    is a TypeError or ValueError that says what was expected. The placeholder ``...`` that
-    the notebook's cells hold is not graded: the verdict asks for an answer.
+    (``print(verdict)`` in a terminal). An answer of the wrong kind (a word for a number, an
+    empty text, ``1e400``, ...) is a "Not yet" verdict that names the form expected, not an
+    exception; only an unknown exercise ``name`` raises. The placeholder ``...`` that the
+    notebook's cells hold is not graded: the verdict asks for an answer.
     """
     ex = get(name)
     if is_placeholder(answer):
         return Verdict(name=name, answer=answer, correct=False, pending=True,
                        why=f"replace {PLACEHOLDER} with your answer ({ex.expects}, e.g. "
-                           f"{ex.example}) and run the cell again.")
-    load_tensorflow_quietly()  # the graders run the block: no native start-up lines in a terminal
-    _check_length(answer, ex)
-    correct, why = ex.grade(answer)
+                           f"{ex.example}) and check it again.")
+    try:
+        _check_length(answer, ex)
+        ex.read(answer)  # the form first: a malformed answer costs no TensorFlow
+        load_tensorflow_quietly()  # the graders run the block: no native start-up lines
+        correct, why = ex.grade(answer)
+    except AnswerError as err:
+        return Verdict(name=name, answer=answer, correct=False, why=str(err))
     return Verdict(name=name, answer=answer, correct=bool(correct), why=why)
 
 
@@ -92,16 +98,17 @@ MAX_ANSWER = 1000  # characters: every answer is a word, a number or a short sha
 
 def _check_length(answer: object, ex: Exercise) -> None:
     """Refuse an answer far longer than any answer (a 10 MB string, a million-item tuple)
-    before grading: a verdict or an error would otherwise echo it whole."""
+    before grading: a verdict would otherwise echo it whole. Text counts its characters, as
+    the page does; other values their ``repr``."""
     try:
         size = len(answer) if isinstance(answer, (str, bytes, tuple, list, dict, set)) else 0
-        if size <= MAX_ANSWER:
+        if size <= MAX_ANSWER and not isinstance(answer, str):
             size = len(repr(answer))
-    except Exception:  # noqa: BLE001 - a broken __len__ / __repr__: the graders say why
+    except Exception:  # noqa: BLE001 - a broken __len__ / __repr__: the reader says why
         return
     if size > MAX_ANSWER:
-        raise ValueError(f"answer: got {shorten(answer)}, {size:,} long; expected {ex.expects}, "
-                         f"such as {ex.example}")
+        raise AnswerError(f"the answer is {size:,} characters long; expected {ex.expects}, "
+                          f"such as {ex.example}.")
 
 
 def solution(name: str) -> str:

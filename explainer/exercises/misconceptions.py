@@ -13,7 +13,7 @@ import numpy as np
 from ..core.reference import tail
 from ..core.schedule import BLOCK35_SCALE, SCHEDULE
 from . import facts
-from .core import NUMBER, close, exercise, read_int, read_number
+from .core import ANSWER, NUMBER, exercise, otherwise, when_close, when_equal
 
 SHORTCUT_NOTEBOOK = "01_what_does_star_do"
 CLIP_NOTEBOOK = "03_residual_scaling"
@@ -53,25 +53,25 @@ def _shortcut_reading() -> dict[str, float]:
           "how big would the added branch be next to the shortcut then: "
           "||up|| / ||scale * net||?",
           NUMBER, "0.5", solve=lambda: f"{_shortcut_reading()['wrong_ratio']:.4f}")
-def scale_on_shortcut(answer: object) -> tuple[bool, str]:
-    value = read_number(answer)
+def scale_on_shortcut():
     m = _shortcut_reading()
     n = _v1_block35_repeats()
-    if close(value, m["wrong_ratio"]):
-        return True, (f"{m['wrong_ratio']:.2f}: the branch would outweigh the shortcut, where "
-                      f"the real line keeps it at {m['real_ratio']:.4f}, "
-                      f"{m['wrong_ratio'] / m['real_ratio']:.0f} times smaller. The block's "
-                      f"output (after the ReLU) would move by {m['out_change']:.0%} of its size, "
-                      f"and over facenet's {n} block35 the identity path would carry only "
-                      f"{m['scale']:g}^{n} = {m['scale'] ** n:.1e} of the input.")
-    if close(value, m["real_ratio"]):
-        return False, (f"{value:g} is the block's own ratio ||scale*up|| / ||net||. Under the "
-                       "misreading, which of the two tensors does scale multiply?")
-    if close(value, m["unscaled"]):
-        return False, (f"{value:g} is ||up|| / ||net||, with no scale anywhere. The misreading "
-                       "shrinks `net`: divide by ||scale * net||.")
-    return False, (f"{value:g} is not it. Compute np.linalg.norm(up) / "
-                   "np.linalg.norm(scale * net) with the trace's arrays.")
+    return [
+        when_close(m["wrong_ratio"], True, f"{m['wrong_ratio']:.2f}: the branch would "
+                   f"outweigh the shortcut, where the real line keeps it at "
+                   f"{m['real_ratio']:.4f}, {m['wrong_ratio'] / m['real_ratio']:.0f} times "
+                   "smaller. The block's output (after the ReLU) would move by "
+                   f"{m['out_change']:.0%} of its size, and over facenet's {n} block35 the "
+                   f"identity path would carry only {m['scale']:g}^{n} = {m['scale'] ** n:.1e} "
+                   "of the input."),
+        when_close(m["real_ratio"], False, f"{ANSWER} is the block's own ratio ||scale*up|| / "
+                   "||net||. Under the misreading, which of the two tensors does scale "
+                   "multiply?"),
+        when_close(m["unscaled"], False, f"{ANSWER} is ||up|| / ||net||, with no scale "
+                   "anywhere. The misreading shrinks `net`: divide by ||scale * net||."),
+        otherwise(False, f"{ANSWER} is not it. Compute np.linalg.norm(up) / "
+                  "np.linalg.norm(scale * net) with the trace's arrays."),
+    ]
 
 
 def _after_sum() -> dict[str, float]:
@@ -86,26 +86,25 @@ def _after_sum() -> dict[str, float]:
           "With the block's own `net`, `up` and `scale`, how big is that sum next to the "
           "block's own `net + scale * up`: ||scale * (net + up)|| / ||net + scale * up||?",
           NUMBER, "0.9", solve=lambda: f"{_after_sum()['ratio']:.4f}")
-def scale_after_sum(answer: object) -> tuple[bool, str]:
-    value = read_number(answer)
+def scale_after_sum():
     m = _after_sum()
     n = _v1_block35_repeats()
-    if close(value, m["ratio"]):
-        return True, (f"{m['ratio']:.3f}: the shortcut is scaled too, so every block shrinks "
-                      f"the whole signal to about {m['ratio']:.0%} (the ReLU after it does not "
-                      f"undo a positive factor: relu(s*z) = s*relu(z)). Over {n} such blocks "
-                      f"the input reaches the end multiplied by {m['scale']:g}^{n} = "
-                      f"{m['scale'] ** n:.1e}: no identity path is left, which is what the "
-                      "scale was meant to keep.")
-    if close(value, m["scale"]):
-        return False, (f"{value:g} is the scale itself. The sum inside the brackets adds `up` "
-                       f"unscaled, so it is {m['shortcut']:.3f} times the block's sum before "
-                       "the scale multiplies it.")
-    if close(value, 1.0):
-        return False, ("1 would mean nothing changed. Here `net` is multiplied by scale too: "
-                       "compute both sums from the trace's arrays and divide their norms.")
-    return False, (f"{value:g} is not it. Compute np.linalg.norm(scale * (net + up)) / "
-                   "np.linalg.norm(net + scale * up) with the trace's arrays.")
+    return [
+        when_close(m["ratio"], True, f"{m['ratio']:.3f}: the shortcut is scaled too, so every "
+                   f"block shrinks the whole signal to about {m['ratio']:.0%} (the ReLU after it "
+                   f"does not undo a positive factor: relu(s*z) = s*relu(z)). Over {n} such "
+                   f"blocks the input reaches the end multiplied by {m['scale']:g}^{n} = "
+                   f"{m['scale'] ** n:.1e}: no identity path is left, which is what the scale "
+                   "was meant to keep."),
+        when_close(m["scale"], False, f"{ANSWER} is the scale itself. The sum inside the "
+                   f"brackets adds `up` unscaled, so it is {m['shortcut']:.3f} times the "
+                   "block's sum before the scale multiplies it."),
+        when_close(1.0, False, "1 would mean nothing changed. Here `net` is multiplied by "
+                   "scale too: compute both sums from the trace's arrays and divide their "
+                   "norms."),
+        otherwise(False, f"{ANSWER} is not it. Compute np.linalg.norm(scale * (net + up)) / "
+                  "np.linalg.norm(net + scale * up) with the trace's arrays."),
+    ]
 
 
 def _drop_path() -> dict[str, float]:
@@ -130,19 +129,20 @@ def _drop_path() -> dict[str, float]:
           "non-zero?",
           f"a number from 0 to 1, to {FRACTION_FIGURES} or more significant figures", "0.5",
           solve=lambda: f"{_drop_path()['kept_of_image_0']:.4f}")
-def scale_per_sample_vs_channel(answer: object) -> tuple[bool, str]:
-    value = read_number(answer)
+def scale_per_sample_vs_channel():
     m = _drop_path()
-    if close(value, m["kept_of_image_0"], figures=FRACTION_FIGURES):
-        return True, (f"{m['kept_of_image_0']:.4f} (= {int(m['c']) - 1}/{int(m['c'])}): "
-                      "(N,) is right-aligned with the channel axis, so keep[0] = 0 zeroes "
-                      "channel 0 of every image, and image 0 keeps the rest. No error: N == C. "
-                      f"Shaped (N, 1, 1, 1) it keeps {m['meant']:.0%} of image 0, as meant.")
-    if close(value, m["meant"]):
-        return False, ("0 is what drop-path means to do, and what keep of shape (N, 1, 1, 1) "
-                       "gives. Right-align (N,) under (N, H, W, C): which axis does it meet?")
-    return False, (f"{value:g} is not it. Multiply keep by np.ones({DROP_SHAPE}) and count "
-                   "the non-zero values of image 0.")
+    return [
+        when_close(m["kept_of_image_0"], True, f"{m['kept_of_image_0']:.4f} (= "
+                   f"{int(m['c']) - 1}/{int(m['c'])}): (N,) is right-aligned with the channel "
+                   "axis, so keep[0] = 0 zeroes channel 0 of every image, and image 0 keeps the "
+                   "rest. No error: N == C. Shaped (N, 1, 1, 1) it keeps "
+                   f"{m['meant']:.0%} of image 0, as meant.", figures=FRACTION_FIGURES),
+        when_close(m["meant"], False, "0 is what drop-path means to do, and what keep of shape "
+                   "(N, 1, 1, 1) gives. Right-align (N,) under (N, H, W, C): which axis does it "
+                   "meet?"),
+        otherwise(False, f"{ANSWER} is not it. Multiply keep by np.ones({DROP_SHAPE}) and count "
+                  "the non-zero values of image 0."),
+    ]
 
 
 def _clip_facts() -> dict[str, float]:
@@ -169,16 +169,17 @@ def _clip_facts() -> dict[str, float]:
           "The relu6 block clips `scale * up` to [-6, 6] before the add (tf-models' v2 code; "
           "our block with activation='relu6'). On the lesson's input, how many of the "
           "values of `scale * up` does the clip change?",
-          "a whole number", "1000", solve=lambda: str(_clip_facts()["changed"]))
-def relu6_clip(answer: object) -> tuple[bool, str]:
-    value = read_int(answer)
+          "a whole number", "1000", reader="whole",
+          solve=lambda: str(_clip_facts()["changed"]))
+def relu6_clip():
     m = _clip_facts()
     when = (f"It changes values only where |up| > 6 / {m['scale']:g} = {m['threshold']:.1f}; "
             f"the same block on the input times {m['gain']:g} clips {m['bites']:,} of "
             f"{m['size']:,}.")
-    if value == m["changed"]:
-        return True, (f"{m['changed']}: the largest |scale * up| is {m['max']:.3f}, far below "
-                      f"6, so the clip changes nothing here. {when} Where it bites, relu6's "
-                      "output no longer follows scale linearly.")
-    return False, (f"measured otherwise. Compare relu6['scaled_up'].value with "
-                   f"{m['scale']:g} * relu6['up'].value: how many values differ?")
+    return [
+        when_equal(m["changed"], True, f"{m['changed']}: the largest |scale * up| is "
+                   f"{m['max']:.3f}, far below 6, so the clip changes nothing here. {when} "
+                   "Where it bites, relu6's output no longer follows scale linearly."),
+        otherwise(False, "measured otherwise. Compare relu6['scaled_up'].value with "
+                  f"{m['scale']:g} * relu6['up'].value: how many values differ?"),
+    ]

@@ -7,7 +7,16 @@ import numpy as np
 from ..core.lesson import lesson_setup
 from ..core.weights import block_weights
 from . import facts
-from .core import NUMBER, close, exercise, read_int, read_number, read_shape
+from .core import (
+    ANSWER,
+    NUMBER,
+    exercise,
+    otherwise,
+    when_at_most,
+    when_close,
+    when_equal,
+    when_same_sizes,
+)
 
 NOTEBOOK = "05_porting"
 HWIO_TO_OIHW = (3, 2, 0, 1)  # Keras / slim conv kernel layout -> torch.nn.Conv2d.weight
@@ -52,57 +61,55 @@ def _changes_needed(variant: str) -> tuple[int, list[tuple[str, str]]]:
           "(default arguments throughout). What is the max abs difference between "
           "`explainer.forward(ported, x)` and `run.net_out`?",
           NUMBER, "1e-6", solve=lambda: f"{_swap_difference()[0]:.4f}")
-def port_swap_bn(answer: object) -> tuple[bool, str]:
-    value = read_number(answer)
+def port_swap_bn():
     swapped, faithful = _swap_difference()
-    if close(value, swapped):
-        return True, (f"max |diff| = {swapped:.4f} with the swap, {faithful:.1e} without: far "
-                      "above the 1e-5 a correct port reaches. With the initial statistics "
-                      "(beta = moving_mean = 0) the swap exchanges two zeros and changes "
-                      "nothing, so only non-trivial statistics can catch it.")
-    if value <= 1e-5:
-        return False, (f"{value:g} is what a correct port gives ({faithful:.1e}). Did the swap "
-                       "happen? With all-zero beta and moving_mean it would change nothing; "
-                       "the seeded statistics are not zero.")
-    return False, (f"{value:g} is not it. Run legacy.run_slim_block35, swap the two arrays for "
-                   "each BatchNorm, port.from_slim, and compare net_out.")
+    return [
+        when_close(swapped, True, f"max |diff| = {swapped:.4f} with the swap, {faithful:.1e} "
+                   "without: far above the 1e-5 a correct port reaches. With the initial "
+                   "statistics (beta = moving_mean = 0) the swap exchanges two zeros and changes "
+                   "nothing, so only non-trivial statistics can catch it."),
+        when_at_most(1e-5, False, f"{ANSWER} is what a correct port gives ({faithful:.1e}). Did "
+                     "the swap happen? With all-zero beta and moving_mean it would change "
+                     "nothing; the seeded statistics are not zero."),
+        otherwise(False, f"{ANSWER} is not it. Run legacy.run_slim_block35, swap the two arrays "
+                  "for each BatchNorm, port.from_slim, and compare net_out."),
+    ]
 
 
 @exercise("port_v2_changes", NOTEBOOK,
           "How many changes to its text does tf-models' v2 block35 need before it runs on "
           "TF 2.21 (see translation.original_errors('v2'))?", "a whole number", "5",
+          reader="whole",
           solve=lambda: str(_changes_needed("v2")[0]))
-def port_v2_changes(answer: object) -> tuple[bool, str]:
-    value = read_int(answer)
+def port_v2_changes():
     needed, stages = _changes_needed("v2")
     v1 = _changes_needed("v1")[0]
     first = stages[0][1]
-    if value == needed:
-        return True, (f"{needed} (v1 needs {v1}). The original v2 text first fails with "
-                      f"{first}; it already writes tf.concat(axis=3, values=...), the TF 1.0 "
-                      "argument order, so the concat change facenet's v1 needs is not there.")
-    if value == v1:
-        return False, (f"{value} is what facenet's v1 needs. Which of its changes does the v2 "
-                       "text, written later, already have?")
-    return False, (f"{value} is not it. Count the stages of translation.original_errors('v2') "
-                   "before the one that runs.")
+    return [
+        when_equal(needed, True, f"{needed} (v1 needs {v1}). The original v2 text first fails "
+                   f"with {first}; it already writes tf.concat(axis=3, values=...), the TF 1.0 "
+                   "argument order, so the concat change facenet's v1 needs is not there."),
+        when_equal(v1, False, f"{ANSWER} is what facenet's v1 needs. Which of its changes does "
+                   "the v2 text, written later, already have?"),
+        otherwise(False, f"{ANSWER} is not it. Count the stages of "
+                  "translation.original_errors('v2') before the one that runs."),
+    ]
 
 
 @exercise("port_kernel_shape", NOTEBOOK,
           "Our `Conv2d_1x1/weights` (the `up` projection) has the slim / Keras layout (height, "
           "width, in, out). What shape must torch.nn.Conv2d's weight have for it?",
-          "a shape tuple", "(1, 1, 96, 256)",
+          "a shape tuple", "(1, 1, 96, 256)", reader="shape",
           solve=lambda: str(np.transpose(_weights()["Conv2d_1x1/weights"], HWIO_TO_OIHW).shape))
-def port_kernel_shape(answer: object) -> tuple[bool, str]:
-    value = read_shape(answer)
+def port_kernel_shape():
     kernel = _weights()["Conv2d_1x1/weights"]
-    truth = np.transpose(kernel, HWIO_TO_OIHW).shape
-    if value == truth:
-        return True, (f"slim's {kernel.shape} (H, W, in, out) becomes {truth} (out, in, H, W) "
-                      "for torch: transpose(3, 2, 0, 1), not a reshape.")
-    if value == kernel.shape:
-        return False, f"{value} is the slim / Keras layout; torch wants (out, in, H, W)."
-    if value == tuple(reversed(truth)) or sorted(value) == sorted(truth):
-        return False, (f"{value} has the right sizes in the wrong order; torch's Conv2d weight "
-                       "is (out_channels, in_channels, kernel_h, kernel_w).")
-    return False, f"{value} is not it. Start from {kernel.shape} = (H, W, in, out)."
+    truth = tuple(np.transpose(kernel, HWIO_TO_OIHW).shape)
+    return [
+        when_equal(truth, True, f"slim's {kernel.shape} (H, W, in, out) becomes {truth} (out, "
+                   "in, H, W) for torch: transpose(3, 2, 0, 1), not a reshape."),
+        when_equal(tuple(kernel.shape), False, f"{ANSWER} is the slim / Keras layout; torch "
+                   "wants (out, in, H, W)."),
+        when_same_sizes(truth, False, f"{ANSWER} has the right sizes in the wrong order; torch's "
+                        "Conv2d weight is (out_channels, in_channels, kernel_h, kernel_w)."),
+        otherwise(False, f"{ANSWER} is not it. Start from {kernel.shape} = (H, W, in, out)."),
+    ]

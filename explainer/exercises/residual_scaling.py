@@ -6,7 +6,7 @@ import numpy as np
 
 from ..core.schedule import BLOCK35_SCALE
 from . import facts
-from .core import NUMBER, close, exercise, read_bool, read_number
+from .core import ANSWER, NUMBER, exercise, otherwise, when_close, when_equal
 
 NOTEBOOK = "03_residual_scaling"
 SLIDER_SCALE = 0.30  # the slider position the first question asks about
@@ -17,24 +17,22 @@ DOUBLED = 2 * BLOCK35_SCALE  # the block's scale, doubled
           f"Move the slider to scale {SLIDER_SCALE:.2f}. What is the residual ratio "
           "||scale*up|| / ||net|| there?",
           NUMBER, "0.5", solve=lambda: f"{facts.residual_ratio(SLIDER_SCALE):.4f}")
-def scale_ratio(answer: object) -> tuple[bool, str]:
-    value = read_number(answer)
+def scale_ratio():
     truth = facts.residual_ratio(SLIDER_SCALE)
     default = facts.residual_ratio(BLOCK35_SCALE)
     tr = facts.traced()
     unscaled = tr["up"].l2 / tr["net"].l2
-    if close(value, truth):
-        return True, (f"a block built with scale {SLIDER_SCALE:.2f} gives {truth:.4f} "
-                      f"(and {default:.4f} at {BLOCK35_SCALE:g}): the residual grows in "
-                      "proportion to scale.")
-    if close(value, default):
-        return False, (f"{value:g} is the ratio at {BLOCK35_SCALE:g}, where the slider starts; "
-                       "move it first.")
-    if close(value, unscaled):
-        return False, f"{value:g} is the ratio at scale 1 (||up|| / ||net||)."
-    return False, (f"{value:g} is not it. Read the ratio under the slider at "
-                   f"{SLIDER_SCALE:.2f}, or compute explainer.scale_sweep(block, x, "
-                   f"[{SLIDER_SCALE}]).residual_ratio.")
+    return [
+        when_close(truth, True, f"a block built with scale {SLIDER_SCALE:.2f} gives "
+                   f"{truth:.4f} (and {default:.4f} at {BLOCK35_SCALE:g}): the residual grows "
+                   "in proportion to scale."),
+        when_close(default, False, f"{ANSWER} is the ratio at {BLOCK35_SCALE:g}, where the "
+                   "slider starts; move it first."),
+        when_close(unscaled, False, f"{ANSWER} is the ratio at scale 1 (||up|| / ||net||)."),
+        otherwise(False, f"{ANSWER} is not it. Read the ratio under the slider at "
+                  f"{SLIDER_SCALE:.2f}, or compute explainer.scale_sweep(block, x, "
+                  f"[{SLIDER_SCALE}]).residual_ratio."),
+    ]
 
 
 def _doubling() -> tuple[float, float, float]:
@@ -47,17 +45,16 @@ def _doubling() -> tuple[float, float, float]:
           f"If you double the scale from {BLOCK35_SCALE:g} to {DOUBLED:g}, by what factor does "
           "the residual ratio ||scale*up|| / ||net|| grow?", NUMBER, "1.5",
           solve=lambda: f"{_doubling()[2]:.4f}")
-def scale_ratio_double(answer: object) -> tuple[bool, str]:
-    value = read_number(answer)
+def scale_ratio_double():
     low, high, truth = _doubling()
-    if close(value, truth):
-        return True, (f"two real forwards give {high:.4f} / {low:.4f} = {truth:.4f}: `up` does "
-                      "not depend on scale, and a norm is linear in a positive factor.")
-    if close(value, truth ** 2):
-        return False, (f"{value:g} would be the growth of the squared norm (the energy). The "
-                       "ratio of norms is linear in scale.")
-    return False, (f"{value:g} is not it. Does `up` change when scale changes? Then what does "
-                   "||2 * scale * up|| equal?")
+    return [
+        when_close(truth, True, f"two real forwards give {high:.4f} / {low:.4f} = {truth:.4f}: "
+                   "`up` does not depend on scale, and a norm is linear in a positive factor."),
+        when_close(truth ** 2, False, f"{ANSWER} would be the growth of the squared norm (the "
+                   "energy). The ratio of norms is linear in scale."),
+        otherwise(False, f"{ANSWER} is not it. Does `up` change when scale changes? Then what "
+                  "does ||2 * scale * up|| equal?"),
+    ]
 
 
 def _scale_zero() -> tuple[bool, float, float]:
@@ -71,15 +68,15 @@ def _scale_zero() -> tuple[bool, float, float]:
 
 @exercise("scale_zero_identity", NOTEBOOK,
           "At scale 0 (ReLU block, the notebook's input), is the block's output exactly equal "
-          "to its input?", "True or False", "False",
+          "to its input?", "True or False", "False", reader="bool",
           solve=lambda: str(_scale_zero()[0]))
-def scale_zero_identity(answer: object) -> tuple[bool, str]:
-    value = read_bool(answer)
+def scale_zero_identity():
     equal, net_min, change = _scale_zero()
     reason = (f"at scale 0 the block adds 0 * up, and relu(net) = net because net >= 0 here "
               f"(min {net_min:g}: it is itself a ReLU output). At {BLOCK35_SCALE:g} the output "
               f"moves by up to {change:.3f}.")
-    if value == equal:
-        return True, f"measured: equal = {equal}; {reason}"
-    return False, ("measured otherwise. What is 0 * up, and what does ReLU do to a "
-                   "non-negative input?")
+    return [
+        when_equal(equal, True, f"measured: equal = {equal}; {reason}"),
+        otherwise(False, "measured otherwise. What is 0 * up, and what does ReLU do to a "
+                  "non-negative input?"),
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import facts
-from .core import NUMBER, close, exercise, read_bool, read_number, read_text
+from .core import ANSWER, NUMBER, exercise, otherwise, when_close, when_contains, when_equal
 
 NOTEBOOK = "01_what_does_star_do"
 PLUMBING = {"Placeholder", "Identity", "NoOp", "Const", "ReadVariableOp"}
@@ -58,54 +58,55 @@ def _alias_after_plus_equals() -> tuple[bool, bool, bool]:
 @exercise("star_graph_op", NOTEBOOK,
           "Which TensorFlow graph op does `scale * up` add to a tf.function graph? "
           "(its op type, a string such as 'MatMul')",
-          "an op type (string)", "'MatMul'", solve=lambda: ", ".join(_graph_ops()))
-def star_graph_op(answer: object) -> tuple[bool, str]:
-    text = read_text(answer)
+          "an op type (string)", "'MatMul'", reader="text", solve=lambda: ", ".join(_graph_ops()))
+def star_graph_op():
     ops = _graph_ops()
-    if len(ops) == 1 and text.lower() == ops[0].lower():
-        return True, (f"tracing `0.17 * up` gives exactly one computing op, {ops[0]!r}: "
-                      "element-wise multiplication with the scalar broadcast.")
-    if "multiply" in text.lower():
-        return False, (f"{text} is the Python function that runs; the graph records an op "
-                       "with a shorter type name. List them with explainer.graph_ops.")
-    return False, (f"{text!r} is not in the traced graph. Trace `lambda up: 0.17 * up` with "
-                   "tf.function and list graph.get_operations() (or explainer.graph_ops).")
+    right = [when_equal(ops[0], True, f"tracing `0.17 * up` gives exactly one computing op, "
+                        f"{ops[0]!r}: element-wise multiplication with the scalar broadcast.")]
+    return (right if len(ops) == 1 else []) + [
+        when_contains("multiply", False, f"{ANSWER} is the Python function that runs; the "
+                      "graph records an op with a shorter type name. List them with "
+                      "explainer.graph_ops."),
+        otherwise(False, f"'{ANSWER}' is not in the traced graph. Trace `lambda up: 0.17 * up` "
+                  "with tf.function and list graph.get_operations() (or explainer.graph_ops)."),
+    ]
 
 
 @exercise("star_gradient", NOTEBOOK,
           "In `net_out = relu(net + scale * up)`, what is d(sum of net_out) / d(up) at a unit "
           "whose ReLU is on?", NUMBER, "1.0",
           solve=lambda: f"{max(_gradient_values()):g}")
-def star_gradient(answer: object) -> tuple[bool, str]:
-    value = read_number(answer)
+def star_gradient():
     grads = _gradient_values()
     on = float(grads.max())
-    if close(value, on):
-        return True, (f"GradientTape gives {on:g} where the ReLU is on and 0 where it is off "
-                      f"(the only values: {sorted(float(g) for g in grads)}): the gradient "
-                      "reaching `up` is scaled by the same constant as the forward pass.")
-    if close(value, 1.0):
-        return False, ("1 is the gradient through the shortcut, d/d(net). `up` is multiplied "
-                       "by scale on the way in, so its gradient is multiplied too.")
-    if value == 0.0:
-        return False, "0 is right only where the ReLU is off; the question asks where it is on."
-    return False, (f"{value:g} is not it. Apply the chain rule to net + scale * up, or ask "
-                   "tf.GradientTape (explainer.scale_gradient).")
+    return [
+        when_close(on, True, f"GradientTape gives {on:g} where the ReLU is on and 0 where it "
+                   f"is off (the only values: {sorted(float(g) for g in grads)}): the gradient "
+                   "reaching `up` is scaled by the same constant as the forward pass."),
+        when_close(1.0, False, "1 is the gradient through the shortcut, d/d(net). `up` is "
+                   "multiplied by scale on the way in, so its gradient is multiplied too."),
+        when_equal(0.0, False, "0 is right only where the ReLU is off; the question asks where "
+                   "it is on."),
+        otherwise(False, f"{ANSWER} is not it. Apply the chain rule to net + scale * up, or ask "
+                  "tf.GradientTape (explainer.scale_gradient)."),
+    ]
 
 
 @exercise("star_inplace", NOTEBOOK,
           "With TensorFlow tensors, after `alias = net` and then `net += scale * up`, has the "
           "tensor that `alias` names changed?",
-          "True or False", "True", solve=lambda: str(_alias_after_plus_equals()[0]))
-def star_inplace(answer: object) -> tuple[bool, str]:
-    value = read_bool(answer)
+          "True or False", "True", reader="bool", solve=lambda: str(_alias_after_plus_equals()[0]))
+def star_inplace():
     tf_changed, np_changed, has_iadd = _alias_after_plus_equals()
     iadd = "defines __iadd__" if has_iadd else "has no __iadd__"
-    if value == tf_changed:
-        return True, (f"measured: alias changed = {tf_changed}. tf.Tensor {iadd}, so Python "
-                      "computes net + scale * up as a new tensor and rebinds the name `net`. "
-                      f"(With numpy arrays `+=` works in place: alias changed = {np_changed}.)")
-    numpy_like = (f" Your answer is numpy's behaviour (alias changed = {np_changed})."
-                  if value == np_changed else "")
-    return False, (f"not what TensorFlow does.{numpy_like} tf.Tensor {iadd}: what does Python "
-                   "do with `+=` then? Try it: alias = net; net += 0.17 * up; alias is net")
+    wrong = ("not what TensorFlow does.{numpy_like} tf.Tensor " + iadd + ": what does Python "
+             "do with `+=` then? Try it: alias = net; net += 0.17 * up; alias is net")
+    numpy_like = f" Your answer is numpy's behaviour (alias changed = {np_changed})."
+    return [
+        when_equal(tf_changed, True, f"measured: alias changed = {tf_changed}. tf.Tensor "
+                   f"{iadd}, so Python computes net + scale * up as a new tensor and rebinds "
+                   "the name `net`. (With numpy arrays `+=` works in place: alias changed = "
+                   f"{np_changed}.)"),
+        when_equal(np_changed, False, wrong.replace("{numpy_like}", numpy_like)),
+        otherwise(False, wrong.replace("{numpy_like}", "")),
+    ]

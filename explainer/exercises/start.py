@@ -9,7 +9,7 @@ import numpy as np
 from ..core.schedule import BLOCK35_SCALE
 from ..core.weights import block_weights
 from . import facts
-from .core import NUMBER, close, exercise, read_number, read_text
+from .core import ANSWER, NUMBER, exercise, otherwise, when_close, when_equal
 
 NOTEBOOK = "00_start_here"
 
@@ -64,49 +64,45 @@ def _solve_star() -> str:
 @exercise("start_scale", NOTEBOOK,
           "What number is `scale` in facenet's v1 block35 (the block the notebooks build)?",
           NUMBER, "0.5", solve=lambda: f"{facts.facenet_block35_scale():g}")
-def start_scale(answer: object) -> tuple[bool, str]:
-    value = read_number(answer)
+def start_scale():
     truth = facts.facenet_block35_scale()
-    if close(value, truth):
-        return True, (f"scale = {truth:g}, a plain Python float passed to block35; it is a "
-                      "constant of the block, not a trained weight.")
-    if close(value, 1.0):
-        return False, ("1.0 is the default of the snippet's `def block35(net, scale=1.0, ...)`, "
-                       "but the network calls it with its own value; look at "
-                       "explainer.build_block35().residual_spec.scale")
-    return False, (f"{value:g} is not it. Build a block and read "
-                   "explainer.build_block35().residual_spec.scale")
+    return [
+        when_close(truth, True, f"scale = {truth:g}, a plain Python float passed to block35; "
+                   "it is a constant of the block, not a trained weight."),
+        when_close(1.0, False, "1.0 is the default of the snippet's `def block35(net, "
+                   "scale=1.0, ...)`, but the network calls it with its own value; look at "
+                   "explainer.build_block35().residual_spec.scale"),
+        otherwise(False, f"{ANSWER} is not it. Build a block and read "
+                  "explainer.build_block35().residual_spec.scale"),
+    ]
 
 
 @exercise("start_star", NOTEBOOK,
           "What does `*` do in `scale * up`? Answer 'a', 'b', 'c' or 'd': "
           + "; ".join(f"({k}) {v}" for k, v in STAR_OPTIONS.items()),
-          "one of 'a', 'b', 'c', 'd'", "'a'", solve=_solve_star)
-def start_star(answer: object) -> tuple[bool, str]:
-    choice = read_text(answer).lower().strip("() ")
-    if choice not in STAR_OPTIONS:
-        raise ValueError(f"answer: got {answer!r}; expected one of 'a', 'b', 'c', 'd'")
-    holds, evidence = _star_evidence()[choice]
-    if holds:
-        return True, f"{STAR_OPTIONS[choice]}: {evidence}."
-    return False, f"({choice}) {STAR_OPTIONS[choice]}? Measured: {evidence}."
+          "one of 'a', 'b', 'c', 'd'", "'a'", solve=_solve_star, reader="choice",
+          options=tuple(STAR_OPTIONS))
+def start_star():
+    evidence = _star_evidence()
+    return [when_equal(choice, holds, f"{STAR_OPTIONS[choice]}: {measured}." if holds else
+                       f"({choice}) {STAR_OPTIONS[choice]}? Measured: {measured}.")
+            for choice, (holds, measured) in evidence.items()]
 
 
 @exercise("start_ratio", NOTEBOOK,
           "How big is the added residual next to the shortcut: ||scale*up|| / ||net|| for the "
           f"v1 block at scale {BLOCK35_SCALE:g} on the notebooks' input?",
           NUMBER, "0.5", solve=lambda: f"{facts.residual_ratio(BLOCK35_SCALE):.4f}")
-def start_ratio(answer: object) -> tuple[bool, str]:
-    value = read_number(answer)
+def start_ratio():
     tr = facts.traced()
     truth = tr.residual_ratio
     unscaled = tr["up"].l2 / tr["net"].l2
-    if close(value, truth):
-        return True, (f"||scale*up|| / ||net|| = {truth:.4f}: the residual adds about "
-                      f"{100 * truth:.0f} % of the shortcut's size, where unscaled it would "
-                      f"add {100 * unscaled:.0f} %.")
-    if close(value, unscaled):
-        return False, (f"{value:g} is ||up|| / ||net||, the ratio at scale 1. The block adds "
-                       "scale * up, so multiply by scale.")
-    return False, (f"{value:g} is not it. Trace the block (explainer.trace) and divide "
-                   "trace['scaled_up'].l2 by trace['net'].l2, or read trace.residual_ratio.")
+    return [
+        when_close(truth, True, f"||scale*up|| / ||net|| = {truth:.4f}: the residual adds "
+                   f"about {100 * truth:.0f} % of the shortcut's size, where unscaled it would "
+                   f"add {100 * unscaled:.0f} %."),
+        when_close(unscaled, False, f"{ANSWER} is ||up|| / ||net||, the ratio at scale 1. The "
+                   "block adds scale * up, so multiply by scale."),
+        otherwise(False, f"{ANSWER} is not it. Trace the block (explainer.trace) and divide "
+                  "trace['scaled_up'].l2 by trace['net'].l2, or read trace.residual_ratio."),
+    ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..scaling.why_scale_results import load_why_scale_results
-from .core import NUMBER, close, exercise, read_int, read_number
+from .core import ANSWER, NUMBER, exercise, otherwise, when_close, when_equal
 
 NOTEBOOK = "06_why_scale"
 RATIO_WIDTH = 1088  # the width the first question asks about
@@ -38,20 +38,20 @@ def _step0_ratios(width: int = RATIO_WIDTH) -> tuple[float, float]:
           "results.get(depth, width, scale, lr, seed).step0_residual_ratio[0])",
           NUMBER, "3.0",
           solve=lambda: f"{_step0_ratios()[0] / _step0_ratios()[1]:.4f}")
-def why_scale_step0_ratio(answer: object) -> tuple[bool, str]:
-    value = read_number(answer)
+def why_scale_step0_ratio():
     one, tenth = _step0_ratios()
     truth = one / tenth
-    if close(value, truth):
-        return True, (f"stored: {one:.5g} / {tenth:.5g} = {truth:.4f}. At step 0 nothing has "
-                      "been trained: block 1 sees the same input and has the same weights at "
-                      "both scales, so only the factor in front of `up` differs.")
-    if close(value, truth ** 2):
-        return False, f"{value:g} is the growth of the squared norm; the ratio of norms is linear."
-    if close(value, one):
-        return False, f"{value:g} is the ratio itself at scale 1; the question asks for a factor."
-    return False, (f"{value:g} is not it. Does block 1's `up` depend on the scale before the "
-                   "first update? Then what is ||1*up|| / ||0.1*up||?")
+    return [
+        when_close(truth, True, f"stored: {one:.5g} / {tenth:.5g} = {truth:.4f}. At step 0 "
+                   "nothing has been trained: block 1 sees the same input and has the same "
+                   "weights at both scales, so only the factor in front of `up` differs."),
+        when_close(truth ** 2, False, f"{ANSWER} is the growth of the squared norm; the ratio "
+                   "of norms is linear."),
+        when_close(one, False, f"{ANSWER} is the ratio itself at scale 1; the question asks "
+                   "for a factor."),
+        otherwise(False, f"{ANSWER} is not it. Does block 1's `up` depend on the scale before "
+                  "the first update? Then what is ||1*up|| / ||0.1*up||?"),
+    ]
 
 
 def _failures(scale: float = 1.0) -> tuple[int, int, int]:
@@ -67,21 +67,22 @@ def _failures(scale: float = 1.0) -> tuple[int, int, int]:
 @exercise("why_scale_failures", NOTEBOOK,
           f"How many of the stored depth-{DEEPEST} scale-1 runs failed, that is died (last "
           "block >= 99 % zeros to the end) or diverged (non-finite loss), over every width, "
-          "learning rate and seed of the grid?", "a whole number", "4",
+          "learning rate and seed of the grid?", "a whole number", "4", reader="whole",
           solve=lambda: str(_failures()[0]))
-def why_scale_failures(answer: object) -> tuple[bool, str]:
-    value = read_int(answer)
+def why_scale_failures():
     failed, died, diverged = _failures()
     results = _results()
     total = len(results.widths) * len(results.lrs) * len(results.seeds)
     tenth = _failures(0.1)[0]
-    if value == failed:
-        return True, (f"{failed} of {total} scale-1 runs failed ({died} died, {diverged} "
-                      f"diverged); at scale 0.1, {tenth} did.")
-    if value in (died, diverged) and died and diverged:
-        return False, (f"{value} counts only the runs that "
-                       f"{'died' if value == died else 'diverged'}; add the others.")
-    if value == tenth:
-        return False, f"{value} is the count at scale 0.1; the question is about scale 1."
-    return False, (f"{value} is not it. Count the depth-{DEEPEST} scale-1 runs whose fate is "
-                   "not 'trained': results.fates(), or run.fate for each run.")
+    partial = [when_equal(count, False, f"{ANSWER} counts only the runs that {verb}; add the "
+                          "others.") for count, verb in ((died, "died"), (diverged, "diverged"))
+               if died and diverged]
+    return [
+        when_equal(failed, True, f"{failed} of {total} scale-1 runs failed ({died} died, "
+                   f"{diverged} diverged); at scale 0.1, {tenth} did."),
+        *partial,
+        when_equal(tenth, False, f"{ANSWER} is the count at scale 0.1; the question is about "
+                   "scale 1."),
+        otherwise(False, f"{ANSWER} is not it. Count the depth-{DEEPEST} scale-1 runs whose "
+                  "fate is not 'trained': results.fates(), or run.fate for each run."),
+    ]
