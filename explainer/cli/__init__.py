@@ -30,6 +30,8 @@ COMMANDS = {
                              "(TensorFlow, JAX, PyTorch), each in its own process, and compare"),
     "why-scale": ("why_scale", "train a miniature Inception-ResNet trunk over widths x scales x "
                                "learning rates (Szegedy et al. 3.3); resumable"),
+    "notebooks": ("notebooks", "copy the lessons and the classroom apps into a folder, for "
+                               "`jupyter lab DIR`"),
 }
 
 
