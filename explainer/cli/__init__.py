@@ -14,7 +14,7 @@ import importlib
 import os
 import sys
 
-from ..core.backend import TensorFlowOnlyError, keras_backend
+from ..core.backend import BACKENDS, TensorFlowOnlyError, keras_backend
 from ..core.quiet import load_tensorflow_quietly
 from ..core.validate import shorten
 from .commands import answer
@@ -65,6 +65,38 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str):  # noqa: D102 - argparse's hook
         self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
 
+    def _get_values(self, action, arg_strings):
+        # argparse drops a '--' given as an option's value (`--batch=--`) and then hands the
+        # option an empty list, past its type= check: refuse it as the value it is
+        dashes = action.option_strings and "--" in arg_strings
+        values = super()._get_values(action, arg_strings)
+        if dashes and isinstance(values, list) and (not values or action.nargs is None):
+            raise argparse.ArgumentError(action, "got '--'; expected a value (a '--' alone "
+                                                 "ends the options; it is not a value)")
+        return values
+
+
+def check_keras_backend(args) -> None:
+    """The Keras backend this process would load is one the explainer runs on, or one line
+    naming where it came from (KERAS_BACKEND, keras.json), before Keras or TensorFlow load:
+    Keras' own refusal is a 37-line traceback, or comes after TensorFlow's start-up lines.
+    Commands told their backend (``--backend``, ``backends``) choose it themselves."""
+    if getattr(args, "backend", None) or args.command == "backends":
+        return
+    backend = keras_backend()
+    if backend in BACKENDS:
+        return
+    if "keras" in sys.modules:
+        source = "the Keras backend this process runs"
+    elif os.environ.get("KERAS_BACKEND"):
+        source = "KERAS_BACKEND"
+    else:
+        home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+        source = f"the backend in {shorten(os.path.join(home, 'keras.json'), 120)}"
+    shown = ", ".join(repr(b) for b in BACKENDS)
+    raise ValueError(f"{source}: got {shorten(backend)}; expected one of {shown} (the Keras "
+                     "backends the explainer runs on; unset KERAS_BACKEND for TensorFlow)")
+
 
 def build_parser() -> OneLineParser:
     parser = OneLineParser(prog="python -m explainer",
@@ -85,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     module = COMMANDS[args.command][0] if args.command else "answer"
     mod = importlib.import_module(f".commands.{module}", __package__)
     try:
+        check_keras_backend(args)  # before the command's checks: they may choose the backend
         if hasattr(mod, "check"):  # argument combinations and budgets, before TensorFlow loads
             mod.check(args)
         needs_tensorflow = getattr(mod, "needs_tensorflow", lambda _args: True)(args)

@@ -32,9 +32,11 @@ def memory_budget() -> int:
         raise ValueError(f"{ENV}: got {shorten(text, 40)}; expected bytes such as 2147483648 "
                          "or 2G")
     whole, _, part = match.group(1).partition(".")
-    # bounded before any arithmetic: float() of 310 digits would be inf
-    nbytes = (float(f"{whole}.{part[:20]}") * _UNITS[match.group(2).upper()]
-              if len(whole.lstrip("0")) <= 20 else math.inf)
+    # bounded before any arithmetic (310 digits), and exact: in a float, 2**63 - 1 would
+    # round up to 2**63 and be refused as larger than itself
+    part = part[:20]
+    nbytes = ((int(whole) * 10**len(part) + int(part or "0")) * _UNITS[match.group(2).upper()]
+              // 10**len(part) if len(whole.lstrip("0")) <= 20 else math.inf)
     if nbytes > MAX_BUDGET:
         raise ValueError(f"{ENV}: got {shorten(text, 40)}, which is too large; expected at "
                          f"most {MAX_BUDGET} bytes (8 EiB), such as 2147483648 or 2G")

@@ -150,13 +150,23 @@ def _refuse_path(name: str, text: str, why: str) -> ValueError:
                       "expected a regular file in a writable folder")
 
 
-def check_output_path(name: str, path: object, suffix: str | None = None) -> pathlib.Path:
+def _read_only(mode: int, path: os.PathLike | str) -> bool:
+    """A file nobody may write (no write bit: root's ``os.access`` says yes to everything), or
+    one this user may not write."""
+    return not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path,
+                                                                                   os.W_OK)
+
+
+def check_output_path(name: str, path: object, suffix: str | None = None, *,
+                      replace: bool = True) -> pathlib.Path:
     """A path a writer may fill, checked before any work: a regular file (existing or not) in
     a writable folder. Refused with one sentence naming ``name``: a folder or a name ending in
-    '/', a FIFO, a device (/dev/null, /dev/full) or any other non-regular file (also through a
-    symlink), paths under /proc or /sys, a name component over 255 bytes, a missing or
-    unwritable folder, another ending than ``suffix`` (e.g. '.onnx') when given. Never opens
-    the path (a FIFO would block). Returns the resolved path."""
+    '/', a symlink (the file it names is never written through it, whatever its ending), a
+    FIFO, a device (/dev/null, /dev/full) or any other non-regular file, a read-only file,
+    paths under /proc or /sys, a name component over 255 bytes, a missing or unwritable
+    folder, another ending than ``suffix`` (e.g. '.onnx') when given, and, with
+    ``replace=False``, any existing file (the CLI's ``--force`` says the user named it as
+    replaceable). Never opens the path (a FIFO would block). Returns the resolved path."""
     if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name}: got {given(path)}; expected a file name (str or Path)")
     text = os.fspath(path)
@@ -178,6 +188,12 @@ def check_output_path(name: str, path: object, suffix: str | None = None) -> pat
         for candidate in (absolute, resolved):
             if candidate == pathlib.Path(root) or pathlib.Path(root) in candidate.parents:
                 raise _refuse_path(name, text, f"{root} is the kernel's, not a place for files")
+    try:  # the name itself, not what a symlink names: a link is never written through
+        own = os.lstat(absolute).st_mode
+    except FileNotFoundError:
+        own = None
+    except OSError as err:
+        raise _refuse_path(name, text, f"it cannot be read: {err.strerror}") from None
     try:
         mode = os.stat(resolved).st_mode
     except FileNotFoundError:
@@ -190,6 +206,10 @@ def check_output_path(name: str, path: object, suffix: str | None = None) -> pat
         kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode)
                 or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "special")
         raise _refuse_path(name, text, f"it is {kind}, not a regular file")
+    if own is not None and stat.S_ISLNK(own):
+        target = "nothing" if mode is None else shorten(str(resolved), PATH_CHARS // 2)
+        raise _refuse_path(name, text, f"it is a symlink to {target}, and no file is ever "
+                                       "written through a symlink")
     if suffix is not None and resolved.suffix.lower() != suffix.lower():
         raise ValueError(f"{name}: got {shorten(text)}; expected a file name ending in {suffix}")
     folder = resolved.parent
@@ -197,27 +217,86 @@ def check_output_path(name: str, path: object, suffix: str | None = None) -> pat
         raise _refuse_path(name, text, f"its folder {shorten(str(folder))} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise _refuse_path(name, text, f"its folder {shorten(str(folder))} is not writable")
+    if mode is not None and _read_only(mode, resolved):
+        raise _refuse_path(name, text, "it is read-only")
+    if mode is not None and not replace:
+        raise ValueError(f"{name}: got {shorten(text, PATH_CHARS)}, which exists; expected a "
+                         "new file name, or --force to replace it")
     return resolved
 
 
-@contextlib.contextmanager
-def atomic_output(name: str, path: object, suffix: str | None = None):
-    """Yield a temporary path beside ``path`` for a writer to fill; on success it replaces
-    ``path`` at once (``os.replace``), so a failed write leaves no partial file.
+def _umask() -> int:
+    """This process' umask, read without changing it where Linux says it (other threads may
+    be creating files), else by setting and restoring it."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
-    An ``OSError`` while writing or replacing removes the temporary file and becomes one
-    ``OSError`` line naming ``name`` (the CLI ends it with exit 74). Other errors remove the
-    temporary file and pass through.
+
+def _exists_error(name: str, target: pathlib.Path) -> ValueError:
+    return ValueError(f"{name}: got {shorten(str(target), PATH_CHARS)}, which appeared while it "
+                      "was written; expected a new file name, or --force to replace it")
+
+
+def _put_in_place(name: str, tmp: str, target: pathlib.Path, replace: bool) -> None:
+    """Move the finished temporary file to ``target``. What is there now is checked again
+    (a symlink or read-only file may have appeared meanwhile); without ``replace`` the move
+    is a hard link, which fails if any name appeared, so nothing is ever replaced."""
+    try:
+        now = os.lstat(target).st_mode
+    except FileNotFoundError:
+        now = None
+    if now is not None:
+        if not replace:
+            raise _exists_error(name, target)
+        if not stat.S_ISREG(now):
+            raise _refuse_path(name, str(target), "it is no longer a regular file")
+        if _read_only(now, target):
+            raise _refuse_path(name, str(target), "it is read-only")
+        os.chmod(tmp, stat.S_IMODE(now))  # a replaced file keeps its mode
+        os.replace(tmp, target)  # replaces the name: never writes through a link
+        return
+    os.chmod(tmp, 0o666 & ~_umask())  # a new file: what open() would give it
+    if replace:
+        os.replace(tmp, target)
+        return
+    try:
+        os.link(tmp, target)  # atomic, and refuses any name that appeared meanwhile
+    except FileExistsError:
+        raise _exists_error(name, target) from None
+    except OSError:  # a file system without hard links: the check above is the guard
+        if os.path.lexists(target):
+            raise _exists_error(name, target) from None
+        os.replace(tmp, target)
+        return
+    os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def atomic_output(name: str, path: object, suffix: str | None = None, *, replace: bool = True):
+    """Yield a temporary path beside ``path`` for a writer to fill; on success it takes
+    ``path``'s place at once, so a failed write leaves no partial file.
+
+    ``path`` is checked by :func:`check_output_path` (never a symlink, nor a read-only file;
+    with ``replace=False`` never an existing file), and again just before the move. A new file
+    gets the mode the umask gives (0666 & ~umask); a replaced one keeps its own. An ``OSError``
+    while writing or moving removes the temporary file and becomes one ``OSError`` line naming
+    ``name`` (the CLI ends it with exit 74). Other errors remove the temporary file and pass
+    through.
     """
-    target = check_output_path(name, path, suffix)
+    target = check_output_path(name, path, suffix, replace=replace)
     tmp = None
     try:  # the temporary name keeps the ending: writers such as savefig read the format from it
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:100]}.",
                                    suffix=target.suffix[:20])
         os.close(fd)
         yield pathlib.Path(tmp)
-        os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode) if target.exists() else 0o644)
-        os.replace(tmp, target)
+        _put_in_place(name, tmp, target, replace)
     except OSError as err:
         with contextlib.suppress(OSError, TypeError):
             os.unlink(tmp)
@@ -229,12 +308,14 @@ def atomic_output(name: str, path: object, suffix: str | None = None):
         raise
 
 
-def write_atomic(name: str, path: object, data: str | bytes, suffix: str | None = None) \
-        -> pathlib.Path:
-    """Write ``data`` to ``path`` all or nothing (see :func:`atomic_output`)."""
-    with atomic_output(name, path, suffix) as tmp:
+def write_atomic(name: str, path: object, data: str | bytes, suffix: str | None = None, *,
+                 replace: bool = True) -> pathlib.Path:
+    """Write ``data`` to ``path`` all or nothing (see :func:`atomic_output`); returns the
+    resolved path."""
+    target = check_output_path(name, path, suffix, replace=replace)
+    with atomic_output(name, path, suffix, replace=replace) as tmp:
         with open(tmp, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
             f.flush()
             os.fsync(f.fileno())
-    return check_output_path(name, path, suffix)
+    return target

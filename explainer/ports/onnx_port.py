@@ -157,13 +157,15 @@ def _notes(ops: tuple[str, ...], mul: OnnxMul | None, spec) -> list[str]:
     return notes
 
 
-def to_onnx(block, path, x=None) -> OnnxReport:
+def to_onnx(block, path, x=None, replace: bool = True) -> OnnxReport:
     """Write ``block`` as ONNX to ``path``, run it with onnxruntime on ``x``, compare with ours.
 
     Args:
         block: a block made by ``build_block35`` / ``build_block17`` / ``build_block8``.
         path: where to write the ``.onnx`` file (its folder must exist).
         x: the input (N, H, W, C_in); default ``sample_input`` of the block's kind, 2 x 9 x 9.
+        replace: whether an existing file at ``path`` may be replaced (never a read-only one,
+            never through a symlink); the CLI passes its ``--force``.
 
     The block is called once on ``x`` first if it has never been called (Keras' exporter
     refuses a model that was not). Raises ModuleNotFoundError with the reason when the onnx
@@ -175,7 +177,8 @@ def to_onnx(block, path, x=None) -> OnnxReport:
         raise TypeError(f"path: got {type(path).__name__}; expected a file path such as "
                         "'block35.onnx'")
     path = os.fspath(path)
-    check_output_path("path", path)  # a regular file in a writable folder, before any work
+    # a regular file in a writable folder, before any work
+    check_output_path("path", path, replace=replace)
     reason = onnx_missing()
     if reason:
         raise ModuleNotFoundError(reason)
@@ -187,7 +190,7 @@ def to_onnx(block, path, x=None) -> OnnxReport:
     if not getattr(block, "_called", False):
         block(x, training=False)  # Keras' exporter needs a model that has run once
     with (contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(),
-          atomic_output("path", path) as tmp):  # all or nothing: no partial file on failure
+          atomic_output("path", path, replace=replace) as tmp):  # all or nothing
         # the exporter prints where it saved; tf2onnx 1.17 probes np.object (a FutureWarning)
         warnings.filterwarnings("ignore", message=".*np.object.*", category=FutureWarning)
         block.export(str(tmp), format="onnx", verbose=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import unicodedata
 
 from ...core.block_tables import check_block_kind
 from ...core.schedule import BLOCK35_SCALE, REAL_SCALES
@@ -42,12 +43,26 @@ def scales(text: str) -> list[float]:
     return [scale(p) for p in parts]
 
 
+def _significant(digits: str) -> str:
+    """``digits`` without its leading zeros (any script's: int() reads them all)."""
+    start = 0
+    while start < len(digits) and unicodedata.decimal(digits[start]) == 0:
+        start += 1
+    return digits[start:]
+
+
 def _int(name: str, minimum: int):
     def parse(text: str) -> int:
-        if re.fullmatch(r"\s*\+?0*[0-9]{32,}\s*", text):  # counted before int(): no arithmetic
-            raise argparse.ArgumentTypeError(f"{name}: got {shorten(text)}, which is too large; "
-                                             f"expected a whole number from {minimum} to "
-                                             f"{MAX_WHOLE:,}")
+        plain = re.fullmatch(r"\s*([+-]?)(\d+)\s*", text)
+        if plain:  # digits counted before int(): no arithmetic on 120,000 of them
+            sign, digits = plain.group(1), _significant(plain.group(2))
+            if len(digits) > len(str(MAX_WHOLE)):
+                wanted = (f"a whole number >= {minimum}" if sign == "-" else
+                          f"a whole number from {minimum} to {MAX_WHOLE:,}")
+                too = "" if sign == "-" else ", which is too large"
+                raise argparse.ArgumentTypeError(f"{name}: got {shorten(text)}{too}; expected "
+                                                 f"{wanted}")
+            text = sign + (digits or "0")  # 0000...1 is 1
         try:
             value = int(text)
         except ValueError:

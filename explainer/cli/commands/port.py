@@ -47,7 +47,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--block", type=block_kind, default="block35",
                         help=f"which block: {', '.join(BLOCK_KINDS)} (block35)")
     parser.add_argument("--out", metavar="FILE.onnx",
-                        help="with --to onnx: where to write the ONNX file")
+                        help="with --to onnx: where to write the ONNX file (an existing file "
+                             "only with --force)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing --out file (never a read-only one, never "
+                             "through a symlink)")
     parser.add_argument("--variant", type=variant, default=None,
                         help="v1 (facenet) or v2 (tf-slim / keras apps); default v1, v2 for keras")
     parser.add_argument("--scale", type=scale, default=None,
@@ -80,7 +84,8 @@ def check(args) -> None:
     if args.to == "onnx":
         if not args.out:
             raise ValueError("out: got nothing with --to onnx; expected --out FILE.onnx")
-        check_output_path("out", args.out, suffix=".onnx")  # before the build and the export
+        # before the build and the export; an existing file only with --force
+        check_output_path("out", args.out, suffix=".onnx", replace=args.force)
         load_tensorflow_quietly()  # onnx_port imports it
         from ...ports.onnx_port import onnx_missing  # imports onnx, builds nothing
 
@@ -155,7 +160,7 @@ def _measured(args):
     if args.to == "timm":
         return port.compare_timm(block)
     if args.to == "onnx":
-        report = port.to_onnx(block, args.out)
+        report = port.to_onnx(block, args.out, replace=args.force)
         mul = None if report.mul is None else vars(report.mul)
         return report.check(), {"path": report.path, "file_bytes": report.file_bytes,
                                 "ops": " -> ".join(report.ops), "mul": mul,

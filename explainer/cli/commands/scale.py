@@ -14,7 +14,7 @@ import argparse
 from ...core.budget import check_block_run
 from ...core.lesson import sample_input
 from ...core.schedule import REAL_SCALES
-from ...core.validate import atomic_output, check_output_path, shorten
+from ...core.validate import FLOAT32_MAX, atomic_output, check_output_path, shorten
 from ...scaling.sweep import scale_sweep
 from ..jsonout import dumps
 from .argtypes import add_block_options, block_kind, scales
@@ -25,7 +25,9 @@ PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
 def plot_path(text: str) -> str:
     """An argparse type: a .png / .svg / .pdf file name in a writable folder, checked before
-    any work and never opened here (a FIFO would block); the figure is written atomically."""
+    any work and never opened here (a FIFO would block); never a symlink, so the ending
+    typed is the file's own. :func:`check` refuses an existing file without ``--force``; the
+    figure is written atomically."""
     try:
         check_output_path("plot", text)
     except (ValueError, TypeError) as err:
@@ -45,7 +47,10 @@ def add_arguments(parser) -> None:
                         help=f"comma-separated scales to tabulate ({DEFAULT_SCALES})")
     parser.add_argument("--plot", type=plot_path, metavar="FILE.png",
                         help="also write the sweep figure (101 scales over 0..1 and yours, "
-                             "marker at --scale)")
+                             "marker at --scale); an existing file only with --force")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing --plot file (never a read-only one, never "
+                             "through a symlink)")
 
 
 def check(args) -> None:
@@ -53,8 +58,33 @@ def check(args) -> None:
     TensorFlow loads and anything is built."""
     if args.scale is None:
         args.scale = REAL_SCALES[args.block]
+    if args.plot:
+        check_output_path("plot", args.plot, replace=args.force)
     check_block_run(args.variant, args.batch, args.size, args.size, block=args.block,
                     what=f"sweeping {args.block} {args.variant}")
+
+
+def _check_plottable(drawn, sweep, scale: float) -> None:
+    """Refuse (one line, before anything is printed or written) a plot whose curves leave
+    float32: past about FLOAT32_MAX / max|up| the residual is inf and the ratios undefined,
+    and no axis can hold them."""
+    import numpy as np
+
+    drawn_keys = ("residual_ratio", "output_change", "relu_flips")  # the curves and title
+    finite = np.ones(drawn.scales.shape, bool)
+    for key in drawn_keys:
+        finite &= np.isfinite(np.asarray(drawn[key], dtype=np.float64))
+    at = drawn.at(scale)
+    marked = all(np.isfinite(at[key]) for key in drawn_keys)
+    if finite.all() and marked:
+        return
+    bad = np.append(drawn.scales[~finite], [] if marked else [scale])
+    worst = float(bad[np.argmin(np.abs(bad))])
+    largest = float(np.max(np.abs(sweep.up)))
+    limit = FLOAT32_MAX / largest if largest > 0 else FLOAT32_MAX
+    raise ValueError(f"plot: the curves are undefined from scale {worst:.3g} on (scale * up "
+                     f"leaves float32's range, largest {FLOAT32_MAX:.4g}); expected --scales "
+                     f"and --scale within about +-{limit:.3g} for --plot")
 
 
 def run(args) -> int:
@@ -72,8 +102,11 @@ def run(args) -> int:
 
         lo, hi = min(0.0, min(args.scales)), max(1.0, max(args.scales))
         fine = np.union1d(np.linspace(lo, hi, 101), args.scales)
-        figure = plot_sweep(scale_sweep(block, x, fine), scale=args.scale)
-        with atomic_output("plot", args.plot) as tmp:  # no partial file if the write fails
+        drawn = scale_sweep(block, x, fine)
+        _check_plottable(drawn, sweep, args.scale)
+        figure = plot_sweep(drawn, scale=args.scale)
+        # no partial file if the write fails; nothing replaced without --force
+        with atomic_output("plot", args.plot, replace=args.force) as tmp:
             figure.savefig(tmp)
     if args.json:
         print(dumps({**sweep.to_dict(), "plot": args.plot}))
