@@ -64,24 +64,27 @@ bench: $(STAMP)
 # template (share/jupyter/voila/templates/classroom) drops Voila's CDN links. POOL=N preheats N
 # kernels (default 30: one class) of each app of APP (default scale_explorer; APP="scale_explorer
 # broadcast_playground" preheats both), started in waves; a line `ready: N seats (...)` says
-# when they all wait for students. POOL=0 starts a kernel per visit only. VOILA_ARGS adds
-# options (tests: a short cull time).
+# when they all wait for students. POOL=0 starts a kernel per visit only. MAX_KERNELS=N caps
+# the kernels, seats included (default: twice the seats, and at least 10): past it a student's
+# page answers 503 "the class server is full" until closed tabs' kernels are culled. The server
+# is Voila with its doors checked (explainer/classroom/server.py). VOILA_ARGS adds options
+# (tests: a short cull time).
 PORT ?= 8866
 HOST ?= 127.0.0.1
 POOL ?= 30
 APP ?= scale_explorer
+MAX_KERNELS ?=
 VOILA_ARGS ?=
-comma := ,
-# Voila's per-notebook pools: POOL kernels for each app of APP, none for the other apps
-POOL_CONFIG = {"default":{"pool_size":0}$(foreach app,$(APP),$(comma)"$(app).ipynb":{"pool_size":$(POOL)})}
-POOL_ARGS = $(if $(filter-out 0,$(POOL)),--preheat_kernel=True '--VoilaKernelManager.kernel_pools_config=$(POOL_CONFIG)')
+# the pools: POOL kernels for each app of APP, none for the other apps
+POOL_ARGS = $(if $(filter-out 0,$(POOL)),--ClassroomVoila.pool='$(POOL)' --ClassroomVoila.pool_apps='$(APP)')
 classroom: $(VENV)/.installed-classroom
 	$(PY) -m explainer.classroom.figure
 	$(PY) -m explainer.classroom.network --host '$(HOST)' --port '$(PORT)' \
 	  --path voila/render/$(firstword $(APP)).ipynb --what "the classroom apps (Voila)"
 	JUPYTER_PATH="$(CURDIR)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
-	$(VENV)/bin/voila notebooks/apps/ --no-browser --Voila.ip='$(HOST)' --port='$(PORT)' \
-	  --template=classroom $(POOL_ARGS) $(VOILA_ARGS)
+	$(PY) -m explainer.classroom.server notebooks/apps/ --no-browser --Voila.ip='$(HOST)' \
+	  --port='$(PORT)' --template=classroom $(POOL_ARGS) \
+	  $(if $(MAX_KERNELS),--ClassroomKernelManager.max_kernels='$(MAX_KERNELS)') $(VOILA_ARGS)
 
 # The static pages (SITE, default build/html, built first if a page is missing: `make html`)
 # for a class of any size: a threaded file server on http://$(HOST):$(PORT)/, same HOST rule and

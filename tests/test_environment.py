@@ -217,3 +217,29 @@ def test_missing_extra_says_in_one_line_which_extra_brings_it(monkeypatch):
         assert str(err).startswith("extra: got 'tensorflow'") and "'torch'" in str(err)
     else:
         raise AssertionError("expected ValueError")
+
+
+def test_voila_still_has_the_private_names_the_classroom_pool_reads():
+    # Voila 0.5.13 has no public hook for its preheated pools or for the kernels whose
+    # voila/query socket is open: explainer/classroom/kernel_manager.py and seats.py read
+    # VoilaKernelManager._pools, the {"kernel_id", "task", ...} its pool tasks return, and
+    # RequestInfoSocketHandler._waiters. An upgrade that changes them fails here, one line each.
+    import inspect
+
+    import voila
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+    from voila import voila_kernel_manager
+    from voila.request_info_handler import RequestInfoSocketHandler
+
+    changed = f"voila {voila.__version__} changed a private name the classroom pool reads:"
+    assert isinstance(getattr(RequestInfoSocketHandler, "_waiters", None), dict), \
+        f"{changed} RequestInfoSocketHandler._waiters (explainer/classroom/seats.py)"
+    manager = voila_kernel_manager.voila_kernel_manager_factory(
+        AsyncMappingKernelManager, True, 0)  # the class Voila serves with (not started)
+    assert "self._pools: " in inspect.getsource(manager.__init__), \
+        f"{changed} VoilaKernelManager._pools (explainer/classroom/kernel_manager.py)"
+    assert callable(getattr(manager, "fill_if_needed", None)), \
+        f"{changed} VoilaKernelManager.fill_if_needed (explainer/classroom/kernel_manager.py)"
+    source = inspect.getsource(manager._initialize)
+    assert '"task": task' in source and '"kernel_id": kernel_id' in source, \
+        f"{changed} a pool task's result {{'kernel_id', 'task'}} (explainer/classroom/seats.py)"

@@ -25,6 +25,13 @@ with refills 8 s apart during the moves, 106 ms without refills. A student's own
 app without a pool, a pool found empty, or a pool kernel not started yet that a student's
 request took: Voilà then waits for it) is never held back.
 
+Kernels are capped at :attr:`ClassroomKernelManager.max_kernels` (``make classroom
+MAX_KERNELS=N``; by default twice the pools' seats and at least 10), seats and kernels starting
+included: every GET of an app page takes a seat or starts a kernel (~88 MB each, measured), so
+without a cap a loop of GETs filled the memory. Past the cap a student's page answers 503 with
+a sentence to wait and reload (:class:`ClassFull`, shown by :mod:`.server`); a refill waits
+until a kernel is culled, and a pool left short by a refused student is topped up.
+
 It also culls in parallel: Jupyter's culler waits for each idle kernel's shutdown in turn,
 so a class closing its tabs together went past a minute (8 of 30 kernels left at 60 s).
 
@@ -41,12 +48,26 @@ import time
 from pathlib import Path
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from tornado import web
 from traitlets import Float, Integer
 
 from .seats import count_seats, pool_entry, pss_bytes, seat_line, waiting_kernels
 
 PREHEAT_VARIABLE = "VOILA_PREHEAT"  # Voilà sets it to "True" in a pool kernel's environment
 POLL_S = 0.25
+FULL_NOTICE_S = 60.0  # the teacher's terminal hears of a full class at most once a minute
+
+
+class ClassFull(web.HTTPError):
+    """503: the server runs as many kernels as it may; ``student_message`` is the page's
+    sentence."""
+
+    def __init__(self, cap: int):
+        super().__init__(503, reason="Class full")
+        self.student_message = (
+            f"The class server is full: it runs {cap} apps, its limit. Wait a minute and "
+            "reload this page (a closed tab frees its place within a minute), or ask your "
+            "teacher.")
 
 
 class ClassroomKernelManager(AsyncMappingKernelManager):
@@ -72,6 +93,9 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
     replace_limit = Integer(100, config=True, help=(
         "Seats replaced at most in the server's life: past them a broken kernel or app is "
         "reported, not started again and again."))
+    max_kernels = Integer(0, config=True, help=(
+        "Kernels at most, seats and kernels starting included; past them a student's page "
+        "answers 503 (0: twice the pools' seats, and at least 10)."))
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -86,13 +110,46 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
         self._seated: set[str] = set()  # pool kernels seen waiting for a student
         self.refills_started = 0
         self.seats_replaced = 0
+        self._starting = 0  # kernel starts under way (not yet in self._kernels)
+        self._full_noticed = float("-inf")
+        self.pages_refused = 0  # students' pages answered 503 (the cap)
 
     def _is_pool_start(self, kwargs: dict) -> bool:
         return (kwargs.get("env") or {}).get(PREHEAT_VARIABLE) == "True"
 
-    async def start_kernel(self, *args, **kwargs):
-        if not self._is_pool_start(kwargs):
+    def kernel_cap(self) -> int:
+        """The most kernels this server runs (:attr:`max_kernels`, or its default)."""
+        if self.max_kernels > 0:
+            return self.max_kernels
+        return max(2 * sum(self._pool_targets().values()), 10)
+
+    def kernel_count(self) -> int:
+        """Kernels running or starting."""
+        return len(self._kernels) + self._starting
+
+    def _class_full(self) -> ClassFull:
+        cap = self.kernel_cap()
+        self.pages_refused += 1
+        now = time.monotonic()
+        if now - self._full_noticed >= FULL_NOTICE_S:
+            self._full_noticed = now
+            print(f"class full: {cap} kernels (MAX_KERNELS); a student's page answered 503 "
+                  f"({self.pages_refused} so far); closed tabs free theirs within a minute",
+                  flush=True)
+        return ClassFull(cap)
+
+    async def _start_counted(self, *args, **kwargs) -> str:
+        self._starting += 1
+        try:
             return await super().start_kernel(*args, **kwargs)
+        finally:
+            self._starting -= 1
+
+    async def start_kernel(self, *args, **kwargs):
+        if not self._is_pool_start(kwargs):  # a student's own kernel: now, or 503
+            if self.kernel_count() >= self.kernel_cap():
+                raise self._class_full()
+            return await self._start_counted(*args, **kwargs)
         if self._monitor is None:
             self._monitor = asyncio.get_running_loop().create_task(self._watch_pools())
         if self._first_fill_left is None:  # the first pool start: count the first fill
@@ -140,11 +197,17 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
         return self.start_wave or 2 * (os.cpu_count() or 1)
 
     async def _start_pool_kernel(self, *args, **kwargs) -> str:
-        """Start a pool kernel, trying again when a start raises (a port taken, a kernel
-        that did not answer in time)."""
+        """Start a pool kernel once the cap leaves room (a student who takes it before then
+        gets a 503), trying again when a start raises (a port taken, a kernel that did not
+        answer in time)."""
+        me = asyncio.current_task()
+        while self.kernel_count() >= self.kernel_cap():
+            if self._taken(me):
+                raise self._class_full()
+            await asyncio.sleep(POLL_S)
         for attempt in range(1, self.start_attempts + 1):
             try:
-                return await super().start_kernel(*args, **kwargs)
+                return await self._start_counted(*args, **kwargs)
             except Exception as err:  # noqa: BLE001 - any failed start is tried again
                 if attempt == self.start_attempts:
                     raise
@@ -192,6 +255,9 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
                 if why:
                     self._replace(name, task, entry, why)
         targets = self._pool_targets()
+        for name, tasks in pools.items():  # a seat a student took at the cap was not refilled
+            if len(tasks) < targets.get(Path(name).stem, 0) and self._first_fill_left == 0:
+                self.fill_if_needed(notebook_name=name)
         seats = {app: n for app, n in count_seats(pools, waiting).items() if targets.get(app)}
         self._announce(seats, sum(targets.values()))
 
