@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..core.quiet import load_tensorflow_quietly, native_stderr_silenced
-from ..core.validate import error_text, shorten
+from ..core.validate import count_text, error_text, shorten
 from .shapes import (
     MAX_ELEMENTS,
     NUMPY_BROADCAST_RANK,
@@ -200,7 +200,7 @@ def _run_numpy(a, b) -> Outcome:
         shape, how = np.broadcast(va, vb).shape, "np.broadcast of zero-stride views"
     except ValueError:  # the result is too large to index
         how = "np.broadcast_shapes (the result is too large for numpy to index)"
-    how += f" (the product would hold {math.prod(shape):.3g} elements)"
+    how += f" (the product would hold {count_text(math.prod(shape))} elements)"
     sa, sb = _stand_in(a), _stand_in(b)
     if math.prod(broadcast_shapes(sa, sb)) <= SMALL:  # stand-ins stay small: run them too
         small = np.broadcast_to(np.float32(0), sa) * np.broadcast_to(np.float32(0), sb)
@@ -273,8 +273,9 @@ def _explain(a: object, b: object, dims: dict, tensorflow: bool) -> BroadcastExp
     for name, shape in (("a", sa), ("b", sb), ("a * b", result or ())):
         span = math.prod(max(d, 1) for d in shape)  # zero sizes aside, as numpy counts
         if span > MAX_ELEMENTS:
-            raise ValueError(f"{name}: shape {shorten(shape, 100)} spans {span:.3g} elements; "
-                             f"numpy and TensorFlow index at most {MAX_ELEMENTS} (2**63 - 1)")
+            raise ValueError(f"{name}: shape {shorten(shape, 100)} spans {count_text(span)} "
+                             f"elements; numpy and TensorFlow index at most {MAX_ELEMENTS} "
+                             "(2**63 - 1)")
     tf_outcome = _run_tf(sa, sb, not failing) if tensorflow else None
     return BroadcastExplanation(sa, sb, axes, result, failing, _run_numpy(sa, sb), tf_outcome)
 

@@ -76,8 +76,13 @@ class _TraceStats:
 
     def row(self, index: int) -> list[float]:
         if self._rows is None:
-            self._rows = (np.array([summary_row(t) for t in self._tensors]) if tf is None
-                          else _summaries(self._tensors).numpy().astype(np.float64))
+            with np.errstate(over="ignore", invalid="ignore"):  # inf in, inf or undefined out
+                self._rows = (np.array([summary_row(t) for t in self._tensors]) if tf is None
+                              else _summaries(self._tensors).numpy().astype(np.float64))
+                # float32's sums overflow before its values do (at scale 1e20 the squares
+                # pass 3.4e38): those rows again in float64, as under the other backends
+                for i in np.flatnonzero(~np.isfinite(self._rows).all(axis=1)):
+                    self._rows[i] = summary_row(np.asarray(self._tensors[i]))
         return [float(v) for v in self._rows[index]]
 
 
@@ -147,6 +152,21 @@ class TensorRecord:
                 "min": self.min, "max": self.max, "device": self.device}
 
 
+def _cell(value: float, width: int, places: int) -> str:
+    """A table cell of ``width`` with at least one space before it: fixed-point when it fits,
+    else fewer digits in exponent form (1e38 stays one cell), "inf", or "undef" for NaN."""
+    if math.isnan(value):
+        return f"{'undef':>{width}}"
+    fixed = f"{value:.{places}f}"
+    if len(fixed) < width or math.isinf(value):
+        return f"{fixed:>{width}}"
+    for digits in range(places, -1, -1):
+        text = f"{value:.{digits}e}"
+        if len(text) < width:
+            return f"{text:>{width}}"
+    return f"{value:>{width}.0e}"
+
+
 class Trace:
     """The ordered records of one block run: iterate, ``trace.names``, ``trace["up"]``."""
 
@@ -194,8 +214,13 @@ class Trace:
                 f"{'l2':>10}{'min':>9}{'max':>9}")
         lines = [head, "-" * len(head)]
         for r in self._records:
-            lines.append(f"{r.name:<14}{r.scope:<24}{str(r.shape):<20}{r.mean:>9.4f}"
-                         f"{r.std:>9.4f}{r.l2:>10.2f}{r.min:>9.3f}{r.max:>9.3f}")
+            lines.append(f"{r.name:<14}{r.scope:<24}{str(r.shape):<20}"
+                         + "".join(_cell(v, width, places) for v, width, places in (
+                             (r.mean, 9, 4), (r.std, 9, 4), (r.l2, 10, 2), (r.min, 9, 3),
+                             (r.max, 9, 3))))
+        if any(not math.isfinite(v) for r in self._records for v in r._stats):
+            lines.append("inf: the tensor holds values past float32's range (inf); undef: "
+                         "undefined (inf - inf has no value)")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -55,5 +55,8 @@ def run(args) -> int:
     print(f"\nblock35 {tr.spec.variant}, scale={tr.spec.scale:g}, activation="
           f"{tr.spec.activation}, input {tr['net'].shape}, device {tr.device}{on}\n")
     print(tr)
-    print(f"\nresidual ratio ||scale*up|| / ||net|| = {tr.residual_ratio:.4f}")
+    ratio = tr.residual_ratio  # None: undefined; past a million, digits in exponent form
+    print("\nresidual ratio ||scale*up|| / ||net|| = " + (
+        "undefined (||net|| = 0, or scale * up beyond float32's range)" if ratio is None
+        else f"{ratio:.4f}" if abs(ratio) < 1e6 else f"{ratio:.4g}"))
     return 0
