@@ -20,28 +20,41 @@ def _make_dry_run(*args: str, target: str = "classroom") -> str:
 
 
 def _pool_config(dry_run: str) -> dict:
-    return json.loads(dry_run.split("kernel_pools_config=")[1].split("'")[0])
+    """Voilà's kernel pools as the classroom server builds them from the make line's
+    options."""
+    import shlex
+
+    from explainer.classroom.server import kernel_pools
+
+    words = shlex.split(dry_run.split("-m explainer.classroom.server", 1)[1].replace("\\\n", " "))
+    options = dict(w[2:].split("=", 1) for w in words if w.startswith("--ClassroomVoila."))
+    return kernel_pools(int(options.get("ClassroomVoila.pool", 0)),
+                        options.get("ClassroomVoila.pool_apps", ""))
 
 
 def test_make_classroom_serves_one_app_for_one_class_on_loopback():
     default = _make_dry_run()
-    assert "voila notebooks/apps/" in default and "--port='8866'" in default
+    assert "-m explainer.classroom.server notebooks/apps/" in default
+    assert "--port='8866'" in default
     assert "--Voila.ip='127.0.0.1'" in default  # this machine only, unless asked
     assert "--template=classroom" in default and "share/jupyter" in default
     # one class (30 seats) on one app; the other app starts a kernel per visit
     assert _pool_config(default) == {"default": {"pool_size": 0},
                                      "scale_explorer.ipynb": {"pool_size": 30}}
-    assert "--preheat_kernel" not in _make_dry_run("POOL=0")
+    assert _pool_config(_make_dry_run("POOL=0")) == {}
     assert "--port='9000'" in _make_dry_run("PORT=9000")
     both = _make_dry_run("POOL=3", "APP=scale_explorer broadcast_playground")
     assert _pool_config(both) == {"default": {"pool_size": 0},
                                   "scale_explorer.ipynb": {"pool_size": 3},
                                   "broadcast_playground.ipynb": {"pool_size": 3}}
-    assert "--preheat_kernel=True" in both
+    # Voilà's dict-on-the-command-line form warns (traitlets 5): not used
+    assert "kernel_pools_config" not in both and "preheat_kernel" not in both
+    assert "max_kernels" not in default  # the default cap: twice the seats, at least 10
+    assert "--ClassroomKernelManager.max_kernels='12'" in _make_dry_run("MAX_KERNELS=12")
     lines = default.splitlines()
     frames = next(i for i, ln in enumerate(lines) if "-m explainer.classroom.figure" in ln)
     urls = next(i for i, ln in enumerate(lines) if "-m explainer.classroom.network" in ln)
-    voila = next(i for i, ln in enumerate(lines) if "bin/voila " in ln)
+    voila = next(i for i, ln in enumerate(lines) if "-m explainer.classroom.server " in ln)
     assert frames < urls < voila  # frames drawn, then the URL printed, then the server
 
 
@@ -61,6 +74,9 @@ def test_voila_json_culls_closed_tabs_within_a_minute():
     assert culling["cull_idle_timeout"] + culling["cull_interval"] <= 60
     assert culling.get("cull_connected", False) is False  # an open tab is never culled
     assert config["VoilaConfiguration"]["show_tracebacks"] is False
+    # the page's template and theme are the server's: ?template=../../etc is refused
+    assert config["VoilaConfiguration"]["allow_template_override"] == "NO"
+    assert config["VoilaConfiguration"]["allow_theme_override"] == "NO"
 
 
 def test_classroom_template_has_no_cdn_links():

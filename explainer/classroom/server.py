@@ -211,6 +211,19 @@ class OutputFreeNotary(NotebookNotary):
         return super().check_signature(nb)
 
 
+def kernel_pools(pool: int, apps: str) -> dict:
+    """Voilà's ``kernel_pools_config``: ``pool`` kernels for each app named in ``apps``
+    (separated by spaces, without ``.ipynb``), none for the other notebooks; ``{}`` (no
+    preheating) when ``pool`` is 0."""
+    if isinstance(pool, bool) or not isinstance(pool, int) or pool < 0:
+        raise ValueError(f"pool: got {pool!r}; expected a whole number, 0 or more")
+    if not pool:
+        return {}
+    pools = {"default": {"pool_size": 0}}
+    pools.update({f"{app}.ipynb": {"pool_size": pool} for app in apps.split()})
+    return pools
+
+
 class ClassroomVoila(Voila):
     """Voilà with the classroom's handlers (see the module's docstring) and pools."""
 
@@ -221,13 +234,9 @@ class ClassroomVoila(Voila):
 
     def initialize(self, argv=None):
         super().initialize(argv)
-        if self.pool < 0:
-            raise ValueError(f"pool: got {self.pool}; expected 0 or more")
-        if self.pool:
-            apps = self.pool_apps.split()
+        pools = kernel_pools(self.pool, self.pool_apps)
+        if pools:
             self.voila_configuration.preheat_kernel = True
-            pools = {"default": {"pool_size": 0}}
-            pools.update({f"{app}.ipynb": {"pool_size": self.pool} for app in apps})
             self.config.VoilaKernelManager.kernel_pools_config = pools
 
     def init_settings(self):
