@@ -5,6 +5,13 @@ operator protocol are checked by calling it here (and in depth by :mod:`explaine
 On Keras' JAX or PyTorch backend the block runs there, and lines 2 and 4 say what that
 framework does (:func:`explainer.semantics.frameworks.framework_star`, run on the block's own
 ``net`` and ``up``).
+
+The headline is the question's line, ``net += scale * up`` (facenet's v1 writes it so, and the
+block computes ``scale * up``). For ``variant="v2"`` on TensorFlow a line is added after line
+2: tf-models' current v2 code writes ``scaled_up = up * scale``, run on the block's own tensors
+by :func:`explainer.ports.spellings.spelling` (the tensor's own ``__mul__``, no
+NotImplemented step). Line 5 says where the fold of the scale into the weights stops holding:
+under training, measured by :func:`explainer.scaling.folding.fold_training_step`.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from .core.lesson import sample_input
 from .core.schedule import BLOCK35_SCALE
 from .core.tracing import Trace, trace
 from .core.validate import check_activation, check_positive_int, check_variant
+from .ports.spellings import spelling
+from .scaling.folding import fold_training_step
 from .semantics.frameworks import FrameworkStar, framework_star
 
 
@@ -80,6 +89,7 @@ def explain_block(variant: str = "v1", scale: float = BLOCK35_SCALE,
         mul_step, iadd = _framework_lines(framework_star(
             backend, tr.spec.scale, net.value[corner], up.value[corner]))
     n_el = int(np.prod(up.shape))
+    training = _training_words(block, backend)
     lines = [
         f"`up` is a tensor of shape {up.shape}: the 1x1 conv 'Conv2d_1x1' that projects the "
         f"{tr['mixed'].shape[-1]} concatenated branch channels back to the {net.shape[-1]} "
@@ -89,13 +99,42 @@ def explain_block(variant: str = "v1", scale: float = BLOCK35_SCALE,
         f"the scalar is broadcast to all {n_el:,} elements.",
         f"So the residual is {_what_scale_does(tr.spec.scale)} before it is added: "
         f"||scale*up|| / ||net|| = {_number(tr.residual_ratio)}"
-        + (f" (at scale 1 it would be {_number(ratio_1)})." if not clipped
-           else " (clipped to [-6, 6])."),
+        + (f" (at scale 1 it would be {_number(ratio_1)})" if not clipped
+           else " (clipped to [-6, 6])")
+        + f", with the block's seeded random weights on a synthetic input (seed {seed}), not "
+          "a trained net's.",
         f"`+=`: {iadd}; then the activation ({activation or 'none'}).",
-        "It scales activations, not layers, yet it equals multiplying Conv2d_1x1's weights and "
-        "biases by scale (see fold_scale), and the gradient reaching `up` is scaled by it too.",
+        "It scales activations, not layers: for the forward pass it equals multiplying "
+        "Conv2d_1x1's weights and biases by scale (see fold_scale), and the gradient reaching "
+        f"`up` is scaled by it too. Under training the fold is not the same block: {training}",
     ]
+    if variant == "v2" and backend == "tensorflow":
+        lines.insert(2, _v2_code_line(tr))
     return BlockAnswer(lines, tr, ratio_1, backend)
+
+
+def _training_words(block, backend: str) -> str:
+    """The last sentence of line 5: the scale slows Conv2d_1x1's learning by scale² (SGD),
+    with one SGD step measured where Keras runs on TensorFlow."""
+    if backend != "tensorflow":
+        return ("with SGD the scale also slows that conv's learning by scale² (measured by "
+                "fold_training_step on Keras' TensorFlow backend).")
+    step = fold_training_step(block)
+    if not np.isfinite(step.up_ratio):
+        return ("with SGD the scale also slows that conv's learning by scale²; the one-step "
+                "check is undefined here (no weight moved, or a move beyond float32's range).")
+    return (f"with SGD the scale also slows that conv's learning by scale² = "
+            f"{step.expected:.4f} (one SGD step, measured: scale·W moved {step.up_ratio:.4f} "
+            f"times as far as the folded weights).")
+
+
+def _v2_code_line(tr: Trace) -> str:
+    """What tf-models' current v2 code writes for the line, run on this block's net and up."""
+    found = spelling("tf-models", tr.spec.scale, tr["net"].value, tr["up"].value)
+    return (f"tf-models' current v2 code itself writes `{found.lines[0]}` (clipped to [-6, 6] "
+            f"when the activation is relu6), then `{found.lines[-1]}`: there {found.dispatch}, "
+            f"one `{' '.join(t for t in found.ops if t == 'Mul')}` op; run on this block's own "
+            f"net and up it gives the same sum bit for bit: {found.equals_block}.")
 
 
 def _tensorflow_lines(scale: float, up: np.ndarray) -> tuple[str, str]:

@@ -75,6 +75,15 @@ def star():
 def test_star_text(star):
     assert star.returncode == 0, star.stderr
     text = star.stdout
+    # the four spellings, each its source's own text, with the dispatch found by running it
+    spellings = text.split("1. How Python evaluates")[0]
+    for line in ("| net += scale * up", "| scaled_up = up * scale", "| net += scaled_up",
+                 "| return inputs[0] + inputs[1] * self.scale", "| out = out * self.scale + x"):
+        assert line in spellings, line
+    assert "`scale * up`: float.__mul__ returns NotImplemented, so Python calls " \
+        "tf.Tensor.__rmul__" in spellings
+    assert "`up * scale`: tf.Tensor.__mul__ (the left operand's own __mul__" in spellings
+    assert "`inputs[1] * self.scale`: tf.Tensor.__mul__" in spellings
     assert "float.__mul__(scale, up) -> NotImplemented" in text
     assert "EagerTensor.__rmul__(up, scale)" in text
     assert "tf.math.multiply emits graph op 'Mul'" in text
@@ -115,5 +124,7 @@ def test_star_json_and_bad_scale():
     assert doc["tail_compute_ops"] == ["Mul", "AddV2", "Relu"]
     assert doc["gradient"]["d_up_values_on"] == [0.5]
     assert doc["dispatch"]["TF float64 constant"]["error"].startswith("InvalidArgumentError")
+    assert [s["source"] for s in doc["spellings"]] == ["facenet", "tf-models", "keras", "timm"]
+    assert doc["spellings"][0]["notimplemented"] and not doc["spellings"][1]["notimplemented"]
     bad = run_here("star", "--scale", "abc")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1

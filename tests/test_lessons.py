@@ -77,6 +77,9 @@ def test_inplace_table_speaks_of_an_alias_only_where_the_code_has_one():
             assert "alias" not in case.verdict, case
     raised = [c for c in explainer.inplace_semantics() if c.error and "alias" not in c.code]
     assert raised and all("net still holds the old value" in c.verdict for c in raised)
+    # the autograd case changes `up`, not `net`: the verdict names the tensor it changed
+    (autograd,) = [c for c in raised if "backward" in c.code]
+    assert "the tensor changed in place is `up` (version counter 1" in autograd.verdict
 
 
 def test_broadcast_diagrams_are_at_least_800_px_wide():

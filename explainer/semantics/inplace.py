@@ -40,8 +40,11 @@ class InplaceCase:
 
 
 def _case(library: str, code: str, cls: type | None, make: Callable, step: Callable,
-          read: Callable) -> InplaceCase:
-    """Run ``net = make(); alias = net; net = step(net)`` and compare ``read`` of both."""
+          read: Callable, modified: Callable | None = None) -> InplaceCase:
+    """Run ``net = make(); alias = net; net = step(net)`` and compare ``read`` of both.
+
+    ``modified()``, when given, names the other tensor the code changed in place before it
+    raised (read from that tensor itself after the step), e.g. "`up` was changed in place"."""
     net = make()
     alias = net
     before = read(alias).copy()
@@ -49,10 +52,12 @@ def _case(library: str, code: str, cls: type | None, make: Callable, step: Calla
         net = step(net)
     except Exception as err:  # noqa: BLE001 - the error is the finding
         held = "the alias" if "alias" in code else "net"  # only speak of an alias the code has
+        other = modified() if modified else None
+        verdict = (f"raised; {held} still holds the old value"
+                   if np.array_equal(read(alias), before)
+                   else f"raised after changing {held}'s value")
         return InplaceCase(library, code, _iadd(cls), None, None, error_text(err),
-                           f"raised; {held} still holds the old value"
-                           if np.array_equal(read(alias), before)
-                           else f"raised after changing {held}'s value")
+                           f"{verdict}; {other}" if other else verdict)
     sees = not np.array_equal(read(alias), before)
     same = net is alias
     if same and sees:
@@ -99,15 +104,26 @@ def _torch_cases() -> list[InplaceCase]:
                        torch.Tensor, lambda: torch.ones(2, requires_grad=True), _plus_equals(1.0),
                        lambda t: t.detach().numpy()))
 
+    made: list = []  # the `up` of the step, to read after it raised
+
     def autograd_step(net):
         up = net.exp()  # exp saves its output for the backward pass
+        made.append(up)
         up += 1.0  # ... which this in-place add then changes
         up.sum().backward()
         return net
 
+    def up_changed() -> str | None:
+        if not made:
+            return None
+        up = made[0]
+        values = ", ".join(f"{v:.4f}" for v in up.detach().numpy().ravel())
+        return (f"the tensor changed in place is `up` (version counter {up._version}, values "
+                f"{values} = exp(1) + 1), which exp had saved for the backward pass")
+
     cases.append(_case("torch", "up = net.exp(); up += 1; up.sum().backward()",
                        torch.Tensor, lambda: torch.ones(2, requires_grad=True), autograd_step,
-                       lambda t: t.detach().numpy()))
+                       lambda t: t.detach().numpy(), modified=up_changed))
     return cases
 
 

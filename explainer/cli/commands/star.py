@@ -1,7 +1,11 @@
 """`python -m explainer star`: what `*` and `+=` do in `net += scale * up`, found by running.
 
-Prints how Python dispatches `scale * up` for each kind of scale, the graph ops of the block's
-last line and of the whole block, the gradient check, the `+=` experiments and the dtype table.
+Prints the line as four sources write it (facenet's `net += scale * up`, tf-models' current
+`scaled_up = up * scale`, keras.applications' `inputs[0] + inputs[1] * self.scale`, timm's
+`out * self.scale + x`: each source's own text, run on the block's `net` and `up`, with the
+operator methods it called), how Python dispatches `scale * up` for each kind of scale, the
+graph ops of the block's last line and of the whole block, the gradient check, the `+=`
+experiments and the dtype table.
 ``--backend jax`` / ``torch``: the same questions asked of JAX or PyTorch (dispatch, the jaxpr
 primitive or aten op, the gradient, what `+=` does), no TensorFlow and no Keras involved.
 """
@@ -47,8 +51,10 @@ def _findings(scale: float) -> dict:
     from ...semantics.graph import block_ops, last_line_ops
     from ...semantics.inplace import inplace_semantics
     from ...semantics.operators import dispatch_table, scale_gradient
+    from ...ports.spellings import spellings
 
-    return {"dispatch": dispatch_table(scale), "tail": last_line_ops(scale),
+    return {"spellings": spellings(scale),
+            "dispatch": dispatch_table(scale), "tail": last_line_ops(scale),
             "block": block_ops("v1", scale=scale), "gradient": scale_gradient(scale),
             "inplace": inplace_semantics(), "dtypes": dtype_table(scale)}
 
@@ -58,6 +64,7 @@ def _to_json(f: dict) -> dict:
         return {"call": s.call, "result": s.result, "functions": list(s.functions)}
 
     return {
+        "spellings": [{**asdict(s), "dispatch": s.dispatch} for s in f["spellings"]],
         "dispatch": {k: {**{n: getattr(d, n) for n in ("scale", "python_function", "graph_op",
                                                        "result_dtype", "error",
                                                        "matches_operator")},
@@ -83,6 +90,9 @@ def run(args) -> int:
     if args.json:
         print(dumps(_to_json(f)))
         return 0
+    print("0. The line as four sources write it (their own text, each run on the block's "
+          "net and up)\n")
+    print("\n\n".join(str(s) for s in f["spellings"]) + "\n")
     print("1. How Python evaluates `scale * up` (each step called for real)\n")
     for label, d in f["dispatch"].items():
         print(f"[{label}] {d}\n")
