@@ -64,17 +64,21 @@ def test_index_links_the_scale_page():
 def test_exercise_cells_show_questions_not_verdicts():
     nb = nbformat.v4.new_notebook()
     check = nbformat.v4.new_code_cell('explainer.exercises.check("scale_ratio", 0.5)')
+    unknown = nbformat.v4.new_code_cell('explainer.exercises.check("no_such_one", 0.5)')
     check.outputs = [nbformat.v4.new_output("display_data", data={
         "text/html": "<b>✘ Not yet</b> the answer is 0.15", "text/plain": "Not yet"})]
     plain = nbformat.v4.new_code_cell("1 + 1")
     plain.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "2"},
                                             execution_count=1)]
-    nb.cells = [check, plain]
-    assert exercises_as_questions(nb) == 1
+    nb.cells = [check, plain, unknown]
+    assert exercises_as_questions(nb) == 2
     shown = json.dumps(nb.cells[0].outputs)
-    assert "Not yet" not in shown and "0.15" not in shown and "Your turn" in shown
-    assert nb.cells[0].outputs[0]["data"]["text/html"] == EXERCISE_NOTE
+    assert "Not yet" not in shown and "0.15" not in shown
+    form = nb.cells[0].outputs[0]["data"]["text/html"]
+    assert 'data-exercise="scale_ratio"' in form and '<input id="answer-scale_ratio"' in form
+    assert "answers are in this page's source" in form  # practice, not an exam
     assert nb.cells[1].outputs[0]["data"]["text/plain"] == "2"
+    assert nb.cells[2].outputs[0]["data"]["text/html"] == EXERCISE_NOTE
 
 
 def test_embedded_figures_shrink_without_changing_a_pixel():

@@ -26,11 +26,12 @@ from xdist.scheduler.loadscope import LoadScopeScheduling
 
 XDIST_GROUPS = {
     "classroom-pools": ("test_classroom_apps.py", "test_classroom_server.py",
-                        "test_classroom.py", "test_classroom_files.py"),
+                        "test_classroom.py", "test_classroom_files.py",
+                        "test_classroom_guards.py"),
     # the static site of the executed lessons (one unit, handed out once every notebook has
     # its report: see GroupScheduling), and the apps' pages on their static server (one unit)
     "static-site": ("test_static_html.py",),
-    "app-pages": ("test_classroom_pages.py",),
+    "app-pages": ("test_classroom_pages.py", "test_site_exercises.py"),
     "notebook-servers": ("test_scale_slider.py", "test_broadcast_playground.py",
                          "test_servers.py"),
     "backends": ("test_backends.py",),

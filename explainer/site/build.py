@@ -114,29 +114,43 @@ def execute(path: Path, timeout: int = 180):
 
 
 EXERCISE_CALL = re.compile(r"exercises\.(check|solution)\(")
+EXERCISE_NAME = re.compile(r"exercises\.check\(\s*[\"'](\w+)[\"']")
 EXERCISE_NOTE = ('<div class="static-exercise" style="border-left:6px solid #666;'
                  'padding:0.4em 0.8em">&#9998; <b>Your turn</b>: write your answer in the cell '
                  "above and run it in JupyterLab (<code>make lab</code>) to check it.</div>")
 
 
 def exercises_as_questions(nb) -> int:
-    """Replace the outputs of exercise cells (``explainer.exercises.check(...)``) by a note
-    that asks the question: a static page shows no verdict on the placeholder answer and no
-    solution. Returns how many cells were changed."""
-    changed = 0
+    """Replace the outputs of exercise cells (``explainer.exercises.check(...)``) by a form
+    that checks an answer in the page (:func:`explainer.site.exercise_page.exercise_form`):
+    a static page shows no verdict on the placeholder answer and no solution. A cell that
+    names no known exercise gets a note that asks the question. Returns how many cells were
+    changed."""
+    from ..exercises.core import REGISTRY
+    from .exercise_page import exercise_form
+
+    changed = forms = 0
     for cell in nb.cells:
         if cell.cell_type == "code" and EXERCISE_CALL.search(cell.source):
+            named = EXERCISE_NAME.search(cell.source)
+            ex = REGISTRY.get(named.group(1)) if named else None
+            shown = EXERCISE_NOTE if ex is None else exercise_form(ex.name, ex.expects,
+                                                                   forms == 0)
+            forms += ex is not None
             cell.outputs = [{"output_type": "display_data", "metadata": {},
-                             "data": {"text/html": EXERCISE_NOTE,
-                                      "text/plain": "(exercise: run it in JupyterLab)"}}]
+                             "data": {"text/html": shown,
+                                      "text/plain": "(exercise: check it on the page)"}}]
             changed += 1
     return changed
 
 
-def export(nb, nav: str = "") -> str:
+def export(nb, nav: str = "", notebook: str | None = None) -> str:
     """The executed notebook as one self-contained HTML page (widgets frozen in place,
-    exercises shown as questions)."""
+    exercises shown as questions). With the ``notebook``'s stem, its exercises are checked
+    in the page (their rules computed now: TensorFlow loads)."""
     from nbconvert import HTMLExporter
+
+    from ..exercises.render import notebook_exercises
 
     exercises_as_questions(nb)
     freeze_widgets(nb)
@@ -148,7 +162,13 @@ def export(nb, nav: str = "") -> str:
     body = EMPTY_SCRIPT.sub("", body)
     body = NOTEBOOK_LINK.sub(r'href="\1.html"', body)  # a lesson's link to a lesson: its page
     body = compact_page(body)  # the same figures in fewer bytes: every page under 1 MB
-    body = body.replace("</head>", NOTEBOOK_PAGE_CSS + "\n</head>", 1)
+    head = NOTEBOOK_PAGE_CSS
+    if notebook and notebook_exercises(notebook):
+        from .exercise_page import EXERCISE_CSS, exercise_data, grader_script
+
+        head += "\n" + EXERCISE_CSS
+        body = body.replace("</body>", grader_script(exercise_data(notebook)) + "\n</body>", 1)
+    body = body.replace("</head>", head + "\n</head>", 1)
     return re.sub(r"(<body\b[^>]*>)", lambda m: m.group(1) + nav, body, count=1)
 
 
@@ -260,7 +280,7 @@ def build(outdir: Path, notebooks: Path | None = None, only: list[str] | None = 
             nb = execute(path, timeout=timeout)
             seconds = time.perf_counter() - start
         figures = count_figures(nb)
-        page_html = export(nb, nav=_nav(titles, i))
+        page_html = export(nb, nav=_nav(titles, i), notebook=path.stem)
         target = outdir / titles[i][0]
         target.write_text(page_html, encoding="utf-8")
         pages.append(Page(path, target, titles[i][1], round(seconds, 2), figures,

@@ -67,10 +67,33 @@ def test_page_shows_its_figures(page, static_site, name):
     assert remote == []
 
 
+def _exercises_checked_in_page(page, name: str) -> list[str]:
+    """Each exercise of the lesson has its form, and the page grades its computed solution
+    "Right" and a word "Not yet", with the words of explainer.exercises.check."""
+    from explainer.exercises import check, solution
+    from explainer.exercises.render import notebook_exercises
+
+    wanted = [e.name for e in notebook_exercises(name)] if name != "index" else []
+    forms = page.eval_on_selector_all(".page-exercise", "f => f.map(x => x.dataset.exercise)")
+    if forms != wanted:
+        return [f"exercise forms {forms}, expected {wanted}"]
+    problems = []
+    for ex in wanted:
+        right = "b" if ex == "start_star" else solution(ex)
+        for answer in (right, "a word"):
+            got = page.evaluate("([n, t]) => window.checkExercise(n, t)", [ex, answer])
+            verdict = check(ex, answer)
+            if got != {"ok": bool(verdict), "message": str(verdict)}:
+                problems.append(f"{ex} {answer!r}: page {got}, Python {verdict}")
+        problems += [] if check(ex, right) else [f"{ex}: the solution is not graded right"]
+    return problems
+
+
 def test_every_lesson_page_is_accessible(page, static_site):
     """axe-core on the session's static site (every lesson executed once, the index): no
     serious or critical violation (contrast of code and output text, links told apart from
-    text by more than colour); each page at most 1 MB."""
+    text by more than colour); each page at most 1 MB; each lesson checks its exercises in
+    the page (window.checkExercise, as explainer.exercises.check)."""
     outdir, pages = static_site
     found = {}
     for name in ["index", *sorted(pages)]:
@@ -83,6 +106,7 @@ def test_every_lesson_page_is_accessible(page, static_site):
         # numbers: its alt text is the widget's, not a placeholder
         widget_alts = page.eval_on_selector_all(".static-image img", "i => i.map(x => x.alt)")
         problems += [f"placeholder alt: {a!r}" for a in widget_alts if a == "figure"]
+        problems += _exercises_checked_in_page(page, name)
         if problems:
             found[name] = problems
     assert found == {}
