@@ -15,7 +15,7 @@ from .block_tables import (
     check_block_kind,
 )
 from .inputs import check_block_input
-from .schedule import BLOCK35_SCALE
+from .schedule import REAL_SCALES
 from .spec import BN_EPSILON, UP_SCOPE
 from .validate import check_activation, check_scale, check_variant
 
@@ -61,14 +61,15 @@ def tail(net: np.ndarray, up: np.ndarray, scale: float, activation: str | None,
     return {"scaled_up": scaled, "net_sum": net_sum, "net_out": net_out} if parts else net_out
 
 
-def block_forward(x, weights: dict, variant: str = "v1", scale: float = BLOCK35_SCALE,
+def block_forward(x, weights: dict, variant: str = "v1", scale: float | None = None,
                   activation: str | None = "relu", intermediates: bool = False,
                   block: str = "block35"):
     """A block35 (or ``block="block17"`` / ``"block8"``) in numpy (float64). Returns
     ``net_out``, or with ``intermediates=True`` a dict of every named tensor (the names of
-    :data:`~explainer.core.block_tables.TRACE_NAMES_BY_BLOCK`). Pass the block's own scale:
-    the default is block35's."""
+    :data:`~explainer.core.block_tables.TRACE_NAMES_BY_BLOCK`). ``scale=None``: the block's
+    own in the real nets (block35 0.17, block17 0.1, block8 0.2)."""
     variant, block = check_variant(variant), check_block_kind(block)
+    scale = REAL_SCALES[block] if scale is None else scale
     x = check_block_input(x, IN_CHANNELS_BY_BLOCK[block][variant])
     out = forward_unchecked(x, weights, variant, check_scale(scale),
                             check_activation(activation), block)

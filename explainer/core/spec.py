@@ -22,7 +22,7 @@ from .block_tables import (  # noqa: F401  (Conv and the tables are part of this
     check_block_kind,
     mixed_channels,
 )
-from .schedule import BLOCK35_SCALE
+from .schedule import REAL_SCALES
 from .validate import check_activation, check_scale, check_variant
 
 BN_EPSILON = 0.001  # slim's and keras.applications' value; facenet's arg_scope too
@@ -86,12 +86,14 @@ def block_spec(block: object) -> BlockSpec:
     return spec
 
 
-def describe_block(variant: str = "v1", scale: float = BLOCK35_SCALE,
+def describe_block(variant: str = "v1", scale: float | None = None,
                    activation: str | None = "relu", block: str = "block35") -> str:
-    """The block diagram in words, generated from the same layer table the model is built from."""
+    """The block diagram in words, generated from the same layer table the model is built from
+    (``scale=None``: the block's own in the real nets)."""
     variant = check_variant(variant)
     activation = check_activation(activation)
     block = check_block_kind(block)
+    scale = REAL_SCALES[block] if scale is None else scale
     convs = CONVS_BY_BLOCK[block][variant]
     cin = IN_CHANNELS_BY_BLOCK[block][variant]
     lines = [f"{block} {variant}: input `net` has {cin} channels (N, H, W, {cin})."]

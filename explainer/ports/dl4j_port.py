@@ -25,7 +25,7 @@ from ..core.block_tables import (
     SLIM_BLOCK_SCOPE,
     check_block_kind,
 )
-from ..core.schedule import BLOCK35_SCALE
+from ..core.schedule import REAL_SCALES
 from ..core.spec import BN_EPSILON, UP_SCOPE
 from ..core.validate import check_activation, check_scale, check_variant
 
@@ -51,13 +51,14 @@ def _act(name: str) -> str:
     return f"new ActivationLayer.Builder().activation(Activation.{name}).build()"
 
 
-def dl4j_vertices(variant: str = "v1", scale: float = BLOCK35_SCALE,
+def dl4j_vertices(variant: str = "v1", scale: float | None = None,
                   activation: str | None = "relu", block: str = "block35") -> list[Dl4jVertex]:
-    """The fragment's vertices in graph order (inputs named; the block input is ``input``)."""
+    """The fragment's vertices in graph order (inputs named; the block input is ``input``).
+    ``scale=None``: the block's own in the real nets (block35 0.17, block17 0.1, block8 0.2)."""
     variant = check_variant(variant)
-    scale = check_scale(scale)
-    activation = check_activation(activation)
     block = check_block_kind(block)
+    scale = check_scale(REAL_SCALES[block] if scale is None else scale)
+    activation = check_activation(activation)
     prefix = SLIM_BLOCK_SCOPE[block]
     cin = IN_CHANNELS_BY_BLOCK[block][variant]
     name_of, width = {"net": INPUT}, {"net": cin}
@@ -115,15 +116,17 @@ def _weight_comments(variant: str, block: str) -> list[str]:
     return lines
 
 
-def to_dl4j(variant: str = "v1", scale: float = BLOCK35_SCALE,
+def to_dl4j(variant: str = "v1", scale: float | None = None,
             activation: str | None = "relu", block: str = "block35") -> str:
     """Java source of a DL4J ComputationGraph fragment that appends block35 (or ``block``:
-    "block17", "block8"; pass its scale too) to a GraphBuilder.
+    "block17", "block8") to a GraphBuilder; ``scale=None`` is the block's own in the real nets
+    (block35 0.17, block17 0.1, block8 0.2).
 
     Text only: it is checked structurally (:func:`parse_dl4j`), not compiled, here.
     """
     block = check_block_kind(block)
     vertices = dl4j_vertices(variant, scale, activation, block)
+    scale = REAL_SCALES[block] if scale is None else check_scale(scale)
     prefix = SLIM_BLOCK_SCOPE[block]
     classes = sorted({v.java_class for v in vertices})
     pkg = {"ConvolutionLayer": "layers", "BatchNormalization": "layers",

@@ -22,7 +22,6 @@ from ..core.block_tables import (
 )
 from ..core.blocks import build_block
 from ..core.lesson import sample_input
-from ..core.schedule import BLOCK35_SCALE
 from ..core.spec import UP_SCOPE
 from ..core.tracing import forward, trace
 from ..core.validate import check_positive_int, check_variant
@@ -34,20 +33,19 @@ KERAS_APPS_BLOCKS = KERAS_APPS_COUNTS["block35"]  # InceptionResNetV2 has block3
 
 
 # ---------------------------------------------------------------- slim <-> ours
-def from_slim(variables: dict, variant: str = "v1", scale: float = BLOCK35_SCALE,
+def from_slim(variables: dict, variant: str = "v1", scale: float | None = None,
               activation: str | None = "relu", block: str = "block35"):
     """Our Keras block holding the slim graph's variables (``SlimRun.variables``).
 
     ``scale`` and ``activation`` are arguments of ``block35(...)``, not variables, so they are
-    passed here (and ``block``, the kind, with its own scale). Raises ValueError naming any
+    passed here (``scale=None``: the block's own in the real nets). Raises ValueError naming any
     missing, extra or misshapen variable. ``build_block`` and ``set_block_weights`` check the
     arguments (once: this function adds only the type of ``variables``).
     """
     if not isinstance(variables, dict):
         raise TypeError(f"variables: got {type(variables).__name__}; expected a dict of slim "
                         "variable names to arrays, such as run_slim_block35(...).variables")
-    if scale is None:  # build_block's "the real scale": a port passes the graph's own
-        raise TypeError("scale: got None; expected the scale the slim graph was run with")
+    # scale=None: build_block's "the block's own in the real nets", as run_slim_block35's
     model = build_block(block, variant, scale=scale, activation=activation, seed=0)
     set_block_weights(model, variables)
     return model
@@ -60,10 +58,10 @@ def _slim_and_ours(x, variant, scale, activation, seed, block):
     block = check_block_kind(block)
     x = sample_input(variant, batch=2, size=9, seed=1, block=block) if x is None else x
     run = run_slim_block35(x, variant, scale, activation, seed, block=block)
-    return run, trace(from_slim(run.variables, variant, scale, activation, block), x)
+    return run, trace(from_slim(run.variables, variant, run.scale, activation, block), x)
 
 
-def compare_slim(x=None, variant: str = "v1", scale: float = BLOCK35_SCALE,
+def compare_slim(x=None, variant: str = "v1", scale: float | None = None,
                  activation: str | None = "relu", seed: int = 0,
                  block: str = "block35") -> PortCheck:
     """Run the original slim graph, port its variables with :func:`from_slim`, compare all
@@ -79,7 +77,7 @@ def compare_slim(x=None, variant: str = "v1", scale: float = BLOCK35_SCALE,
     return check
 
 
-def slim_side_by_side(x=None, variant: str = "v1", scale: float = BLOCK35_SCALE,
+def slim_side_by_side(x=None, variant: str = "v1", scale: float | None = None,
                       activation: str | None = "relu", seed: int = 0,
                       block: str = "block35") -> str:
     """A table: each named tensor in the slim graph and in our block, their means, and the

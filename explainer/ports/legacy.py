@@ -35,7 +35,7 @@ from ..core.block_tables import (
     check_block_kind,
 )
 from ..core.inputs import check_block_input
-from ..core.schedule import BLOCK35_SCALE
+from ..core.schedule import REAL_SCALES
 from ..core.spec import UP_SCOPE
 from ..core.validate import check_activation, check_positive_int, check_scale, check_variant
 from ..core.weight_tables import check_weights, seeded_unchecked
@@ -183,7 +183,7 @@ def _named_tensors(graph, net, out, block: str, variant: str) -> dict:
     return {name: found[name] for name in TRACE_NAMES_BY_BLOCK[block]}
 
 
-def run_slim_block35(x, variant: str = "v1", scale: float = BLOCK35_SCALE,
+def run_slim_block35(x, variant: str = "v1", scale: float | None = None,
                      activation: str | None = "relu", seed: int = 0,
                      weights: dict | None = None, block: str = "block35") -> SlimRun:
     """Run the original snippet in a ``tf.compat.v1`` graph and Session of its own.
@@ -192,22 +192,22 @@ def run_slim_block35(x, variant: str = "v1", scale: float = BLOCK35_SCALE,
         x: block input (N, H, W, 256 for v1 / 320 for v2; block17 896 / 1088, block8
             1792 / 2080), numpy or tf.Tensor.
         variant: "v1" (facenet, no clip) or "v2" (tf-models, clips ``scale * up`` for relu6).
-        scale: the residual scale passed to ``block35``.
+        scale: the residual scale passed to ``block35``; None (the default): the block's
+            own in the real nets (block35 0.17, block17 0.1, block8 0.2).
         activation: "relu", "relu6" or None, passed as ``activation_fn``.
         seed: weights are ``explainer.core.weight_tables.seeded_weights(variant, seed)``:
             Xavier kernels, non-trivial BatchNorm beta / moving mean / moving variance and biases.
         weights: optional ``{slim name: array}`` to use instead of the seeded ones.
-        block: "block35" (default), "block17" or "block8": which original function runs
-            (pass its scale too: the default is block35's).
+        block: "block35" (default), "block17" or "block8": which original function runs.
 
     Returns a :class:`SlimRun` whose ``.outputs`` hold every named tensor of the snippet
     (``net``, ``tower_conv`` ... ``net_out``) and ``.variables`` the values the graph held.
     """
     variant = check_variant(variant)
-    scale = check_scale(scale)
+    block = check_block_kind(block)
+    scale = check_scale(REAL_SCALES[block] if scale is None else scale)
     activation = check_activation(activation)
     seed = check_positive_int("seed", seed, minimum=0)
-    block = check_block_kind(block)
     cin = IN_CHANNELS_BY_BLOCK[block][variant]
     x = check_block_input(x, cin)
     weights = (seeded_unchecked(variant, seed, block) if weights is None

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core.budget import check_memory
 from ..core.lesson import sample_input
 from ..core.quiet import native_stderr_silenced
 from ..core.reference import forward_unchecked
 from ..core.schedule import BLOCK35_SCALE
-from ..core.validate import check_choice, check_scale, error_text
+from ..core.validate import check_choice, check_scale, error_text, given
 from ..core.weight_tables import seeded_weights
 
 FRAMEWORKS = ("jax", "torch")
@@ -92,6 +93,33 @@ def lesson_net_up(size: int = 3) -> tuple[np.ndarray, np.ndarray]:
     return x, out["up"].astype(np.float32)
 
 
+FRAMEWORK_COPIES = 16  # float32 copies of net or up the two runs make: tensors, grads, +=
+
+
+def _check_array(name: str, value: object) -> np.ndarray:
+    """``net`` or ``up``: real numbers of shape (N, H, W, C), each size >= 1 (the line indexes
+    ``net[0, 0, 0, 0]``), finite in float32, within the memory budget; as float32. Refused
+    with one sentence naming ``name`` before any framework sees it."""
+    expected = "expected a float array of shape (N, H, W, C), such as lesson_net_up()[0]"
+    try:
+        array = value if isinstance(value, np.ndarray) else np.asarray(value)
+    except Exception as err:  # noqa: BLE001 - ragged lists, objects numpy cannot hold
+        raise TypeError(f"{name}: got {given(value)}, which is not an array "
+                        f"({error_text(err)[:80]}); {expected}") from None
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"{name}: got an array of dtype {array.dtype}; {expected}")
+    if array.ndim != 4 or min(array.shape) < 1:
+        raise ValueError(f"{name}: got shape {array.shape}; {expected}, N, H, W, C >= 1")
+    check_memory(array.size * 4 * FRAMEWORK_COPIES, f"{name} of shape {array.shape}",
+                 "running the line in the framework")
+    with np.errstate(over="ignore"):
+        array = array.astype(np.float32)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name}: got values that are NaN, inf or beyond float32's range; "
+                         "expected finite numbers")
+    return array
+
+
 def _rmul_name(public: str, cls: type, up) -> str:
     """``type(up).__rmul__`` by the public class (checked: ``up`` is one) and by the function
     that defines it, e.g. "torch.Tensor.__rmul__ (torch._C.TensorBase.__rmul__)"."""
@@ -115,7 +143,7 @@ def framework_star(framework: str = "torch", scale: float = BLOCK35_SCALE,
     framework, scale = check_framework(framework), check_scale(scale)
     if net is None or up is None:
         net, up = lesson_net_up()
-    net, up = np.asarray(net, np.float32), np.asarray(up, np.float32)
+    net, up = _check_array("net", net), _check_array("up", up)
     if net.shape != up.shape:
         raise ValueError(f"net, up: got shapes {net.shape} and {up.shape}; expected one shape")
     try:

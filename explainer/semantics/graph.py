@@ -7,6 +7,7 @@ computation.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -16,7 +17,7 @@ import tensorflow as tf
 from ..core.backend import require_tensorflow
 from ..core.schedule import BLOCK35_SCALE
 from ..core.spec import UP_SCOPE, keras_name
-from ..core.validate import check_positive_int, check_scale, given
+from ..core.validate import check_positive_int, check_scale, count_text, given, shorten
 
 MAX_RANK = 64  # TensorSpec takes more, but no tensor of numpy's has more dimensions
 
@@ -107,6 +108,11 @@ def last_line_ops(scale: float = BLOCK35_SCALE,
                         "sizes (None for unknown) such as (1, 35, 35, 256)")
     shape = [None if d is None else check_positive_int(f"shape[{i}]", d, 0, 2**62)
              for i, d in enumerate(shape)]
+    known = math.prod(d for d in shape if d is not None)
+    if known > 2**63 - 1:  # TensorFlow's Placeholder refuses it with a raw error
+        raise ValueError(f"shape: got {shorten(tuple(shape), 100)}, which spans "
+                         f"{count_text(known)} elements; expected at most 2**63 - 1 "
+                         "(TensorFlow's limit for a tensor), such as (1, 35, 35, 256)")
     spec = tf.TensorSpec(shape, tf.float32)
     return graph_ops(lambda net, up: tf.nn.relu(net + scale * up), spec, spec)
 

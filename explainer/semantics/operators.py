@@ -31,6 +31,7 @@ from ..core.validate import (
     check_variant,
     error_text,
     given,
+    shorten,
 )
 from .dtypes import (
     DtypeRow,
@@ -49,7 +50,7 @@ def _describe(value: object) -> str:
         return error_text(value)
     if isinstance(value, (tf.Tensor, np.ndarray)):
         return f"{type(value).__name__} dtype={value.dtype.name} shape={tuple(value.shape)}"
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {shorten(value, 80)}"  # a broken __repr__ is shown too
 
 
 def _label(value: object) -> str:
@@ -60,7 +61,7 @@ def _label(value: object) -> str:
         return f"np.{value!r}  # 0-d array"
     if isinstance(value, np.generic):
         return repr(value)
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {shorten(value, 80)}"
 
 
 @dataclass
@@ -134,6 +135,8 @@ def _multiply_ran(functions: tuple[str, ...]) -> bool:
 def _same_outcome(a: object, b: object) -> bool:
     if isinstance(a, BaseException) or isinstance(b, BaseException):
         return type(a) is type(b) and str(a) == str(b)
+    if not all(isinstance(v, (tf.Tensor, np.ndarray)) for v in (a, b)):
+        return False
     return (a.dtype == b.dtype and tuple(a.shape) == tuple(b.shape)
             and bool(np.array_equal(np.asarray(a), np.asarray(b))))
 
@@ -167,10 +170,22 @@ def dispatch(scale: object, up: object = None) -> Dispatch:
         outcome = second
     actual, _ = _traced_call(lambda s, u: s * u, scale, up)
     error = _describe(outcome) if isinstance(outcome, BaseException) else None
+    expected = ("expected a Python, numpy or TF number such as 0.17, whose `*` with a "
+                "tf.Tensor gives a tensor or an error")
+    if error is None and not isinstance(outcome, (tf.Tensor, np.ndarray)):
+        # a subclass whose __mul__ returns, say, a str: not a multiplication to explain
+        raise TypeError(f"scale: got {given(scale)}, whose `scale * up` returned "
+                        f"{_describe(outcome)[:80]}, not a tensor; {expected}")
     graph_op = None
     if error is None:
         spec = tf.TensorSpec(up.shape, up.dtype)
-        ops = graph_ops(lambda u: scale * u, spec).compute_types
+        try:
+            ops = graph_ops(lambda u: scale * u, spec).compute_types
+        except Exception as err:  # noqa: BLE001 - it ran eagerly; a tf.function refused it
+            said = [line.strip() for line in str(err).splitlines() if line.strip()]
+            raise TypeError(f"scale: got {given(scale)}; `scale * up` ran, but not inside a "
+                            f"tf.function ({type(err).__name__}: "
+                            f"{(said[-1] if said else '')[:120]}); {expected}") from None
         graph_op = ops[0] if len(ops) == 1 else None
     multiply = any(_multiply_ran(s.functions) for s in steps)
     return Dispatch(scale=_label(scale), steps=steps,
