@@ -1,0 +1,215 @@
+"""The decomposition of the scale, in words: at the arms' depth, which half of ``scale=s``
+keeps a deep stack alive, the small start (``up_init=s``) or the slow step (``up_lr=s**2``),
+per width, from the arms' stability edges (median and range over the seeds)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..core.validate import shorten
+from .why_scale_verdicts import NO_ARMS, edge_with_range, join
+
+ARM_KINDS = ("scale 1", "scale s", "a small start", "a slow step")
+
+
+def g(value: float) -> str:
+    """A number as the results' index writes it (0.1, 0.01, 1)."""
+    return f"{float(value):g}"
+
+
+class DecompositionArms:
+    """The arm accessors of :class:`.why_scale_results.WhyScaleResults` (a mixin: it uses the
+    results' ``arms``, ``arm_depths``, ``scales``, ``widths``, ``lrs``, ``seeds``, ``get`` and
+    ``_edges_of``)."""
+
+    def arm_values(self) -> tuple:
+        """The s of the decomposition, largest first: each s with a small start (up_init=s,
+        up_lr=1) or a slow step (up_init=1, up_lr=s**2) among the grid's arms."""
+        values = set()
+        for up_init, up_lr in self.arms:
+            if up_lr == 1.0 and up_init != 1.0:
+                values.add(float(g(up_init)))
+            elif up_init == 1.0 and up_lr != 1.0:
+                values.add(float(g(math.sqrt(up_lr))))
+        return tuple(sorted(values, reverse=True))
+
+    def arm_setting(self, kind: str, s: float) -> tuple | None:
+        """(scale, up_init, up_lr) of one arm at ``s``; None when the grid does not have it
+        (a small start or slow step not among the arms, or scale s not among the scales)."""
+        s = float(s)
+        if kind == "scale 1":
+            return (1.0, 1.0, 1.0)
+        if kind == "scale s":
+            found = [x for x in self.scales if not isinstance(x, str) and g(x) == g(s)]
+            return (float(found[0]), 1.0, 1.0) if found else None
+        if kind == "a small start":
+            found = [a for a in self.arms if a[1] == 1.0 and g(a[0]) == g(s)]
+        elif kind == "a slow step":
+            found = [a for a in self.arms if a[0] == 1.0 and a[1] != 1.0
+                     and g(math.sqrt(a[1])) == g(s)]
+        else:
+            raise ValueError(f"kind: got {shorten(kind)}; expected one of {list(ARM_KINDS)}")
+        return (1.0, float(found[0][0]), float(found[0][1])) if found else None
+
+    def arm_depth(self) -> int | None:
+        """The deepest depth the arms ran at (the decomposition's depth), None without arms."""
+        return max(self.arm_depths) if self.arms and self.arm_depths else None
+
+    def arm_fates(self, s: float, depth: int | None = None) -> dict:
+        """Kind -> fates over (width, lr, seed) at ``depth`` (default the deepest arm depth),
+        for each kind of :data:`ARM_KINDS` the grid has at ``s``. Empty without arms."""
+        depth = self.arm_depth() if depth is None else depth
+        if depth is None:
+            return {}
+        out = {}
+        for kind in ARM_KINDS:
+            setting = self.arm_setting(kind, s)
+            if setting is None:
+                continue
+            scale, up_init, up_lr = setting
+            fates = np.empty((len(self.widths), len(self.lrs), len(self.seeds)), dtype=object)
+            for w, k, e in np.ndindex(fates.shape):
+                fates[w, k, e] = self.get(depth, self.widths[w], scale, self.lrs[k],
+                                          self.seeds[e], up_init, up_lr).fate
+            out[kind] = fates
+        return out
+
+    def arm_edges(self, s: float, depth: int | None = None) -> dict:
+        """Kind -> the stability edge over (width, seed) of each arm at ``s``."""
+        return {kind: self._edges_of(fates)
+                for kind, fates in self.arm_fates(s, depth).items()}
+
+    def arm_accuracy(self, s: float, depth: int | None = None) -> dict:
+        """Kind -> test accuracy over (width, lr, seed) of each arm at ``s`` (NaN where a
+        run diverged)."""
+        depth = self.arm_depth() if depth is None else depth
+        out = {}
+        for kind in self.arm_fates(s, depth):
+            scale, up_init, up_lr = self.arm_setting(kind, s)
+            acc = np.empty((len(self.widths), len(self.lrs), len(self.seeds)))
+            for w, k, e in np.ndindex(acc.shape):
+                acc[w, k, e] = self.get(depth, self.widths[w], scale, self.lrs[k],
+                                        self.seeds[e], up_init, up_lr).test_accuracy
+            out[kind] = acc
+        return out
+
+
+
+def _arm_name(results, kind: str, s: float) -> str:
+    setting = results.arm_setting(kind, s)
+    if kind == "scale s":
+        return f"scale {s:g}"
+    if kind == "a small start":
+        return f"a small start (up_init {setting[1]:g})"
+    if kind == "a slow step":
+        return f"a slow step (up_lr {setting[2]:g})"
+    return kind
+
+
+def decomposition_verdicts(results) -> dict:
+    """(s, width) -> which half keeps the stack alive at the arms' depth, from the median
+    edges over seeds: "the small start", "the slow step", "either", "both are needed"
+    (each alone moves the edge only partway, or not at all), or "nothing to split" (scale s
+    does not raise scale 1's edge there). Only for s with all four arms; empty without arms."""
+    out = {}
+    for s in results.arm_values():
+        edges = results.arm_edges(s)
+        if len(edges) < len(("scale 1", "scale s", "a small start", "a slow step")):
+            continue
+        for w, width in enumerate(results.widths):
+            one, full, start, step = (float(np.median(edges[k][w])) for k in
+                                      ("scale 1", "scale s", "a small start", "a slow step"))
+            if full <= one:
+                out[s, width] = "nothing to split"
+            elif start >= full and step >= full:
+                out[s, width] = "either"
+            elif start >= full:
+                out[s, width] = "the small start"
+            elif step >= full:
+                out[s, width] = "the slow step"
+            else:
+                out[s, width] = "both are needed"
+    return out
+
+
+def decomposition_lines(results) -> list[str]:
+    """Per s and width at the arms' depth: every arm's edge (median, seeds' range), how many
+    of the runs scale 1 lost and scale s kept each half keeps, and which half keeps the stack
+    alive, in words."""
+    values = results.arm_values()
+    if not values or results.arm_depth() is None:
+        return [NO_ARMS]
+    depth = results.arm_depth()
+    lrs = results.lrs
+    verdicts = decomposition_verdicts(results)
+    lines = [f"Decomposition at depth {depth}: scale 1 with only the up conv's start (a small "
+             "start: up_init = s) or only its learning rate (a slow step: up_lr = s^2) "
+             "changed; together they are scale s exactly (SGD). Edges: median over "
+             f"{len(results.seeds)} seeds, their range where they differ."]
+    for s in values:
+        edges, fates = results.arm_edges(s), results.arm_fates(s)
+        for w, width in enumerate(results.widths):
+            parts = "; ".join(f"{_arm_name(results, kind, s)} {edge_with_range(e[w], lrs)}"
+                              for kind, e in edges.items())
+            line = f"  s = {s:g}, width {width}: {parts}."
+            if "scale s" in fates:
+                lost = (fates["scale 1"][w] != "trained") & (fates["scale s"][w] == "trained")
+                kept = []
+                for kind in ("a small start", "a slow step"):
+                    if kind in fates:
+                        ok = lost & (fates[kind][w] == "trained")
+                        kept.append(f"{_arm_name(results, kind, s).split(' (')[0]} keeps "
+                                    f"{int(ok.sum())}")
+                if kept:
+                    line += (f" Of the {int(lost.sum())} runs (lr x seed) scale 1 lost and "
+                             f"scale {s:g} kept, " + " and ".join(kept) + ".")
+            word = verdicts.get((s, width))
+            if word is not None:
+                line += " " + _decomposition_sentence(word, s, width, edges, w, lrs)
+            lines.append(line)
+    return lines
+
+
+def _decomposition_sentence(word: str, s: float, width: int, edges: dict, w: int,
+                            lrs: tuple) -> str:
+    full = edge_with_range(edges["scale s"][w], lrs)
+    start = edge_with_range(edges["a small start"][w], lrs)
+    step = edge_with_range(edges["a slow step"][w], lrs)
+    one = edge_with_range(edges["scale 1"][w], lrs)
+    if word == "nothing to split":
+        return (f"At width {width}, scale {s:g} does not raise scale 1's edge ({one} against "
+                f"{full}), so there is nothing to split.")
+    if word == "either":
+        return (f"At width {width}, either half alone keeps the stack alive as far as scale "
+                f"{s:g} does (start {start}, step {step}, scale {s:g} {full}).")
+    if word in ("the small start", "the slow step"):
+        other, other_edge = (("the slow step", step) if word == "the small start"
+                             else ("the small start", start))
+        moved = float(np.median(edges["a slow step" if word == "the small start"
+                                      else "a small start"][w])) > float(
+            np.median(edges["scale 1"][w]))
+        return (f"At width {width}, {word} keeps the stack alive as far as scale {s:g} "
+                f"({full}); {other} alone "
+                + (f"raises the edge only to {other_edge}." if moved else
+                   f"does not raise it above scale 1's ({other_edge} against {one})."))
+    return (f"At width {width}, both are needed: alone, the small start reaches {start} and "
+            f"the slow step {step}, against {full} for scale {s:g} and {one} for scale 1.")
+
+
+def decomposition_summary(results) -> str:
+    """One sentence: which half keeps the stack alive, per width (and s)."""
+    verdicts = decomposition_verdicts(results)
+    if not verdicts:
+        return NO_ARMS
+    parts = []
+    for width in results.widths:
+        found = {s: v for (s, w), v in verdicts.items() if w == width}
+        groups = {}
+        for s, v in found.items():
+            groups.setdefault(v, []).append(f"{s:g}")
+        parts.append(f"at width {width}, " + "; ".join(
+            f"{v} (s = {join(ss)})" for v, ss in groups.items()))
+    return (f"What keeps the depth-{results.arm_depth()} stack alive (median edges): "
+            + "; ".join(parts) + ".")
