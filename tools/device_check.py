@@ -16,8 +16,10 @@ warm-up pass that compiles).
 A machine without Keras (the GPU machine has PyTorch, JAX and numpy, no TensorFlow, no Keras):
 ``--bundle DIR`` writes the explainer package, this file and the wheels of Keras and the
 pure-Python packages it names into DIR (``pip download``, needs the package index; binary
-ones for ``--python-version``), at most 64 MiB. There, ``python tools/device_check.py`` finds
-the wheels beside it, unpacks them into ``wheels/site`` and imports Keras from there.
+ones for ``--python-version``), at most 64 MiB. DIR must be new or empty (``--force``: its
+explainer/ and tools/ are replaced), and never this checkout. There, ``python
+tools/device_check.py`` finds the wheels beside it, unpacks them into ``wheels/site`` and
+imports Keras from there.
 """
 
 from __future__ import annotations
@@ -147,10 +149,58 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+BUNDLED = ("explainer", "tools")  # what --bundle writes into its folder
+
+
+def bundle_refusal(folder: Path, force: bool) -> str | None:
+    """Why ``--bundle folder`` must not be written, in one line, or None. Refused: the
+    checkout itself or a folder in its explainer/ (the package would be copied onto itself),
+    a symlink, something that is not a folder, and a folder that is not empty unless
+    ``force`` (which replaces only its explainer/ and tools/)."""
+    shown = repr(str(folder)) if len(str(folder)) <= 120 else repr(str(folder)[:100] + "...")
+    source = (ROOT / "explainer").resolve()
+    try:
+        target = folder.resolve()
+    except (OSError, RuntimeError) as err:
+        return f"bundle: got {shown}, which cannot be resolved ({err}); expected a folder"
+    inside = [target / name for name in BUNDLED]
+    if target == ROOT.resolve() or any(p == source or source in p.parents or p in
+                                       source.parents for p in [target, *inside]):
+        return (f"bundle: got {shown}, which is this checkout or in its explainer/ (the package "
+                "would be copied onto itself); expected a new or empty folder, e.g. "
+                "build/device_check")
+    if folder.is_symlink():
+        return f"bundle: got {shown}, which is a symlink; expected a folder of its own"
+    if folder.exists() and not folder.is_dir():
+        return f"bundle: got {shown}, which is not a folder; expected a new or empty folder"
+    if folder.is_dir():
+        try:
+            entries = sorted(p.name for p in folder.iterdir())
+        except OSError as err:
+            return f"bundle: got {shown}, which cannot be read ({err.strerror})"
+        if entries and not force:
+            count = f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
+            return (f"bundle: got {shown}, which is not empty ({count}, e.g. "
+                    f"{entries[0]!r}); expected a new or empty folder, or --force to replace "
+                    "its explainer/ and tools/")
+    return None
+
+
+def _clear(path: Path) -> None:
+    """Remove what a previous bundle left at ``path`` (a link itself, never its target)."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
+
+
 def bundle(folder: Path, python_version: str) -> int:
     """The carried folder: explainer/, tools/device_check.py and wheels/ (Keras and what it
-    names), at most 64 MiB; returns its size in bytes."""
+    names), at most 64 MiB; returns its size in bytes. Its explainer/ and tools/ are written
+    afresh (:func:`bundle_refusal` has checked the folder)."""
     folder.mkdir(parents=True, exist_ok=True)
+    for name in BUNDLED:
+        _clear(folder / name)
     shutil.copytree(ROOT / "explainer", folder / "explainer", dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__"))
     (folder / "tools").mkdir(exist_ok=True)
@@ -160,7 +210,8 @@ def bundle(folder: Path, python_version: str) -> int:
                     "--python-version", python_version, "--platform", "manylinux2014_x86_64",
                     "--platform", "manylinux_2_17_x86_64", "--platform", "manylinux_2_28_x86_64",
                     "-d", str(wheels), *KERAS_WHEELS], check=True)
-    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for name in BUNDLED for p in (folder / name).rglob("*")
+               if p.is_file())
     if size > BUNDLE_LIMIT:
         raise SystemExit(f"device_check: the bundle is {size / 2**20:.1f} MiB; at most 64 MiB")
     return size
@@ -179,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the bundled wheels are (tools/wheels)")
     parser.add_argument("--bundle", type=Path, help="write the carried folder here and stop")
     parser.add_argument("--python-version", default="3.12", help="for --bundle's wheels (3.12)")
+    parser.add_argument("--force", action="store_true",
+                        help="--bundle into a folder that is not empty (its explainer/ and "
+                             "tools/ are replaced)")
     parser.add_argument("--child", choices=BACKENDS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.size is not None and not 1 <= args.size <= 64:
@@ -186,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeats < 1:
         parser.error(f"--repeats: got {args.repeats}; expected 1 or more")
     if args.bundle:
+        refusal = bundle_refusal(args.bundle, args.force)
+        if refusal:
+            print(f"device_check: error: {refusal}", file=sys.stderr)
+            return 2
         size = bundle(args.bundle, args.python_version)
         print(f"wrote {args.bundle} ({size / 2**20:.1f} MiB); there: python "
               "tools/device_check.py")
