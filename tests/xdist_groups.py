@@ -31,7 +31,7 @@ XDIST_GROUPS = {
     # the static site of the executed lessons (one unit, handed out once every notebook has
     # its report: see GroupScheduling), and the apps' pages on their static server (one unit)
     "static-site": ("test_static_html.py",),
-    "app-pages": ("test_classroom_pages.py", "test_site_exercises.py"),
+    "app-pages": ("test_classroom_pages.py", "test_site_exercises.py", "test_site_apps.py"),
     "notebook-servers": ("test_scale_slider.py", "test_broadcast_playground.py",
                          "test_servers.py"),
     "backends": ("test_backends.py",),

@@ -90,14 +90,19 @@ def malformed_path(raw_path: str) -> bool:
 
 class ClassroomErrors:
     """Every handler of the classroom server: a malformed path answers 400 before the handler
-    reads it, and an error is a short page for the student, built without a template (Voilà's
-    error templates need settings its own server lacks: a 404 of its static handlers was a
-    traceback and an empty page)."""
+    reads it, a refusal (an HTTP error) is the access log's one line, and an error is a short
+    page for the student, built without a template (Voilà's error templates need settings its
+    own server lacks: a 404 of its static handlers was a traceback and an empty page)."""
 
     def prepare(self):
         if malformed_path(self.request.path):
             raise web.HTTPError(400)
         return super().prepare()
+
+    def log_exception(self, typ, value, tb):
+        if isinstance(value, web.HTTPError):
+            return  # a refusal: the access log's line (status, method, path) says it
+        super().log_exception(typ, value, tb)
 
     def write_error(self, status_code, **kwargs):
         exc = (kwargs.get("exc_info") or (None, None, None))[1]
