@@ -32,6 +32,8 @@ def site(tmp_path) -> Path:
     (tmp_path / "index.html").write_text(index_page([], apps=True), encoding="utf-8")
     (tmp_path / "broadcast_playground.html").write_text(broadcast_page(), encoding="utf-8")
     (tmp_path / "scale_explorer.html").write_bytes(os.urandom(200_000))
+    for name in set(APP_PAGES) - {"scale_explorer.html", "broadcast_playground.html"}:
+        (tmp_path / name).write_bytes(os.urandom(50_000))  # the other apps: any bytes
     (tmp_path / "folder").mkdir()
     (tmp_path / "folder" / "note.txt").write_text("inside")
     return tmp_path

@@ -33,6 +33,9 @@ APP_PAGES = {
                             "block does, every position computed when these pages were built"),
     "broadcast_playground.html": ("The broadcasting playground", "type two shapes and see, "
                                   "axis by axis, how they broadcast, computed in the page"),
+    "why_scale_explorer.html": ("The why-scale grid", "pick depth, width, scale, learning "
+                                "rate and seed for two settings and compare every stored run's "
+                                "curves, fate and accuracy"),
 }
 EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>')
 NOTEBOOK_LINK = re.compile(r'href="([A-Za-z0-9_]+)\.ipynb"')
@@ -228,12 +231,14 @@ def write_apps(outdir: Path) -> list[Path]:
     """Write the static apps of :data:`APP_PAGES` into ``outdir``; return their paths. The
     scale page runs the real Keras block (TensorFlow loads here)."""
     from .scale_page import scale_page  # defers matplotlib and the Keras block
+    from .why_scale_page import why_scale_page
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, make in (("scale_explorer.html", scale_page),
-                       ("broadcast_playground.html", broadcast_page)):
+                       ("broadcast_playground.html", broadcast_page),
+                       ("why_scale_explorer.html", why_scale_page)):
         (outdir / name).write_text(make(), encoding="utf-8")
         written.append(outdir / name)
     return written
