@@ -53,6 +53,9 @@ def test_torch_json_reports_the_measured_difference(capsys):
     block = explainer.build_block35("v2", 0.17, "relu", seed=3)
     assert doc["max_abs_diff"]["net_out"] == pytest.approx(port.compare_torch(block).net_out)
     assert doc["max_abs_diff"]["net_out"] <= 1e-5 and "Block35Torch" in doc["module"]
+    saved = doc["save and load"]  # state_dict and module, loaded in a fresh process
+    assert "a new block built with scale 1 loads it (weights_only=True, the default): scale " \
+        "0.17" in saved and "UnpicklingError" in saved and "Block35Torch, scale 0.17" in saved
 
 
 def test_slim_text_lists_every_tensor(capsys):

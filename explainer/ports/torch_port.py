@@ -22,13 +22,11 @@ import numpy as np
 
 from ..core.inputs import check_block_input
 from ..core.lesson import sample_input
-from ..core.spec import BN_EPSILON, UP_SCOPE, block_spec, keras_name
+from ..core.spec import UP_SCOPE, block_spec, keras_name
 from ..core.tracing import forward, trace
 from ..core.weights import block_weights
 from .check import PortCheck, max_abs
 
-SLIM_BN_DECAY = 0.995  # facenet's batch_norm_params; keras.applications' momentum is 0.99
-TORCH_BN_MOMENTUM = round(1.0 - SLIM_BN_DECAY, 6)  # 0.005: torch weights the new batch
 TORCH_REASON = ("torch is not installed; install the optional extra: "
                 "pip install 'block35-explainer[torch]' (pins torch==2.13.0, the CPU build)")
 
@@ -49,54 +47,6 @@ def _require_torch():
     import torch
 
     return torch
-
-
-def _module_class(torch):
-    nn = torch.nn
-
-    class ResidualBlockTorch(nn.Module):
-        """block35 / block17 / block8 in PyTorch; ``forward`` takes and returns NCHW tensors."""
-
-        def __init__(self, spec):
-            super().__init__()
-            self.spec = spec
-            self.branches = nn.ModuleDict()
-            width = {"net": spec.in_channels}
-            for conv in spec.convs:
-                self.branches[keras_name(conv.scope)] = nn.Sequential(
-                    nn.Conv2d(width[conv.source], conv.filters, conv.kernel,
-                              padding=(conv.kernel[0] // 2, conv.kernel[1] // 2), bias=False),
-                    nn.BatchNorm2d(conv.filters, eps=BN_EPSILON, momentum=TORCH_BN_MOMENTUM),
-                    nn.ReLU())
-                width[conv.name] = conv.filters
-            self.up = nn.Conv2d(spec.mixed_channels, spec.in_channels, 1, bias=True)
-            self.scale = spec.scale
-            self.clip = spec.activation == "relu6"
-            self.activation = {"relu": nn.ReLU(), "relu6": nn.ReLU6(),
-                               None: nn.Identity()}[spec.activation]
-
-        def forward(self, net):
-            out = {"net": net}
-            for conv in self.spec.convs:
-                out[conv.name] = self.branches[keras_name(conv.scope)](out[conv.source])
-            mixed = torch.cat([out[n] for n in self.spec.mixed_from], dim=1)
-            scaled_up = self.scale * self.up(mixed)
-            if self.clip:
-                scaled_up = torch.clamp(scaled_up, -6.0, 6.0)
-            return self.activation(net + scaled_up)
-
-        def extra_repr(self) -> str:
-            return (f"block={self.spec.block}, variant={self.spec.variant}, scale={self.scale}, "
-                    f"activation={self.spec.activation}, clip={self.clip}")
-
-    return ResidualBlockTorch
-
-
-def _named_class(torch, spec):
-    """The module class, named after the block: Block35Torch, Block17Torch, Block8Torch."""
-    cls = _module_class(torch)
-    cls.__name__ = cls.__qualname__ = f"{spec.slim_scope}Torch"
-    return cls
 
 
 def torch_state_dict(weights: dict, spec, names=None, up: str = "up") -> dict[str, np.ndarray]:
@@ -136,14 +86,19 @@ def load_numpy_state(module, state: dict, what: str):
 
 
 def to_torch(block):
-    """A ``torch.nn.Module`` (eval mode) with our block's weights, transposed to NCHW.
+    """A ``torch.nn.Module`` (eval mode) with our block's weights, transposed to NCHW: a
+    :class:`~explainer.ports.torch_blocks.Block35Torch` (or ``Block17Torch`` /
+    ``Block8Torch``), whose ``scale`` is a buffer in its ``state_dict``.
 
     Raises ModuleNotFoundError with the reason when torch is not installed.
     """
     spec = block_spec(block)
-    torch = _require_torch()
-    module = _named_class(torch, spec)(spec)
-    return load_numpy_state(module, torch_state_dict(block_weights(block), spec), "torch port")
+    _require_torch()
+    from .torch_blocks import TORCH_BLOCKS
+
+    module = TORCH_BLOCKS[spec.block](spec.variant, spec.scale, spec.activation)
+    state = {**torch_state_dict(block_weights(block), spec), "scale": np.float32(spec.scale)}
+    return load_numpy_state(module, state, "torch port")
 
 
 def torch_forward(module, x, in_channels: int | None = None) -> np.ndarray:
@@ -186,7 +141,9 @@ def torch_line_forms(block) -> str:
         return f"skipped: {reason}"
     spec = block_spec(block)
     torch = _require_torch()
-    source = inspect.getsource(_module_class(torch)).splitlines()
+    from .torch_blocks import ResidualBlockTorch
+
+    source = inspect.getsource(ResidualBlockTorch.forward).splitlines()
     ours = [line.strip() for line in source if "self.scale *" in line or "net + " in line]
     tr = trace(block, sample_input(spec.variant, batch=1, size=9, seed=0, block=spec.block))
     net, up = (torch.from_numpy(np.ascontiguousarray(tr[n].value)) for n in ("net", "up"))

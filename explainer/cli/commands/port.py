@@ -1,6 +1,8 @@
 """`python -m explainer port --to torch|onnx|dl4j|keras|slim|timm`: port a block, measured.
 
-torch: our block -> torch.nn.Module, max |difference| of outputs. onnx: our block -> an .onnx
+torch: our block -> torch.nn.Module (``Block35Torch``, scale a buffer), max |difference| of
+outputs, then its state_dict and the whole module saved and loaded back in a fresh process
+(``torch.load`` with PyTorch's default ``weights_only``). onnx: our block -> an .onnx
 file (``--out``) run by onnxruntime: its op sequence, the scale's ``Mul`` and the difference.
 dl4j: the Java fragment and how DL4J's zoo block differs (text only, nothing to measure).
 keras: keras.applications InceptionResNetV2 (weights=None) ``{block}_{index}`` -> our v2
@@ -19,6 +21,7 @@ from ...core.quiet import load_tensorflow_quietly
 from ...core.schedule import REAL_SCALES
 from ...core.validate import check_output_path, shorten
 from ...core.weight_tables import seeded_weights
+from ...ports.dl4j_port import DL4J_DIFFERENCE_COLUMNS, DL4J_DIFFERENCES, to_dl4j
 from ..jsonout import dumps
 from .argtypes import activation, block_kind, scale, seed, variant
 
@@ -115,8 +118,6 @@ def run(args) -> int:
     doc = {"to": args.to, "block": args.block, "variant": args.variant, "scale": args.scale,
            "activation": args.activation, "seed": args.seed}
     if args.to == "dl4j":
-        from ...ports.dl4j_port import DL4J_DIFFERENCE_COLUMNS, DL4J_DIFFERENCES, to_dl4j
-
         java = to_dl4j(args.variant, args.scale, args.activation, block=args.block)
         rows = [dict(zip(DL4J_DIFFERENCE_COLUMNS, r, strict=True)) for r in DL4J_DIFFERENCES]
         if args.json:
@@ -147,20 +148,23 @@ def run(args) -> int:
 
 
 def _measured(args):
-    from ... import ports as port
     from ...core.blocks import build_block
+    from ...ports import keras_port, onnx_port, timm_port, torch_port  # TensorFlow and Keras
 
     if args.to == "slim":
-        return port.compare_slim(None, args.variant, args.scale, args.activation, args.seed,
-                                 block=args.block), {}
+        return keras_port.compare_slim(None, args.variant, args.scale, args.activation,
+                                       args.seed, block=args.block), {}
     block = build_block(args.block, args.variant, args.scale, args.activation, seed=args.seed)
     if args.to == "torch":
-        module = port.to_torch(block)
-        return port.compare_torch(block), {"module": str(module)}
+        from ...ports.torch_save import torch_save_check
+
+        module = torch_port.to_torch(block)
+        return torch_port.compare_torch(block), {"module": str(module),
+                                                 "save and load": str(torch_save_check(block))}
     if args.to == "timm":
-        return port.compare_timm(block)
+        return timm_port.compare_timm(block)
     if args.to == "onnx":
-        report = port.to_onnx(block, args.out, replace=args.force)
+        report = onnx_port.to_onnx(block, args.out, replace=args.force)
         mul = None if report.mul is None else vars(report.mul)
         return report.check(), {"path": report.path, "file_bytes": report.file_bytes,
                                 "ops": " -> ".join(report.ops), "mul": mul,
@@ -170,9 +174,10 @@ def _measured(args):
     model = keras.applications.InceptionResNetV2(weights=None)  # builds offline
     # weights=None leaves BatchNorm at 0 / 1 and biases at 0: load non-trivial ones first
     kind, index = args.block, args.index
-    port.to_keras_applications(seeded_weights("v2", args.seed, kind), model, index, block=kind)
-    found = port.keras_apps_block(model, index, block=kind)
+    keras_port.to_keras_applications(seeded_weights("v2", args.seed, kind), model, index,
+                                     block=kind)
+    found = keras_port.keras_apps_block(model, index, block=kind)
     layers = "\n".join(f"  {scope:<24} <- {name}" for scope, name in found.layer_names.items())
-    return port.compare_keras_applications(model, index, block=kind), {
+    return keras_port.compare_keras_applications(model, index, block=kind), {
         "scale": found.scale, "activation": found.activation,  # read from the model
         f"{kind}_{index} layers (slim scope <- Keras)": layers}
