@@ -7,8 +7,10 @@ failed: one line), no traceback, no hang, strict JSON for ``--json`` and no Runt
 success. Arguments are drawn from each command's own options and values, hostile values
 (numbers past float range, 600-digit whole numbers, ranks past 64, newlines, unicode) and
 hostile output paths (a folder, a FIFO, /dev/full, a symlink to it, /proc, /sys, a long name,
-a missing folder). ``why-scale`` is stopped where it would start training (its grid takes
-minutes and writes results/): its arguments and checks run, the training does not.
+a missing folder, a symlink to a user's file of another or the same ending, a dangling one, a
+read-only file, an existing file, with and without ``--force``): the user's files must come
+out of every case as they went in. ``why-scale`` is stopped where it would start training (its
+grid takes minutes and writes results/): its arguments and checks run, the training does not.
 
     python tools/fuzz_cli.py                 # 1,000 cases per subcommand
     python tools/fuzz_cli.py --cases 50 --seed 3 --commands star scale
@@ -43,6 +45,45 @@ class WouldTrain(Exception):
     """why-scale got past its checks: the fuzz stops it before the grid trains."""
 
 
+# files of the user's that no case may change: name -> bytes (a symlink or a read-only file
+# among the output paths below names each)
+PROTECTED = {"thesis.pdf": b"%PDF-1.4 a thesis", "notes.txt": b"my notes",
+             "model.onnx": b"an onnx file of the user's", "results.json": b'{"mine": true}',
+             "readonly.png": b"a read-only figure", "readonly.onnx": b"a read-only model"}
+
+
+def _protect(folder: Path) -> None:
+    """(Re)make the user's files and the links to them."""
+    for name, data in PROTECTED.items():
+        path = folder / name
+        if path.exists():
+            path.chmod(0o644)
+        path.write_bytes(data)
+        if name.startswith("readonly"):
+            path.chmod(0o444)
+    links = {"link_pdf.png": "thesis.pdf", "link_txt.png": "notes.txt",
+             "link.onnx": "model.onnx", "link.json": "results.json",
+             "dangling.png": "no_such_target.png"}
+    for name, target in links.items():
+        if not os.path.lexists(folder / name):
+            os.symlink(folder / target, folder / name)
+
+
+def changed_files(folder: Path) -> list[str]:
+    """The user's files a case changed (and then put back), or through which link."""
+    changed = [name for name, data in PROTECTED.items()
+               if not (folder / name).is_file() or (folder / name).read_bytes() != data]
+    changed += [f"{name} (now a file)" for name in ("link_pdf.png", "link_txt.png", "link.onnx",
+                                                   "link.json", "dangling.png")
+                if not (folder / name).is_symlink()]
+    if changed:
+        for name in ("link_pdf.png", "link_txt.png", "link.onnx", "link.json", "dangling.png"):
+            if (folder / name).exists() and not (folder / name).is_symlink():
+                (folder / name).unlink()
+        _protect(folder)
+    return changed
+
+
 def _paths(folder: Path) -> dict[str, str]:
     """Hostile and ordinary output paths under ``folder``, made once."""
     (folder / "dir.png").mkdir(exist_ok=True)
@@ -57,6 +98,10 @@ def _paths(folder: Path) -> dict[str, str]:
            "/proc": "/proc/self/x.png", "/sys": "/sys/x.onnx"}
     for ext in ("png", "svg", "pdf", "onnx", "json", "txt"):
         out[ext] = str(folder / f"ok.{ext}")
+    _protect(folder)
+    for name in ("link_pdf.png", "link_txt.png", "link.onnx", "link.json", "dangling.png",
+                 "readonly.png", "readonly.onnx", "thesis.pdf", "model.onnx"):
+        out[name] = str(folder / name)
     out.update(fifo=str(folder / "fifo.png"), fifo_onnx=str(folder / "fifo.onnx"),
                fifo_json=str(folder / "fifo.json"))
     return out
@@ -90,16 +135,21 @@ def _specs(paths: dict[str, str]) -> dict[str, tuple[list[list[str]], dict, list
         "scale": ([], {**block, kinds[0]: kinds[1:], "--scales": ["0,0.5", "0,0.17,1", "nan,1",
                                                                   ",", "3e38"],
                        "--plot": [paths[k] for k in ("png", "svg", "fifo", "link", "dir",
-                                                     "long", "txt", "/proc")]}, ["--json"]),
+                                                     "long", "txt", "/proc", "link_pdf.png",
+                                                     "link_txt.png", "dangling.png",
+                                                     "readonly.png", "thesis.pdf")]},
+                  ["--json", "--force"]),
         "port": ([], {"--to": ["torch", "onnx", "dl4j", "slim", "keras"], kinds[0]: kinds[1:],
                       "--variant": ["v1", "v2"], "--scale": ["0.17", "3.4e38", "-1"],
                       "--activation": ["relu", "none"], "--seed": ["0", "3"],
                       "--index": ["1", "3", "21"],
                       "--out": [paths[k] for k in ("onnx", "fifo_onnx", "/dev/full", "/proc",
-                                                   "/sys", "dir/", "long", "png")]},
-                 ["--json"]),
+                                                   "/sys", "dir/", "long", "png", "link.onnx",
+                                                   "readonly.onnx", "model.onnx")]},
+                 ["--json", "--force"]),
         "why-scale": ([], {"--out": [paths[k] for k in ("json", "fifo_json", "/dev/null",
-                                                        "missing", "dir", "long")]},
+                                                        "missing", "dir", "long",
+                                                        "link.json")]},
                       ["--quick", "--force", "--no-progress"]),
     }
 
@@ -195,6 +245,7 @@ def main(args: list[str] | None = None) -> int:
     opts = parser.parse_args(args)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from explainer.core.quiet import load_tensorflow_quietly
+    from explainer.core.validate import write_atomic
     from explainer.scaling import experiment
 
     load_tensorflow_quietly()
@@ -218,6 +269,9 @@ def main(args: list[str] | None = None) -> int:
                 times.append(time.perf_counter() - start)
                 codes[str(code) if code in EXIT_CODES else "other"] += 1
                 why = problem(argv, code, out, err, found)
+                lost = changed_files(Path(tmp))  # put back, so the next case finds them
+                if lost and not why:
+                    why = f"a file of the user's changed: {', '.join(lost)}"
                 if why:
                     bad.append({"argv": [a[:80] for a in argv], "why": why, "stderr": err[-300:]})
             failures += len(bad)
@@ -232,7 +286,8 @@ def main(args: list[str] | None = None) -> int:
             for b in bad[:3]:
                 print(f"    {b['why']}: {b['argv']}", file=sys.__stdout__, flush=True)
     Path(opts.report).parent.mkdir(parents=True, exist_ok=True)
-    Path(opts.report).write_text(json.dumps(report, indent=2))
+    # all or nothing, never through a symlink (the report is the tool's own: replaced)
+    write_atomic("report", opts.report, json.dumps(report, indent=2))
     print(f"report: {opts.report}; {failures} problems", file=sys.__stdout__)
     return 1 if failures else 0
 
