@@ -89,18 +89,31 @@ def test_every_seat_answers_and_refills_are_spaced(classroom):
 
 
 def _kernel_socket(url: str, kernel_id: str):
+    """A kernel websocket as Voilà's page opens it: the v1 subprotocol (the server refuses
+    a socket without it: tests/test_classroom_guards.py)."""
     from websockets.sync.client import connect
 
     ws = url.replace("http://", "ws://")
     return connect(f"{ws}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4()}",
-                   open_timeout=30)
+                   subprotocols=["v1.kernel.websocket.jupyter.org"], open_timeout=30)
 
 
-def _message(msg_type: str, content: dict) -> str:
+def _message(msg_type: str, content: dict) -> bytes:
+    """A shell message in the v1 protocol's frame: the part count, the offsets, the parts."""
     header = {"msg_id": uuid.uuid4().hex, "username": "student", "session": uuid.uuid4().hex,
               "msg_type": msg_type, "version": "5.3", "date": "2026-01-01T00:00:00Z"}
-    return json.dumps({"header": header, "parent_header": {}, "metadata": {},
-                       "content": content, "channel": "shell", "buffers": []})
+    parts = [b"shell"] + [json.dumps(part).encode() for part in (header, {}, {}, content)]
+    offsets = [8 * (len(parts) + 2)]
+    for part in parts:
+        offsets.append(offsets[-1] + len(part))
+    return b"".join(n.to_bytes(8, "little") for n in [len(parts) + 1, *offsets]) + \
+        b"".join(parts)
+
+
+def _msg_type(frame: bytes) -> str:
+    """The message type in a v1 frame's header."""
+    offsets = [int.from_bytes(frame[8 * i:8 * (i + 1)], "little") for i in (2, 3)]
+    return json.loads(frame[offsets[0]:offsets[1]])["msg_type"]
 
 
 def test_it_serves_apps_and_runs_no_code(classroom, tmp_path):
@@ -125,7 +138,7 @@ def test_it_serves_apps_and_runs_no_code(classroom, tmp_path):
         replies = []
         deadline = time.monotonic() + 30
         while "kernel_info_reply" not in replies and time.monotonic() < deadline:
-            replies.append(json.loads(socket.recv(timeout=30))["header"]["msg_type"])
+            replies.append(_msg_type(socket.recv(timeout=30)))
     assert "kernel_info_reply" in replies  # the socket works: allowed messages get answers
     assert "execute_reply" not in replies and "execute_input" not in replies, replies
     time.sleep(1)
