@@ -1,19 +1,32 @@
 """The real block35, block17 and block8, built from Keras 3 layers, faithful to the tf-slim code.
 
-facenet (Inception-ResNet-v1) and tf-models (Inception-ResNet-v2) write the block as::
+facenet's Inception-ResNet-v1 (``src/models/inception_resnet_v1.py``) writes block35 as
+follows, each branch inside its ``tf.variable_scope('Branch_0')`` to ``('Branch_2')``::
 
-    tower_conv    = slim.conv2d(net, 32, 1, scope='Conv2d_1x1')              # Branch_0
-    tower_conv1_0 = slim.conv2d(net, 32, 1, scope='Conv2d_0a_1x1')           # Branch_1
+    tower_conv = slim.conv2d(net, 32, 1, scope='Conv2d_1x1')
+    tower_conv1_0 = slim.conv2d(net, 32, 1, scope='Conv2d_0a_1x1')
     tower_conv1_1 = slim.conv2d(tower_conv1_0, 32, 3, scope='Conv2d_0b_3x3')
-    tower_conv2_0 = slim.conv2d(net, 32, 1, scope='Conv2d_0a_1x1')           # Branch_2
-    tower_conv2_1 = slim.conv2d(tower_conv2_0, 32, 3, scope='Conv2d_0b_3x3')   # v2: 48
-    tower_conv2_2 = slim.conv2d(tower_conv2_1, 32, 3, scope='Conv2d_0c_3x3')   # v2: 64
-    mixed = tf.concat([tower_conv, tower_conv1_1, tower_conv2_2], 3)
+    tower_conv2_0 = slim.conv2d(net, 32, 1, scope='Conv2d_0a_1x1')
+    tower_conv2_1 = slim.conv2d(tower_conv2_0, 32, 3, scope='Conv2d_0b_3x3')
+    tower_conv2_2 = slim.conv2d(tower_conv2_1, 32, 3, scope='Conv2d_0c_3x3')
+    mixed = tf.concat(axis=3, values=[tower_conv, tower_conv1_1, tower_conv2_2])
     up = slim.conv2d(mixed, net.get_shape()[3], 1, normalizer_fn=None,
                      activation_fn=None, scope='Conv2d_1x1')
     net += scale * up
     if activation_fn:
         net = activation_fn(net)
+
+tf-models' current Inception-ResNet-v2 (``research/slim/nets/inception_resnet_v2.py``) widens
+Branch_2 to 48 and 64 channels and ends the block differently::
+
+    scaled_up = up * scale
+    if activation_fn == tf.nn.relu6:
+      scaled_up = tf.clip_by_value(scaled_up, -6.0, 6.0)
+    net += scaled_up
+
+Both lines compute the same sum (a float product does not depend on the operands' order), but
+Python dispatches them differently (:mod:`explainer.ports.spellings` runs each). The Keras
+block computes ``scale * up``, facenet's order, and clips under relu6, tf-models' way.
 
 block17 and block8 are the same pattern with two branches, the second 1x1 -> 1xk -> kx1
 (k = 7 and 3): see :mod:`.block_tables` for their widths.
@@ -49,9 +62,12 @@ class ScaledResidual(keras.layers.Layer):
     """``scaled_up = scale * up``; clipped to [-6, 6] when the block's activation is relu6.
 
     ``scale`` is a plain Python float, a constant of the block and not a weight, exactly as in
-    the slim code: ``scale * up`` runs ``float.__mul__`` (NotImplemented), then the
-    backend tensor's ``__rmul__``: ``tf.Tensor``'s emits one ``Mul`` op, ``jax.Array``'s a
-    ``mul`` primitive, ``torch.Tensor``'s ``aten::mul``.
+    the slim code. The layer writes ``scale * up`` in the order of facenet's line: it runs
+    ``float.__mul__`` (NotImplemented), then the backend tensor's ``__rmul__``: ``tf.Tensor``'s
+    emits one ``Mul`` op, ``jax.Array``'s a ``mul`` primitive, ``torch.Tensor``'s
+    ``aten::mul``. tf-models' v2 writes ``up * scale``, which calls the tensor's own
+    ``__mul__`` with no NotImplemented step; on TensorFlow both give the same tensor, bit for
+    bit (:func:`explainer.ports.spellings.spelling` runs both).
     """
 
     def __init__(self, scale: float, clip: bool = False, **kwargs):
@@ -72,8 +88,11 @@ class ScaledResidual(keras.layers.Layer):
 
 
 def residual_tail(net, up, scale: float, activation: str | None, named: bool = False):
-    """The block's last line in Keras layers: ``(scaled_up, act(net + scaled_up))``, the one
-    place the Keras tail is written (the block and :mod:`explainer.scaling.stages` use it).
+    """The block's last line in Keras layers: ``(scaled_up, act(net + scaled_up))``, shared
+    by the Keras block and :mod:`explainer.scaling.stages`. The same arithmetic is written
+    elsewhere on purpose, outside Keras layers: in numpy (:func:`.reference.tail`), in the
+    trained trunk (:mod:`explainer.scaling.trunk`, with a trainable gain) and in
+    :mod:`explainer.semantics`, which runs the bare line to show what it does.
 
     Works on symbolic Keras inputs and on eager tensors alike. ``named`` gives the layers the
     trace names ("scaled_up", "net_sum", "net_out"), as the block's own; callers pass a checked
@@ -107,7 +126,8 @@ def build_block35(variant: str = "v1", scale: float = BLOCK35_SCALE,
 
     Args:
         variant: "v1" (facenet, 256 channels) or "v2" (tf-slim / keras.applications, 320).
-        scale: the residual scale, a constant (the real nets use 0.17 and 0.17 / 0.10).
+        scale: the residual scale, a constant (block35's is 0.17 in both real nets; block17
+            uses 0.10 and block8 0.20: :data:`REAL_SCALES`).
         activation: "relu" (default), "relu6" (clips ``scale * up`` to [-6, 6] first) or None.
         seed: seeds every weight, including non-trivial BatchNorm statistics and biases, so
             that the block is deterministic and a swapped beta / moving mean shows up.

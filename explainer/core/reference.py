@@ -38,8 +38,9 @@ def batch_norm(x: np.ndarray, beta, mean, variance, epsilon: float = BN_EPSILON)
 
 def tail(net: np.ndarray, up: np.ndarray, scale: float, activation: str | None,
          parts: bool = False):
-    """The block's last line, ``net = activation(net + scale * up)``, in numpy: the one place
-    it is written (the numpy block, the sweeps, the exact form and the exercises call it).
+    """The block's last line, ``net = activation(net + scale * up)``, in numpy: the one numpy
+    copy (the numpy block, the sweeps, the exact form and the exercises call it; the Keras
+    block has its own, :func:`.blocks.residual_tail`).
 
     relu6 first clips ``scale * up`` to [-6, 6], as tf-models' code does. The arithmetic stays
     in ``up``'s dtype (float32 ``up``: ``float32(scale) * up``, as the Keras layers do;

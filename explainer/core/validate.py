@@ -67,7 +67,8 @@ def error_text(err: BaseException) -> str:
 
 
 def check_choice(name: str, value: object, choices: tuple) -> object:
-    """Return ``value`` if it is one of ``choices``; otherwise a ValueError naming ``name``."""
+    """The choice ``value`` names: a string lowercased ("RELU6" -> "relu6"; "none" and None
+    -> None) if that is one of ``choices``; otherwise a ValueError naming ``name``."""
     if isinstance(value, str) or value is None:
         key = value.lower() if isinstance(value, str) else None
         if key == "none":

@@ -1,8 +1,9 @@
 """The original tf-slim block35, block17 and block8, running on TensorFlow 2 with ``tf_slim``.
 
 The snippets are kept as their authors wrote them for TF1 (:mod:`.legacy_sources`): facenet's
-Inception-ResNet-v1 blocks (the TF 0.12 era text, with ``tf.concat(3, [...])``) and tf-models'
-newer slim Inception-ResNet-v2 blocks (which clip ``scale * up`` to [-6, 6] when the activation
+Inception-ResNet-v1 blocks (with the concat in the TF 0.12 spelling, ``tf.concat(3, [...])``;
+facenet's file today writes ``tf.concat(axis=3, values=[...])``) and tf-models' newer slim
+Inception-ResNet-v2 blocks (``scaled_up = up * scale``, clipped to [-6, 6] when the activation
 is relu6). :data:`CHANGES` lists every edit that makes them run on TF 2.21; the text that runs
 is exactly the original with those replacements (:func:`ported_source`), compiled and executed in
 a ``tf.compat.v1`` graph of its own, with facenet's arg_scope (BatchNorm decay 0.995, epsilon

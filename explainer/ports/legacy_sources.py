@@ -1,20 +1,24 @@
 """The original TF1 texts of block35, block17 and block8, and the edits TF 2.21 needs.
 
-facenet's Inception-ResNet-v1 (``src/models/inception_resnet_v1.py``, the TF 0.12 era text with
-``tf.concat(3, [...])``) and tf-models' slim Inception-ResNet-v2
-(``research/slim/nets/inception_resnet_v2.py``, which clips ``scale * up`` to [-6, 6] when the
-activation is relu6), each block as its authors wrote it, with the imports at the top of its
-file. :data:`CHANGES` lists every edit that makes them run on TF 2.21 with tf-slim 1.1.0.
-Plain text, no TensorFlow: :mod:`.legacy` compiles and runs it.
+facenet's Inception-ResNet-v1 (``src/models/inception_resnet_v1.py``) and tf-models' slim
+Inception-ResNet-v2 (``research/slim/nets/inception_resnet_v2.py``, which computes
+``scaled_up = up * scale`` and clips it to [-6, 6] when the activation is relu6), each block
+with the imports at the top of its file. facenet's blocks are stored with their concat line in
+the TF 0.12 spelling, ``tf.concat(3, [...])`` (axis first, as tf-models' slim file wrote it
+before TF 1.0), so that the port shows that change too; facenet's file today writes
+``tf.concat(axis=3, values=[...])`` and is otherwise the same text: :func:`facenet_today`
+gives it. :data:`CHANGES` lists every edit that makes the stored texts run on TF 2.21 with
+tf-slim 1.1.0. Plain text, no TensorFlow: :mod:`.legacy` compiles and runs it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.block_tables import BLOCK_KINDS
+from ..core.block_tables import BLOCK_KINDS, check_block_kind
 
-# facenet src/models/inception_resnet_v1.py, TF 0.12 era (tf.concat took the axis first).
+# facenet src/models/inception_resnet_v1.py, its concat in the TF 0.12 spelling (axis first);
+# facenet_today() gives the file's current concat line.
 ORIGINAL_V1 = '''\
 import tensorflow as tf
 import tensorflow.contrib.slim as slim
@@ -195,8 +199,26 @@ ORIGINALS_BY_BLOCK = {
     "block8": {"v1": ORIGINAL_BLOCK8_V1, "v2": ORIGINAL_BLOCK8_V2},
 }
 ORIGINALS = ORIGINALS_BY_BLOCK["block35"]
-SOURCES = {"v1": "facenet src/models/inception_resnet_v1.py (TF 0.12 era)",
+SOURCES = {"v1": "facenet src/models/inception_resnet_v1.py (concat in the TF 0.12 spelling)",
            "v2": "tensorflow/models research/slim/nets/inception_resnet_v2.py"}
+
+
+# facenet's concat lines as its file writes them today (TF >= 1.0: keyword arguments).
+FACENET_CONCAT_TODAY = {
+    "tf.concat(3, [tower_conv, tower_conv1_1, tower_conv2_2])":
+        "tf.concat(axis=3, values=[tower_conv, tower_conv1_1, tower_conv2_2])",
+    "tf.concat(3, [tower_conv, tower_conv1_2])": "tf.concat(axis=3, values=[tower_conv, "
+                                                 "tower_conv1_2])",
+}
+
+
+def facenet_today(block: str = "block35") -> str:
+    """facenet's block as its file writes it today: the stored text with the concat line in
+    the TF 1.0 spelling, ``tf.concat(axis=3, values=[...])``."""
+    text = ORIGINALS_BY_BLOCK[check_block_kind(block)]["v1"]
+    for old, new in FACENET_CONCAT_TODAY.items():
+        text = text.replace(old, new)
+    return text
 
 
 @dataclass(frozen=True)

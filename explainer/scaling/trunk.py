@@ -23,6 +23,8 @@ the run's seed with numpy's PCG64, so the starting point is the same on every ma
 
 from __future__ import annotations
 
+import re
+
 import keras
 import numpy as np
 
@@ -79,7 +81,7 @@ def build_trunk_graph(width: int, depth: int, stem_stride: int = 2,
     """The trunk as a Keras model, weights not yet set: images (N, 8, 8, 1) ->
     ``{"logits", "nets", "scaled_ups", "last"}``: the logits, each block's input ``net``, each
     block's ``scale * up`` and the last block's output (what the paper saw turn to zeros).
-    Callers check the arguments (:func:`.training.check_trunk_arguments`)."""
+    Callers check the arguments (:func:`.trunk_args.check_trunk_arguments`)."""
     images = keras.Input(shape=IMAGE_SHAPE, name="images")
     net = _conv_bn_relu(images, width, 3, "stem", strides=stem_stride, batchnorm=batchnorm)
     nets, scaled_ups = [], []
@@ -93,15 +95,19 @@ def build_trunk_graph(width: int, depth: int, stem_stride: int = 2,
                                 "last": net}, name=f"trunk_w{width}_d{depth}")
 
 
-def initial_weights(model: keras.Model, scale: float | str, seed: int) -> list[np.ndarray]:
+def initial_weights(model: keras.Model, scale: float | str, seed: int,
+                    up_init: float = 1.0) -> list[np.ndarray]:
     """Every weight of ``model`` (in ``model.weights`` order) as the run starts: kernels
     Glorot-uniform from ``numpy.random.default_rng(seed)``, biases and BatchNorm betas 0,
-    moving means 0, moving variances 1, and the gains of :func:`gain_values`."""
+    moving means 0, moving variances 1, and the gains of :func:`gain_values`. Every block's
+    `up` kernel and bias are multiplied by ``up_init`` (the same draws: only the size changes)."""
     rng = np.random.default_rng(seed)
     gain, channel_gain, _, _ = gain_values(scale)
+    up_layer = re.compile(r"block\d+__" + re.escape(keras_name(UP_SCOPE)))  # not Branch_0's
     values = []
     for weight in model.weights:
         shape, name = tuple(weight.shape), weight.path.rsplit("/", 1)[-1]
+        layer = weight.path.rsplit("/", 2)[-2] if weight.path.count("/") else ""
         if name == "kernel":
             receptive = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
             fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
@@ -112,6 +118,8 @@ def initial_weights(model: keras.Model, scale: float | str, seed: int) -> list[n
             value = np.full(shape, fill)
         else:  # bias, beta, moving_mean
             value = np.zeros(shape)
+        if up_layer.fullmatch(layer):
+            value = value * up_init
         values.append(value.astype(np.float32))
     return values
 

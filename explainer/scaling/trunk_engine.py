@@ -2,7 +2,7 @@
 
 A grid trains the same trunk (width x depth) at many scales, learning rates and seeds. Building
 a depth-20 Keras model and tracing its step takes longer than many of its runs, so
-:class:`TrunkEngine` builds the model and its XLA-compiled step once per (width, depth,
+:class:`TrunkEngine` builds the model and its ``tf.function`` step once per (width, depth,
 stem_stride, batchnorm, batch, optimizer). A run then only assigns values: the seed's initial
 weights (:func:`.trunk.initial_weights`), the scale's gains, which gains train (a mask per
 weight), the learning rate, and zeroed optimizer slots.
@@ -20,6 +20,7 @@ import keras
 import tensorflow as tf
 from tensorflow.python.framework import config as tf_config  # the only switch-off there is
 
+from ..core.spec import UP_SCOPE, keras_name
 from .trunk import block_prefix, build_trunk_graph, initial_weights
 from .trunk_args import gain_values
 
@@ -56,6 +57,9 @@ class TrunkEngine:
         self.slots = [[tf.Variable(tf.zeros(v.shape), trainable=False) for v in self.trainable]
                       for _ in range(slots)]
         self.lr = tf.Variable(0.0, trainable=False, name="lr")
+        # per weight: the learning-rate multiplier (up_lr on every block's `up` conv, else 1)
+        self.lr_multipliers = [tf.Variable(1.0, trainable=False, name=f"lr_multiplier{i}")
+                               for i in range(len(self.trainable))]
         self.iterations = tf.Variable(0.0, trainable=False, name="iterations")
         position = {id(v): i for i, v in enumerate(self.trainable)}
         self.groups = []  # per block: indices of its trainable weights
@@ -68,13 +72,21 @@ class TrunkEngine:
             name = v.path.rsplit("/", 1)[-1]
             if name in ("gain", "channel_gain"):
                 self.gain_mask[i] = name
+        up_layers = {block_prefix(index) + keras_name(UP_SCOPE) for index in range(1, depth + 1)}
+        self.up_weights = [position[id(v)] for layer in self.model.layers
+                           if layer.name in up_layers for v in layer.trainable_weights]
         self.loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         self.step = tf.function(self._step)
         self.evaluate = tf.function(self._evaluate)
 
-    def reset(self, scale: float | str, lr: float, seed: int) -> None:
-        """Start a run: the seed's weights, the scale's gains and masks, zero optimizer state."""
-        self.model.set_weights(initial_weights(self.model, scale, seed))
+    def reset(self, scale: float | str, lr: float, seed: int, up_init: float = 1.0,
+              up_lr: float = 1.0) -> None:
+        """Start a run: the seed's weights (every `up` conv's kernel and bias times
+        ``up_init``), the scale's gains and masks, ``up_lr`` as the learning-rate multiplier of
+        the `up` convs (1 elsewhere), zero optimizer state."""
+        self.model.set_weights(initial_weights(self.model, scale, seed, up_init))
+        for i, multiplier in enumerate(self.lr_multipliers):
+            multiplier.assign(up_lr if i in self.up_weights else 1.0)
         _, _, train_gain, train_channel = gain_values(scale)
         trained = {"gain": train_gain, "channel_gain": train_channel}
         for i, mask in enumerate(self.masks):
@@ -104,18 +116,20 @@ class TrunkEngine:
 
     def _apply(self, grads) -> None:
         if self.optimizer == "sgd":  # keras.optimizers.SGD(momentum=0.9)
-            for v, g, m in zip(self.trainable, grads, self.slots[0], strict=True):
-                m.assign(MOMENTUM * m - self.lr * g)
+            for v, g, m, k in zip(self.trainable, grads, self.slots[0], self.lr_multipliers,
+                                  strict=True):
+                m.assign(MOMENTUM * m - (self.lr * k) * g)
                 v.assign_add(m)
             return
         beta_1, beta_2, epsilon = ADAM  # keras.optimizers.Adam
         self.iterations.assign_add(1.0)
         t = self.iterations
         alpha = self.lr * tf.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
-        for v, g, m, s in zip(self.trainable, grads, *self.slots, strict=True):
+        for v, g, m, s, k in zip(self.trainable, grads, *self.slots, self.lr_multipliers,
+                                 strict=True):
             m.assign_add((g - m) * (1 - beta_1))
             s.assign_add((tf.square(g) - s) * (1 - beta_2))
-            v.assign_sub(m * alpha / (tf.sqrt(s) + epsilon))
+            v.assign_sub(m * (alpha * k) / (tf.sqrt(s) + epsilon))
 
     def _evaluate(self, x, y):
         """Test accuracy with the moving BatchNorm statistics."""

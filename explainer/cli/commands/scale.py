@@ -46,7 +46,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--scales", type=scales, default=scales(DEFAULT_SCALES),
                         help=f"comma-separated scales to tabulate ({DEFAULT_SCALES})")
     parser.add_argument("--plot", type=plot_path, metavar="FILE.png",
-                        help="also write the sweep figure (101 scales over 0..1 and yours, "
+                        help="also write the sweep figure (101 scales from min(0, the "
+                             "smallest of --scales) to max(1, the largest), and yours, "
                              "marker at --scale); an existing file only with --force")
     parser.add_argument("--force", action="store_true",
                         help="replace an existing --plot file (never a read-only one, never "
