@@ -239,3 +239,21 @@ def test_a_slider_move_sends_two_widget_messages(monkeypatch):
     assert "0.33" in app.readout.value
     app.slider.value = 2.0  # the slider still clamps to its range
     assert app.slider.value == 1.0
+
+
+@pytest.mark.parametrize("folder", ["/tmp/" + "n" * 300, "/dev/null", "/proc/nope"])
+def test_an_unusable_frame_folder_is_one_line(folder, monkeypatch, capsys):
+    """``make classroom``'s first step refuses an unusable ``EXPLAINER_FRAME_CACHE`` in one
+    line (a 300-character name was a 25-line OSError); a kernel just draws its own frames."""
+    from explainer.classroom.figure import main
+    from explainer.classroom.frame_cache import SharedFrames
+
+    monkeypatch.setenv("EXPLAINER_FRAME_CACHE", folder)
+    assert main(["v1"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("python -m explainer.classroom.figure: error: EXPLAINER_FRAME_CACHE: "
+                          f"got '{folder[:60]}")
+    assert "expected a folder this user can write" in err
+    shared = SharedFrames(numpy_scale_sweep("v1", SLIDER_SCALES[:2]))
+    assert shared.has(0) is False and shared.get(0) is None and shared.put(0, b"png") is False

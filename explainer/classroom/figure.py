@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from ..core.validate import check_variant
 from ..plots.sweep import OKABE_ITO, MovingSweep, draw_histograms, draw_sweep, hist_range
 from ..scaling.numpy_sweep import SLIDER_SCALES, numpy_scale_sweep
-from .frame_cache import SharedFrames, cache_root
+from .frame_cache import SharedFrames, check_cache_root
 
 APP_FONT = {"axes.titlesize": 17, "axes.labelsize": 16, "xtick.labelsize": 15,
             "ytick.labelsize": 15, "legend.fontsize": 15}
@@ -116,11 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     variants = tuple(argv if argv is not None else sys.argv[1:]) or ("v1", "v2")
     try:
         variants = tuple(check_variant(v) for v in variants)
+        root = check_cache_root()
     except ValueError as err:
         print(f"python -m explainer.classroom.figure: error: {err}", file=sys.stderr)
         return 2
     count = draw_all_frames(variants)
-    print(f"slider frames drawn: {count}; folder: {cache_root()}")
+    print(f"slider frames drawn: {count}; folder: {root}")
     return 0
 
 

@@ -5,9 +5,10 @@ position 0.18 is the same picture in each. :class:`SharedFrames` keeps the PNGs 
 positions in a folder (``$EXPLAINER_FRAME_CACHE``, default ``<tmp>/explainer-classroom-frames``)
 under a key made of the tensors the figure is drawn from and the code and library versions
 that draw it, so a changed block or figure never reads an old picture. Files are written whole
-and renamed into place, so a kernel never reads half a frame; a folder that cannot be written
-is simply unused. Nothing here imports matplotlib: a kernel that finds its frames drawn never
-loads it.
+and renamed into place, so a kernel never reads half a frame; in a kernel, a folder that
+cannot be used is simply unused (it draws its own frames), while ``make classroom``'s first
+step (:func:`check_cache_root`) refuses it in one line. Nothing here imports matplotlib: a
+kernel that finds its frames drawn never loads it.
 """
 
 from __future__ import annotations
@@ -26,10 +27,44 @@ DRAWING_CODE = (PACKAGE / "classroom" / "figure.py", PACKAGE / "plots" / "sweep.
                 Path(__file__))
 
 
+CACHE_VARIABLE = "EXPLAINER_FRAME_CACHE"
+
+
+def default_cache_root() -> Path:
+    return Path(tempfile.gettempdir()) / "explainer-classroom-frames"
+
+
 def cache_root() -> Path:
     """The folder of all shared frames."""
-    folder = os.environ.get("EXPLAINER_FRAME_CACHE")
-    return Path(folder) if folder else Path(tempfile.gettempdir()) / "explainer-classroom-frames"
+    folder = os.environ.get(CACHE_VARIABLE)
+    return Path(folder) if folder else default_cache_root()
+
+
+def check_cache_root() -> Path:
+    """:func:`cache_root`, made if missing, once a file could be written in it; a folder that
+    cannot be used (a name too long, no permission, a file in the way) is a ValueError of one
+    line that names ``$EXPLAINER_FRAME_CACHE`` and what it holds, shortened."""
+    root = cache_root()
+    try:
+        if root.exists() and not root.is_dir():
+            raise NotADirectoryError(0, "a file, not a folder")
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=root):
+            pass
+    except (OSError, ValueError) as err:
+        given = os.environ.get(CACHE_VARIABLE)
+        what = (f"{CACHE_VARIABLE}: got {shorten(given)!r}" if given else
+                f"the default folder {str(root)!r} ({CACHE_VARIABLE} is not set)")
+        why = getattr(err, "strerror", None) or str(err)
+        raise ValueError(f"{what}; cannot keep the slider frames there ({why}); expected a "
+                         "folder this user can write (or unset it: the default is "
+                         f"{str(default_cache_root())!r})") from None
+    return root
+
+
+def shorten(text: str, keep: int = 60) -> str:
+    """``text`` as the first ``keep`` characters, with its length when cut."""
+    return text if len(text) <= keep else f"{text[:keep]}… ({len(text)} characters)"
 
 
 def frames_key(sweep, drawing_code=DRAWING_CODE) -> str:
@@ -56,12 +91,15 @@ class SharedFrames:
         return self.folder / f"{index:03d}.png"
 
     def has(self, index: int) -> bool:
-        return self._path(index).is_file()
+        try:
+            return self._path(index).is_file()
+        except (OSError, ValueError):  # a name too long, a NUL: an unusable folder
+            return False
 
     def get(self, index: int) -> bytes | None:
         try:
             return self._path(index).read_bytes()
-        except OSError:
+        except (OSError, ValueError):
             return None
 
     def put(self, index: int, png: bytes) -> bool:
@@ -73,6 +111,6 @@ class SharedFrames:
             with os.fdopen(fd, "wb") as out:
                 out.write(png)
             os.replace(tmp, self._path(index))
-        except OSError:
+        except (OSError, ValueError):
             return False
         return True
