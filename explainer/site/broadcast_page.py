@@ -154,18 +154,24 @@ th { background: #eee; text-align: left; }
 """
 
 
-def broadcast_page() -> str:
-    """The whole static page (HTML text): the inputs, the result, the axes, the script."""
+def rule_script() -> str:
+    """The rule's words and limits (``const W``) and :data:`RULE_SCRIPT`: what a page needs
+    for ``window.broadcastShape`` (the block explorer's vector scale says its errors so)."""
     words = {"equal": RULE_EQUAL, "stretch": RULE_STRETCH, "missing": RULE_MISSING,
              "mismatch": RULE_MISMATCH, "spaces": PY_SPACES, "maxRank": MAX_RANK,
              "up": str(UP), "examples": "'(2, 35, 35, 256)', '[2,35,35,256]', '2x35x35x256' "
                                        "or '()'"}
     limits = f"W.maxDim = {MAX_DIM}n; W.maxElements = {MAX_ELEMENTS}n;"
+    table = json.dumps(words).replace("</", "<\\/")
+    return f"const W = {table}; {limits}\n{RULE_SCRIPT}"
+
+
+def broadcast_page() -> str:
+    """The whole static page (HTML text): the inputs, the result, the axes, the script."""
     n, h, w, c = UP
     options = "".join(f'<option value="{html.escape(str(shape))}">{html.escape(label)}: '
                       f"{UP} * {html.escape(str(shape))}</option>"
                       for label, shape in catalogue_shapes(n, h, w, c))
-    table = json.dumps(words).replace("</", "<\\/")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -193,7 +199,6 @@ numpy lines them up, what shape comes out, or why they do not fit.</p>
 <p class="engine">The rule runs in this page (a few lines of script, no Python, nothing from
 the network), in the words of <code>explainer.broadcasting.rule</code>.</p>
 </main>
-<script>const W = {table}; {limits}
-{RULE_SCRIPT}{PAGE_SCRIPT}</script>
+<script>{rule_script()}{PAGE_SCRIPT}</script>
 </body></html>
 """

@@ -36,6 +36,9 @@ APP_PAGES = {
     "why_scale_explorer.html": ("The why-scale grid", "pick depth, width, scale, learning "
                                 "rate and seed for two settings and compare every stored run's "
                                 "curves, fate and accuracy"),
+    "block_explorer.html": ("The block, tensor by tensor", "click each tensor of block35 v1 "
+                            "and v2 for its shape, statistics and channels, and recompute the "
+                            "tail relu(net + s * up) at any scale, a number or a vector"),
 }
 EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>')
 NOTEBOOK_LINK = re.compile(r'href="([A-Za-z0-9_]+)\.ipynb"')
@@ -230,6 +233,7 @@ Every number and figure was produced by running the real block; no kernel is nee
 def write_apps(outdir: Path) -> list[Path]:
     """Write the static apps of :data:`APP_PAGES` into ``outdir``; return their paths. The
     scale page runs the real Keras block (TensorFlow loads here)."""
+    from .block_page import block_page
     from .scale_page import scale_page  # defers matplotlib and the Keras block
     from .why_scale_page import why_scale_page
 
@@ -238,7 +242,8 @@ def write_apps(outdir: Path) -> list[Path]:
     written = []
     for name, make in (("scale_explorer.html", scale_page),
                        ("broadcast_playground.html", broadcast_page),
-                       ("why_scale_explorer.html", why_scale_page)):
+                       ("why_scale_explorer.html", why_scale_page),
+                       ("block_explorer.html", block_page)):
         (outdir / name).write_text(make(), encoding="utf-8")
         written.append(outdir / name)
     return written

@@ -1,17 +1,20 @@
 """The course's explorables in Chromium, with the network cut off: the why-scale grid
-(``window.whyScaleRun`` against the results file, run by run) and the pages' bar (at most
-1 MB, keyboard, axe)."""
+(``window.whyScaleRun`` against the results file, run by run), the block explorer
+(``window.blockTail`` against the Keras block built at each scale) and the pages' bar (at most
+1 MB, keyboard, axe; tests/browser/test_classroom_pages.py serves every app page too)."""
 
 from __future__ import annotations
 
 import math
 import random
 
+import numpy as np
 import pytest
 from accessibility import axe_violations
 from browser_support import MAX_PAGE_BYTES
 from classroom_pages import app_site
 
+from explainer.broadcasting.rule import explain_broadcast
 from explainer.scaling.experiment import RESULTS_PATH
 from explainer.scaling.why_scale_results import load_why_scale_results, read_results_document
 
@@ -84,4 +87,72 @@ def test_why_scale_page_is_small_keyboard_operable_and_accessible(page, why_scal
     labels = page.eval_on_selector_all("svg[role=img]", "s => s.map(x => x.getAttribute("
                                        "'aria-label'))")
     assert len(labels) == 3 and all(" from " in lab for lab in labels), labels
+    assert axe_violations(page) == []
+
+
+# v1 at five scales (negative, zero, the block's, one, large) and a vector of those values;
+# v2 at two and a vector: each value is a Keras block built with that scale
+TAIL_CASES = {"v1": (0.0, 0.17, 1.0, -0.5, 2.5), "v2": (0.17, 1.0)}
+
+
+def _keras_out(variant: str, scale: float):
+    from explainer.core.lesson import lesson_setup
+
+    return lesson_setup(variant, scale).traced["net_out"].value[0]
+
+
+def test_block_tail_in_the_page_equals_the_keras_block(page):
+    page.goto((app_site() / "block_explorer.html").as_uri())
+    compared = 0
+    for variant, scales in TAIL_CASES.items():
+        width = _keras_out(variant, scales[0]).shape[-1]
+        for scale in scales:
+            got = page.evaluate("([v, s]) => blockTail(v, s)", [variant, scale])
+            want = _keras_out(variant, scale)
+            for k, out in zip(got["channels"], got["out"], strict=True):
+                assert len(out) == 35 * 35
+                np.testing.assert_allclose(np.reshape(out, (35, 35)), want[:, :, k], rtol=0,
+                                           atol=1e-5, err_msg=f"{variant} s={scale} ch {k}")
+                compared += 1
+        # one value per channel: each shown channel takes another of the scales
+        channels = got["channels"]
+        vector = [1.0] * width
+        per = {k: scales[i % len(scales)] for i, k in enumerate(channels)}
+        for k, s in per.items():
+            vector[k] = s
+        got = page.evaluate("([v, s]) => blockTail(v, s)", [variant, vector])
+        for k, out in zip(got["channels"], got["out"], strict=True):
+            np.testing.assert_allclose(np.reshape(out, (35, 35)),
+                                       _keras_out(variant, per[k])[:, :, k], rtol=0, atol=1e-5)
+            compared += 1
+        wrong = page.evaluate("([v]) => { try { blockTail(v, [1, 2, 3]); } "
+                              "catch (e) { return e.message; } }", [variant])
+        said = explain_broadcast((1, 35, 35, width), (3,))
+        assert wrong == f"incompatible: {said.reason}"
+        assert wrong == page.evaluate("([a, b]) => broadcastShape(a, b)",
+                                      [str((1, 35, 35, width)), "(3,)"])
+    assert compared >= 4 * 6
+
+
+def test_block_page_by_keyboard(page):
+    page.goto((app_site() / "block_explorer.html").as_uri())
+    names = page.eval_on_selector_all("button.tensor", "b => b.map(x => x.dataset.name)")
+    from explainer.core.lesson import lesson_setup
+
+    traced = lesson_setup("v1").traced
+    assert names == list(traced.names)  # every named tensor of the trace, in its order
+    page.focus("button.tensor[data-name='mixed']")
+    page.keyboard.press("Enter")
+    heading = page.inner_text("#detail-name")
+    assert heading.startswith(f"mixed: shape {tuple(traced['mixed'].shape)}")
+    stats = page.inner_text("#detail-stats")
+    assert f"{traced['mixed'].summary()['max']:.3g}" in stats
+    alts = page.eval_on_selector_all("#detail-images img", "i => i.map(x => x.alt)")
+    assert len(alts) == 3 and all("channel" in a for a in alts)
+    page.fill("#tail-scale", "[1, 2]")
+    assert page.inner_text("#tail-status").startswith("incompatible: (1, 35, 35, 256) and (2,)")
+    page.fill("#tail-scale", "0.5")
+    assert "recomputed here" in page.inner_text("#tail-status")
+    page.check("input[value=v2]")
+    assert page.inner_text("button.tensor[data-name='net']").endswith("(1, 35, 35, 320)")
     assert axe_violations(page) == []
