@@ -243,3 +243,9 @@ def test_voila_still_has_the_private_names_the_classroom_pool_reads():
     source = inspect.getsource(manager._initialize)
     assert '"task": task' in source and '"kernel_id": kernel_id' in source, \
         f"{changed} a pool task's result {{'kernel_id', 'task'}} (explainer/classroom/seats.py)"
+
+
+def test_the_readme_names_every_extra():
+    text = (ROOT / "README.md").read_text()
+    for extra in PROJECT["optional-dependencies"]:
+        assert f"[{extra}]" in text, f"README.md does not name the [{extra}] extra"
