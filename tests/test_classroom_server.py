@@ -104,3 +104,72 @@ def test_pool_wait_builds_voilas_url():
     source = inspect.getsource(voila.utils.wait_for_request)
     assert 'url = f"{protocol}://{server_ip}:{server_port}{ws_base_url}voila/query"' in source
     assert 'ws_url = f"{url}/{kernel_id}"' in source
+
+
+def test_the_kernel_cap_and_its_default(capsys):
+    """``max_kernels`` (``make classroom MAX_KERNELS=N``): a student's own kernel past the cap
+    is a 503 with a sentence for the student, and one line for the teacher; the default is
+    twice the pools' seats, and at least 10."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pytest
+
+    from explainer.classroom.kernel_manager import ClassFull, ClassroomKernelManager
+
+    manager = ClassroomKernelManager()
+    assert manager.kernel_cap() == 10  # no pool
+    manager.kernel_pools_config = {"default": {"pool_size": 0}, "a.ipynb": {"pool_size": 30}}
+    manager._pools = {"a.ipynb": [], "b.ipynb": []}
+    assert manager.kernel_cap() == 60
+    manager.max_kernels = 2
+    manager._kernels = {"k1": None, "k2": None}
+    with ThreadPoolExecutor(1) as thread, pytest.raises(ClassFull) as full:
+        thread.submit(asyncio.run, manager.start_kernel(env={"VOILA_PREHEAT": "False"})).result()
+    assert full.value.status_code == 503
+    assert full.value.student_message.startswith("The class server is full: it runs 2 apps")
+    assert capsys.readouterr().out.startswith("class full: 2 kernels (MAX_KERNELS)")
+
+
+def test_v1_frames_are_checked_before_they_are_parsed():
+    """jupyter_server builds a list of as many offsets as a frame's first 8 bytes say (up to
+    2**64): the classroom server checks the frame first."""
+    from jupyter_server.services.kernels.connection.base import serialize_msg_to_ws_v1
+
+    from explainer.classroom.server import v1_message_problem
+
+    good = serialize_msg_to_ws_v1([b'{"msg_type": "comm_info_request"}', b"{}", b"{}", b"{}"],
+                                  "shell")
+    assert v1_message_problem(good) is None
+    assert v1_message_problem(good + b"buffer") is None  # bytes after the last part: allowed
+    for bad, why in [("text", "a text frame"), (b"\xff" * 8, "parts"), (b"", "0 bytes"),
+                     ((2**63).to_bytes(8, "little"), "1000000 parts"),
+                     ((6).to_bytes(8, "little") + b"\0" * 8, "for 6 offsets"),
+                     (good[:-3], "offsets outside the frame"),
+                     (good[:8] + (10**9).to_bytes(8, "little") + good[16:], "outside")]:
+        assert why in v1_message_problem(bad), bad[:24]
+
+
+def test_bad_pool_and_cap_options_are_one_line(capsys):
+    """``make classroom POOL=abc`` or ``MAX_KERNELS=0``: one line, exit 2, before a kernel
+    starts (traitlets' TraitError was a traceback)."""
+    import signal
+
+    from explainer.classroom.server import ClassroomVoila, kernel_pools, main
+
+    assert kernel_pools(0, "a") == {}
+    assert kernel_pools(2, "a b") == {"default": {"pool_size": 0}, "a.ipynb": {"pool_size": 2},
+                                      "b.ipynb": {"pool_size": 2}}
+    handler = signal.getsignal(signal.SIGTERM)  # Voilà's initialize installs its own
+    try:
+        for option, message in (
+                ("--ClassroomKernelManager.max_kernels=0", "max_kernels (MAX_KERNELS): got '0'"),
+                ("--ClassroomKernelManager.max_kernels=abc", "got 'abc'"),
+                ("--ClassroomVoila.pool=-3", "pool (POOL): got '-3'")):
+            assert main([str(ROOT / "notebooks" / "apps"), "--no-browser", option]) == 2
+            ClassroomVoila.clear_instance()
+            err = capsys.readouterr().err
+            assert err.startswith("python -m explainer.classroom.server: error: ")
+            assert message in err and err.count("\n") == 1, err
+    finally:
+        signal.signal(signal.SIGTERM, handler)

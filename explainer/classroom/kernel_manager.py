@@ -309,7 +309,7 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
         config = getattr(self, "kernel_pools_config", {})
         default = config.get("default", {}).get("pool_size", 1)
         return {Path(name).stem: config.get(name, {}).get("pool_size", default)
-                for name in self._pools}
+                for name in getattr(self, "_pools", {})}  # none without preheating (POOL=0)
 
     def _announce(self, seats: dict[str, int], wanted: int) -> None:
         """``ready:`` when every pool is full of seats (the first time, and again after a

@@ -35,11 +35,10 @@ import os
 import re
 import sys
 import urllib.parse
-from pathlib import Path
 
 from nbformat.sign import NotebookNotary
 from tornado import web
-from traitlets import Integer, Unicode
+from traitlets import TraitError, Unicode
 from voila.app import Voila
 from voila.static_file_handler import TemplateStaticFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
@@ -216,12 +215,22 @@ class OutputFreeNotary(NotebookNotary):
         return super().check_signature(nb)
 
 
+def check_max_kernels(value: object) -> int:
+    """``max_kernels`` (``make classroom MAX_KERNELS=N``) as a whole number, 1 or more."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or int(text) < 1 or len(text) > 6:
+        raise ValueError(f"max_kernels (MAX_KERNELS): got {text[:40]!r}; expected a whole "
+                         "number of kernels from 1 to 999999 (default: twice the seats, at "
+                         "least 10)")
+    return int(text)
+
+
 def kernel_pools(pool: int, apps: str) -> dict:
     """Voilà's ``kernel_pools_config``: ``pool`` kernels for each app named in ``apps``
     (separated by spaces, without ``.ipynb``), none for the other notebooks; ``{}`` (no
     preheating) when ``pool`` is 0."""
     if isinstance(pool, bool) or not isinstance(pool, int) or pool < 0:
-        raise ValueError(f"pool: got {pool!r}; expected a whole number, 0 or more")
+        raise ValueError(f"pool (POOL): got {pool!r}; expected a whole number, 0 or more")
     if not pool:
         return {}
     pools = {"default": {"pool_size": 0}}
@@ -232,14 +241,21 @@ def kernel_pools(pool: int, apps: str) -> dict:
 class ClassroomVoila(Voila):
     """Voilà with the classroom's handlers (see the module's docstring) and pools."""
 
-    pool = Integer(0, config=True, help=(
+    pool = Unicode("0", config=True, help=(
         "Kernels preheated for each app of pool_apps (0: a kernel per visit only)."))
     pool_apps = Unicode("", config=True, help=(
         "The apps (notebook names without .ipynb, separated by spaces) that get a pool."))
 
     def initialize(self, argv=None):
         super().initialize(argv)
-        pools = kernel_pools(self.pool, self.pool_apps)
+        cap = self.config.ClassroomKernelManager.get("max_kernels")
+        if cap is not None:  # checked here, before a kernel manager reads it
+            self.config.ClassroomKernelManager.max_kernels = check_max_kernels(cap)
+        pool = self.pool.strip()
+        if not (pool.isascii() and pool.isdigit()) or len(pool) > 6:
+            raise ValueError(f"pool (POOL): got {pool[:40]!r}; expected a whole number of "
+                             "kernels per app from 0 to 999999")
+        pools = kernel_pools(int(pool), self.pool_apps)
         if pools:
             self.voila_configuration.preheat_kernel = True
             self.config.VoilaKernelManager.kernel_pools_config = pools
@@ -267,8 +283,8 @@ def _with_classroom_errors(handler: type) -> type:
 def main(argv: list[str] | None = None) -> int:
     try:
         ClassroomVoila.launch_instance(argv)
-    except ValueError as err:
-        print(f"{Path(sys.argv[0]).name}: error: {err}", file=sys.stderr)
+    except (ValueError, TraitError) as err:
+        print(f"python -m explainer.classroom.server: error: {err}", file=sys.stderr)
         return 2
     return 0
 
