@@ -3,6 +3,7 @@ that do not read back, and the CLI's one-line refusals (all before any training)
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -14,9 +15,14 @@ from explainer.scaling.experiment import (
     QUICK,
     RESULTS_PATH,
     GridConfig,
+    GridLocked,
+    acquire_lock,
+    lock_path,
     partial_path,
     read_partial,
+    release_lock,
     run_grid,
+    run_key,
 )
 
 TINY = GridConfig(depths=(1,), widths=(8,), scales=(1.0,), lrs=(0.1, 0.2), steps=2, seeds=(0,),
@@ -52,9 +58,10 @@ def test_a_half_written_last_line_is_cut_and_the_grid_resumes(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         run_grid(TINY, out, on_run=lambda key, run: (_ for _ in ()).throw(KeyboardInterrupt))
     with partial_path(out).open("a") as f:
-        f.write('{"config_hash": "' + TINY.hash() + '", "key": "d1_w8')  # cut mid-line
+        f.write('{"protocol_version": 2, "key": "d1_w8')  # cut mid-line
     notes = []
-    assert list(read_partial(out, TINY.hash(), notes.append)) == ["d1_w8_s1_lr0.1_seed0"]
+    assert [run_key(run) for run in read_partial(out, TINY.hash(), notes.append).values()] \
+        == ["d1_w8_s1_lr0.1_seed0"]
     assert len(notes) == 1 and "half-written" in notes[0]
     document = run_grid(TINY, out, note=notes.append)
     assert len(document["runs"]) == 2
@@ -62,28 +69,102 @@ def test_a_half_written_last_line_is_cut_and_the_grid_resumes(tmp_path):
 
 @pytest.mark.parametrize("content, why", [
     ("not json\n{}\n", "does not read back"),
-    ('{"config_hash": "0123456789abcdef", "key": "k", "run": {}}\n\n', "another grid"),
-    ('{"config_hash": "HASH", "key": "k", "run": {"width": 8}}\n\n', "without"),
+    ('{"protocol_version": 1, "key": "k", "run": {}}\n\n', "protocol"),
+    ('{"protocol_version": 2, "key": "k", "run": {"width": 8}}\n\n', "without"),
+    ("my notes", "does not read back"),  # a user's file: set aside whole, never cut
+    ("my notes\n", "does not read back"),
 ])
 def test_a_partial_file_that_does_not_read_back_is_set_aside(tmp_path, content, why):
     out = tmp_path / "grid.json"
-    partial_path(out).write_text(content.replace("HASH", TINY.hash()))
+    partial_path(out).write_text(content)
     notes = []
     assert read_partial(out, TINY.hash(), notes.append) == {}
-    assert len(notes) == 1 and "set aside" in notes[0]
+    assert len(notes) == 1 and "set aside" in notes[0] and why in notes[0], notes
     assert not partial_path(out).exists()
-    assert len(list(tmp_path.glob("grid.partial.jsonl.set-aside-*"))) == 1
+    kept = list(tmp_path.glob("grid.partial.jsonl.set-aside-*"))
+    assert len(kept) == 1 and kept[0].read_text() == content  # nothing of it lost
 
 
-def test_another_grids_results_are_not_overwritten_without_force(tmp_path):
+def test_a_grid_that_adds_and_removes_settings_reuses_every_stored_run(tmp_path):
     out = tmp_path / "grid.json"
-    run_grid(OTHER, out)
-    before = out.read_text()
-    with pytest.raises(ValueError, match="another grid's results.*--force"):
-        run_grid(TINY, out, on_run=lambda key, run: pytest.fail("trained before refusing"))
-    assert out.read_text() == before
-    run_grid(TINY, out, force=True)
-    assert json.loads(out.read_text())["config_hash"] == TINY.hash()
+    run_grid(TINY, out)
+    first = {r["key"]: r for r in json.loads(out.read_text())["runs"]}
+    grown = dataclasses.replace(TINY, lrs=(0.2, 0.3))  # drops 0.1, keeps 0.2, adds 0.3
+    notes, trained = [], []
+    document = run_grid(grown, out, note=notes.append,
+                        on_run=lambda key, run: run is not None and trained.append(key))
+    assert "reused 1 of 2 runs" in notes
+    assert trained == ["d1_w8_s1_lr0.3_seed0"]
+    runs = {r["key"]: r for r in document["runs"]}
+    assert runs["d1_w8_s1_lr0.2_seed0"] == first["d1_w8_s1_lr0.2_seed0"]  # reused as stored
+    # the removed setting's run is kept in the file, and a grid that asks for it again reuses it
+    assert [r["key"] for r in document["other_runs"]] == ["d1_w8_s1_lr0.1_seed0"]
+    notes.clear()
+    run_grid(TINY, out, note=notes.append,
+             on_run=lambda key, run: run is None or pytest.fail(f"trained {key} again"))
+    assert "reused 2 of 2 runs" in notes
+    assert json.loads(out.read_text())["runs"][0] == {"key": "d1_w8_s1_lr0.1_seed0",
+                                                      **{k: v for k, v in first[
+                                                          "d1_w8_s1_lr0.1_seed0"].items()
+                                                         if k != "key"}}
+
+
+def test_force_trains_every_run_again(tmp_path):
+    out = tmp_path / "grid.json"
+    run_grid(TINY, out)
+    notes, trained = [], []
+    run_grid(TINY, out, force=True, note=notes.append,
+             on_run=lambda key, run: trained.append(run is not None))
+    assert "reused 0 of 2 runs" in notes and trained == [True, True]
+
+
+def test_each_run_records_the_machine_that_made_it(tmp_path):
+    out = tmp_path / "grid.json"
+    document = run_grid(TINY, out)
+    ids = {run["machine"] for run in document["runs"]}
+    assert len(ids) == 1 and ids <= set(document["machines"])
+    assert document["machines"][ids.pop()]["cpu_model"] == document["machine"]["cpu_model"]
+
+
+@pytest.mark.parametrize("link", ["out", "partial"])
+def test_results_are_never_written_through_a_symlink(tmp_path, link):
+    target = tmp_path / "thesis.txt"
+    target.write_text("mine")
+    out = tmp_path / "grid.json"
+    (out if link == "out" else partial_path(out)).symlink_to(target)
+    with pytest.raises(ValueError, match="link"):
+        run_grid(TINY, out, on_run=lambda key, run: pytest.fail("trained"))
+    assert target.read_text() == "mine"
+
+
+def test_a_second_process_on_the_same_out_is_refused_before_training(tmp_path):
+    out = tmp_path / "grid.json"
+    acquire_lock(out)  # this process holds it, as a running why-scale would
+    try:
+        done = run_cli_without_tensorflow("why-scale", "--quick", "--out", str(out),
+                                          "--no-progress")
+    finally:
+        release_lock(out)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "in use by pid" in lines[0] and str(os.getpid()) in lines[0]
+    assert not out.exists() and not partial_path(out).exists()
+    assert not lock_path(out).exists()  # released: the lock file goes with it
+    assert issubclass(GridLocked, ValueError)  # the CLI's one line and exit 2
+
+
+def test_ctrl_c_is_one_line_and_the_finished_runs_are_kept(tmp_path, monkeypatch):
+    from explainer.cli.commands import why_scale as command
+
+    def interrupted(config, out, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "run_grid", interrupted)
+    done = run_here("why-scale", "--quick", "--out", str(tmp_path / "q.json"), "--no-progress")
+    assert done.returncode == 130
+    assert done.stderr.strip().splitlines() == [
+        f"why-scale: interrupted; the finished runs are kept in {tmp_path / 'q.partial.jsonl'}"
+        ": run the same command again to resume"]
 
 
 def test_a_file_that_is_not_results_is_not_overwritten(tmp_path):
@@ -128,15 +209,55 @@ def test_cli_refuses_a_bad_out_in_one_line_before_loading_tensorflow(tmp_path, o
     assert not list(tmp_path.iterdir())
 
 
-def test_cli_quick_never_replaces_the_full_results():
-    before = RESULTS_PATH.read_bytes()
-    done = run_cli_without_tensorflow("why-scale", "--quick", "--out", str(RESULTS_PATH),
-                                      "--no-progress")  # refused before TensorFlow loads
-    assert done.returncode == 2
-    assert "another grid's results" in done.stderr and "--force" in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1
-    assert RESULTS_PATH.read_bytes() == before
-    assert not partial_path(RESULTS_PATH).exists()
+def test_cli_grid_flags_replace_the_default_axes():
+    from explainer.cli import build_parser
+    from explainer.cli.commands.why_scale import grid_of
+
+    args = build_parser().parse_args(
+        ["why-scale", "--depths", "3,10", "--widths", "64", "--scales", "1,0.1,ReZero",
+         "--lrs", "0.1", "--seeds", "0,1", "--steps", "20", "--arms", "up_init=0.1,up_lr=0.01"])
+    name, config = grid_of(args)
+    assert name == "custom"
+    assert (config.depths, config.widths, config.scales, config.lrs, config.seeds,
+            config.steps) == ((3, 10), (64,), (1.0, 0.1, "rezero"), (0.1,), (0, 1), 20)
+    assert config.arms == ((0.1, 1.0), (1.0, 0.01)) and config.arm_depths == (10,)
+    assert config.batch == FULL.batch and config.optimizer == FULL.optimizer
+    assert len(config.runs()) == 2 * 2 * 3 + 2 * 2  # arms at depth 10 only
+    assert grid_of(build_parser().parse_args(["why-scale"])) == ("full", FULL)
+
+
+@pytest.mark.parametrize("flag, value, words", [
+    ("--depths", "3,,10", "comma list"), ("--widths", "0", "from 1"),
+    ("--scales", "1,big", "scales"), ("--lrs", "-0.1", "lr"), ("--seeds", "x", "whole"),
+    ("--steps", "1e3", "whole"), ("--arms", "up_size=2", "up_init=X"),
+    ("--arms", "up_lr=0", "> 0"), ("--workers", "0", "from 1"), ("--depths", "1" * 40, "whole"),
+])
+def test_cli_refuses_a_bad_grid_flag_in_one_line_before_loading_tensorflow(tmp_path, flag,
+                                                                           value, words):
+    done = run_cli_without_tensorflow("why-scale", "--out", str(tmp_path / "g.json"),
+                                      f"{flag}={value}", "--no-progress")
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], lines
+    assert not list(tmp_path.iterdir())
+
+
+def test_cli_quick_on_the_full_results_loses_none_of_its_runs(tmp_path):
+    """A smaller grid written over a results file keeps the other runs in it: the first grid
+    asked again reuses every one (checked here on a copy of the stored file)."""
+    out = tmp_path / "why_scale.json"
+    out.write_bytes(RESULTS_PATH.read_bytes())
+    stored = json.loads(out.read_text())
+    done = run_here("why-scale", "--quick", "--out", str(out), "--no-progress",
+                    "--depths", str(stored["config"]["depths"][0]), "--widths",
+                    str(stored["config"]["widths"][0]), "--scales", "1", "--lrs",
+                    str(stored["config"]["lrs"][0]), "--seeds", "0", "--steps",
+                    str(stored["config"]["steps"]), "--arms", "none")
+    assert done.returncode == 0, done.stderr
+    assert "reused 1 of 1 runs" in done.stderr
+    after = json.loads(out.read_text())
+    assert len(after["runs"]) + len(after["other_runs"]) == len(stored["runs"]) + len(
+        stored.get("other_runs", []))
 
 
 def test_quick_grid_is_a_small_other_grid():

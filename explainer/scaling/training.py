@@ -33,7 +33,9 @@ SPLIT_SEED = 0  # the train/test split is fixed, whatever the run's seed
 OPTIMIZERS = ("sgd", "adam")
 # train_trunk's parameters, in order: a stored run keeps them under these names
 PARAMETERS = ("width", "depth", "scale", "lr", "steps", "seed", "optimizer", "batch",
-              "stem_stride", "batchnorm", "stop_when_dead")
+              "stem_stride", "batchnorm", "stop_when_dead", "up_init", "up_lr")
+# Parameters added after runs were first stored: a stored record without one ran with this value
+LATER_PARAMETERS = {"up_init": 1.0, "up_lr": 1.0}
 
 
 @lru_cache(maxsize=1)
@@ -85,6 +87,8 @@ class TrunkRun:
     stem_stride: int
     batchnorm: bool
     stop_when_dead: bool
+    up_init: float
+    up_lr: float
     loss: np.ndarray = field(repr=False)
     accuracy: np.ndarray = field(repr=False)
     dead_fraction: np.ndarray = field(repr=False)
@@ -140,6 +144,7 @@ class TrunkRun:
     @classmethod
     def from_dict(cls, data: dict) -> TrunkRun:
         """A run from :meth:`to_dict`'s form; a missing or malformed field is a ValueError."""
+        data = {**LATER_PARAMETERS, **data}
         missing = [name for name in cls.__dataclass_fields__ if name not in data]
         if missing:
             raise ValueError(f"run: got a record without {', '.join(missing)}; expected a "
@@ -157,7 +162,8 @@ class TrunkRun:
     def describe(self) -> str:
         """The run's setting: depth, width, batch, steps, scale, optimizer and seed."""
         return (f"depth {self.depth}, width {self.width}, scale {scale_text(self.scale)}, "
-                f"{self.optimizer} lr {self.lr:g}, batch {self.batch}, {self.steps} steps, "
+                + arm_text(self.up_init, self.up_lr)
+                + f"{self.optimizer} lr {self.lr:g}, batch {self.batch}, {self.steps} steps, "
                 f"seed {self.seed}" + ("" if self.batchnorm else ", no BatchNorm"))
 
     def __str__(self) -> str:
@@ -175,6 +181,22 @@ class TrunkRun:
 
 def scale_text(scale: float | str) -> str:
     return scale if isinstance(scale, str) else f"{scale:g}"
+
+
+def arm_text(up_init: float, up_lr: float) -> str:
+    """The `up` conv's multipliers as a phrase ("up_init 0.1, "), empty when both are 1."""
+    parts = [f"{name} {value:g}" for name, value in (("up_init", up_init), ("up_lr", up_lr))
+             if value != 1.0]
+    return "".join(part + ", " for part in parts)
+
+
+def check_multiplier(name: str, value: object) -> float:
+    """A finite multiplier > 0 (``up_init``, ``up_lr``)."""
+    value = check_scale(value, name=name, example="0.1")
+    if value <= 0:
+        raise ValueError(f"{name}: got {value!r}; expected a multiplier > 0 such as 0.1 "
+                         "(1 leaves the `up` conv as it is)")
+    return value
 
 
 def _rounded(values: np.ndarray, digits: int) -> list:
@@ -200,8 +222,17 @@ def check_lr(lr: object) -> float:
 
 def train_trunk(width: int, depth: int, scale: float | str, lr: float, steps: int,
                 seed: int = 0, optimizer: str = "sgd", batch: int = 16, stem_stride: int = 2,
-                batchnorm: bool = True, stop_when_dead: bool = False) -> TrunkRun:
+                batchnorm: bool = True, stop_when_dead: bool = False, up_init: float = 1.0,
+                up_lr: float = 1.0) -> TrunkRun:
     """Train a fresh trunk (seeded weights and batches) for ``steps`` steps; see the module.
+
+    ``up_init`` and ``up_lr`` act on every block's `up` conv (the 1x1 conv whose output is
+    scaled; kernel and bias) and on nothing else: ``up_init`` multiplies its initial weights,
+    ``up_lr`` its learning rate (the update, not the gradient). They split what a constant
+    ``scale=s`` does under training: with SGD (momentum, no weight decay) ``scale=s`` is the
+    same run as ``scale=1, up_init=s, up_lr=s**2`` (the folded weights ``s*W`` move at ``s**2``
+    the rate); with Adam, which divides out the gradient's size, the matching ``up_lr`` is
+    ``s`` (tests/test_reparametrisation.py).
 
     ``scale``: a number, "rezero" or "layerscale". ``optimizer``: "sgd" (momentum 0.9) or
     "adam". ``stem_stride`` 2 makes the blocks work at 4x4 (1: 8x8, 4x the cost).
@@ -223,13 +254,14 @@ def train_trunk(width: int, depth: int, scale: float | str, lr: float, steps: in
     optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
     if not isinstance(stop_when_dead, bool):
         raise TypeError(f"stop_when_dead: got {given(stop_when_dead)}; expected True or False")
+    up_init, up_lr = check_multiplier("up_init", up_init), check_multiplier("up_lr", up_lr)
     width, depth, steps, batch, seed = (args[k] for k in ("width", "depth", "steps", "batch",
                                                           "seed"))
     start = time.perf_counter()
     x_train, y_train, x_test, y_test = digits_split()
     engine = trunk_engine(width, depth, args["stem_stride"], args["batchnorm"], batch, optimizer)
     with op_determinism():
-        engine.reset(args["scale"], lr, seed)
+        engine.reset(args["scale"], lr, seed, up_init, up_lr)
         order = batch_order(len(x_train), steps, batch, seed)
         rows = np.full((steps, 5), np.nan)
         step0 = None
@@ -255,7 +287,7 @@ def train_trunk(width: int, depth: int, scale: float | str, lr: float, steps: in
     loss, dead = rows[:, 0], rows[:, 2]
     died_at = death_step(dead)
     return TrunkRun(**{**args, "lr": lr, "optimizer": optimizer,
-                       "stop_when_dead": stop_when_dead},
+                       "stop_when_dead": stop_when_dead, "up_init": up_init, "up_lr": up_lr},
                     loss=loss, accuracy=rows[:, 1], dead_fraction=dead, grad_norm=rows[:, 3],
                     residual_ratio=rows[:, 4], step0_grad_norm=step0[0],
                     step0_residual_ratio=step0[1], step0_net_norm=step0[2],
