@@ -138,9 +138,14 @@ def test_v1_frames_are_checked_before_they_are_parsed():
 
     from explainer.classroom.server import v1_message_problem
 
-    good = serialize_msg_to_ws_v1([b'{"msg_type": "comm_info_request"}', b"{}", b"{}", b"{}"],
-                                  "shell")
+    header = b'{"msg_id": "1", "msg_type": "comm_info_request"}'
+    good = serialize_msg_to_ws_v1([header, b"{}", b"{}", b"{}"], "shell")
     assert v1_message_problem(good) is None
+    # parts the kernel's session cannot read (it logged a traceback for each)
+    for parts, why in [([b"{", b"{}", b"{}", b"{}"], "header is not JSON"),
+                       ([header, b"{}", b"{}", b"[1]"], "content is not a JSON object"),
+                       ([b'{"msg_type": "x"}', b"{}", b"{}", b"{}"], "no msg_id")]:
+        assert why in v1_message_problem(serialize_msg_to_ws_v1(parts, "shell"))
     assert v1_message_problem(good + b"buffer") is None  # bytes after the last part: allowed
     for bad, why in [("text", "a text frame"), (b"\xff" * 8, "parts"), (b"", "0 bytes"),
                      ((2**63).to_bytes(8, "little"), "1000000 parts"),

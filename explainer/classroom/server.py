@@ -31,6 +31,7 @@ app stored without outputs has none (Voilà logged "Notebook ... is not trusted"
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import sys
@@ -57,8 +58,9 @@ STUDENT_PAGES = {
 
 def v1_message_problem(message: object) -> str | None:
     """Why ``message`` is not a well-formed v1 kernel websocket frame, or None when it is:
-    binary, its part count (8 bytes, little-endian) at most :data:`MAX_V1_PARTS`, its
-    offsets inside the frame and in order."""
+    binary, its part count (8 bytes, little-endian) from 6 to :data:`MAX_V1_PARTS`, its
+    offsets inside the frame and in order, its header, parent header, metadata and content
+    JSON objects, the header with a ``msg_id`` and a ``msg_type``."""
     if not isinstance(message, bytes):
         return "a text frame (the v1 protocol sends binary frames)"
     if len(message) < 8:
@@ -74,6 +76,17 @@ def v1_message_problem(message: object) -> str | None:
     if offsets[0] < table_end or offsets[-1] > len(message) \
             or any(offsets[i + 1] < offsets[i] for i in range(parts - 1)):
         return "offsets outside the frame or out of order"
+    names = ("header", "parent header", "metadata", "content")
+    for name, start, end in zip(names, offsets[1:5], offsets[2:6], strict=True):
+        try:  # what the kernel's session.deserialize reads (else a traceback in its log)
+            part = json.loads(message[start:end])
+        except (ValueError, RecursionError):
+            return f"its {name} is not JSON"
+        if not isinstance(part, dict):
+            return f"its {name} is not a JSON object"
+        if name == "header" and not (isinstance(part.get("msg_id"), str)
+                                     and isinstance(part.get("msg_type"), str)):
+            return "its header has no msg_id or msg_type"
     return None
 
 

@@ -83,7 +83,14 @@ def start(scratch: Path, *make_args: str) -> Classroom:
 
 
 def stop(room: Classroom) -> None:
+    """SIGTERM to make's process group, then SIGKILL to whatever of it still runs 10 s later:
+    the server and its kernels too (make ends at once; a server that froze ignored SIGTERM
+    and lived on, growing, after the tests)."""
     kernels = room.kernels()
+    try:
+        family = psutil.Process(room.process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        family = []
     try:
         os.killpg(room.process.pid, signal.SIGTERM)
         room.process.wait(timeout=30)
@@ -94,5 +101,12 @@ def stop(room: Classroom) -> None:
     for kernel in kernels:
         try:
             kernel.kill()
+        except psutil.NoSuchProcess:
+            pass
+    kernel_pids = {kernel.pid for kernel in kernels}
+    _, alive = psutil.wait_procs([p for p in family if p.pid not in kernel_pids], timeout=10)
+    for proc in alive:
+        try:
+            proc.kill()
         except psutil.NoSuchProcess:
             pass
