@@ -103,8 +103,12 @@ experiment: $(STAMP)
 # Random argument lists for every subcommand (tools/fuzz_cli.py): 1,000 each, in this process,
 # no traceback, no hang (30 s a case), one stderr line on exit 2 / 74; about half an hour on
 # 2 cores. Not part of `make test`; the suite keeps a small sample (tests/test_hostile_*.py).
+# Then the classroom servers (tools/fuzz_classroom.py): hostile URLs and symlinks on the static
+# server, hostile URLs and kernel websocket frames on Voila, each case followed by another
+# student's request (about a minute; tests/test_classroom_guards.py keeps a sample).
 fuzz: $(STAMP)
 	$(PY) tools/fuzz_cli.py --cases $(or $(CASES),1000)
+	$(PY) tools/fuzz_classroom.py --cases $(or $(CASES),300)
 
 # The blocks on Keras' PyTorch and JAX backends, on the GPU when there is one and on the CPU,
 # against the numpy reference, TensorFlow blocked (tools/device_check.py). BUNDLE=DIR instead
