@@ -134,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         # backend (KERAS_BACKEND): one line, exit 2
         print(f"{parser.prog}: error: {one_line(err)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C (why-scale says first what it kept): one line, 130
+        print(f"{parser.prog}: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # `python -m explainer | head`: the reader left; that is fine
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

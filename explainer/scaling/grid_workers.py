@@ -52,7 +52,7 @@ def _train_on_dask(todo: list[dict], workers: int, scheduler: str | None):
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None,
+                               host="127.0.0.1", dashboard_address="127.0.0.1:0",
                                silence_logs=logging.ERROR, env=WORKER_ENV)
     client = Client(cluster if cluster is not None else scheduler)
     try:
