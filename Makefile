@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_scale.py
 	$(PY) benchmarks/bench_ports.py
 	$(PY) benchmarks/bench_notebooks.py
+	$(PY) benchmarks/bench_why_scale.py
 
 # The classroom apps (notebooks/apps/, no TensorFlow in their kernels) with Voila on
 # http://$(HOST):$(PORT)/. HOST defaults to 127.0.0.1 (this machine only); HOST=0.0.0.0 is the
@@ -97,8 +98,9 @@ classroom-static: $(VENV)/.installed-classroom
 # training on 2 cores (results/why_scale.json's seconds_all_runs); resumable (run it again
 # after an interruption). Writes results/why_scale.json; when that file already holds this
 # grid's results it says so and stops: FORCE=1 trains it again.
+WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 experiment: $(STAMP)
-	$(PY) -m explainer why-scale $(if $(FORCE),--force)
+	$(PY) -m explainer why-scale --workers $(WORKERS) $(if $(FORCE),--force)
 
 # Random argument lists for every subcommand (tools/fuzz_cli.py): 1,000 each, in this process,
 # no traceback, no hang (30 s a case), one stderr line on exit 2 / 74; about half an hour on
