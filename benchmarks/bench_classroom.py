@@ -100,16 +100,20 @@ class Classroom:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.pool = pool
-        self.make_args = [f"POOL={pool}"] + ([f"APP={pool_apps}"] if pool_apps else [])
+        # no kernel cap in the way (make's default: twice the seats, at least 10): this
+        # measures the kernels a class starts
+        self.make_args = [f"POOL={pool}", "MAX_KERNELS=999"] + (
+            [f"APP={pool_apps}"] if pool_apps else [])
         self.log = Path(tempfile.mkstemp(prefix="classroom-", suffix=".log")[1])
 
     def pooled_apps(self) -> list[str]:
         """The notebooks ``make classroom`` gives a pool (read from its dry run)."""
         dry = subprocess.run(["make", "-n", "-o", STAMP, "classroom", *self.make_args],
                              cwd=ROOT, capture_output=True, text=True, check=True).stdout
-        if "kernel_pools_config=" not in dry:
-            return []
-        config = json.loads(dry.split("kernel_pools_config=")[1].split("'")[0])
+        from explainer.classroom.server import kernel_pools
+
+        options = dict(re.findall(r"--ClassroomVoila\.(pool|pool_apps)='([^']*)'", dry))
+        config = kernel_pools(int(options.get("pool", 0)), options.get("pool_apps", ""))
         return [name for name, pool in config.items() if name != "default"
                 and pool.get("pool_size", 0) > 0]
 
