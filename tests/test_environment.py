@@ -7,16 +7,17 @@ import ast
 import functools
 import json
 import sys
-import tomllib
-from importlib.metadata import PackageNotFoundError, packages_distributions, requires
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).parent.parent
-PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-SELF = canonicalize_name(PROJECT["name"])
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_install import PROJECT, closure, pinned  # noqa: E402  (one closure for both)
+
 TEST_TOOLS = {"pytest", "pytest-xdist", "hypothesis", "playwright", "axe-playwright-python",
               "ruff"}
 
@@ -33,55 +34,6 @@ def _env_pip_lines() -> list[str]:
         elif inside and text.strip():
             inside = False
     return lines
-
-
-def _own_requirements(extras: set[str]) -> list[str]:
-    """pyproject.toml's requirements of the package with ``extras`` (read from the file, not
-    from an install that may be older)."""
-    found = list(PROJECT["dependencies"])
-    for extra in sorted(extras):
-        found += PROJECT["optional-dependencies"][extra]
-    return found
-
-
-def pinned(extras: set[str]) -> set[str]:
-    """The requirement lines of the package with ``extras``, its own extras expanded."""
-    lines: set[str] = set()
-    todo, done = [set(extras)], set()
-    while todo:
-        for line in _own_requirements(todo.pop() - done):
-            req = Requirement(line)
-            if canonicalize_name(req.name) == SELF:
-                todo.append(set(req.extras))
-            else:
-                lines.add(line)
-        done |= extras
-    return lines
-
-
-def closure(extras: set[str]) -> set[str]:
-    """Every distribution that ``pip install 'block35-explainer[extras]'`` brings, from the
-    requirements of the packages installed here (their markers evaluated on this machine)."""
-    seen: set[tuple[str, frozenset]] = set()
-    todo = [(SELF, frozenset(extras))]
-    while todo:
-        name, wanted = todo.pop()
-        if (name, wanted) in seen:
-            continue
-        seen.add((name, wanted))
-        if name == SELF:
-            lines = sorted(pinned(set(wanted)))
-        else:
-            try:
-                lines = requires(name) or []
-            except PackageNotFoundError:
-                raise AssertionError(f"{name} is required but not installed here") from None
-        for line in lines:
-            req = Requirement(line)
-            if req.marker is None or any(req.marker.evaluate({"extra": e})
-                                         for e in (*wanted, "")):
-                todo.append((canonicalize_name(req.name), frozenset(req.extras)))
-    return {name for name, _ in seen}
 
 
 def imports(source: str, functions: bool = True) -> set[str]:
@@ -163,16 +115,52 @@ def test_the_classroom_extra_brings_what_the_classroom_and_the_pages_import():
                             "pip install 'block35-explainer[classroom]' does not bring"
 
 
+def _loads(path: Path) -> set[str]:
+    """The package's own modules that ``path`` imports when it loads, relative imports
+    resolved (``from .torch_blocks import x`` in explainer/ports/: explainer.ports.torch_blocks
+    and explainer.ports.torch_blocks.x, which may be a name, not a module)."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    if path.name != "__init__.py":
+        package = package.rpartition(".")[0]
+    found = set()
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(ast.Module(body=[n for n in tree.body if not isinstance(
+            n, (ast.FunctionDef, ast.AsyncFunctionDef))], type_ignores=[])):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+            module = f"{base}.{node.module}" if node.module else base
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module.startswith("explainer"):
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("explainer"))
+    return found
+
+
 def test_the_core_brings_what_every_module_imports_when_it_loads():
-    # python -m explainer and the API: a module's own imports (an optional framework is
-    # imported inside the function that needs it, which says which extra brings it)
+    # python -m explainer and the API: a module's own imports when it loads. An optional
+    # framework (torch, jax, timm, onnx) may be imported when a module loads only by a module
+    # that no other module imports when it loads: the code that needs it imports that module
+    # inside the function that needs it, and says which extra brings it.
     have = closure(set())
-    for path in _python_files("explainer"):
-        if path.relative_to(ROOT / "explainer").parts[0] in ("classroom", "site"):
-            continue
+    optional = closure({"torch", "jax", "timm", "onnx"}) - have
+    paths = [p for p in _python_files("explainer")
+             if p.relative_to(ROOT / "explainer").parts[0] not in ("classroom", "site")]
+    name = {".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+            for p in paths}
+    loaded_by: dict[str, list[str]] = {}
+    for module, path in name.items():
+        for other in _loads(path):
+            loaded_by.setdefault(other, []).append(module)
+    for module, path in name.items():
         missing = distributions(imports(path.read_text(), functions=False), str(path)) - have
-        assert not missing, f"{path.relative_to(ROOT)} imports {sorted(missing)} when it " \
-                            "loads, which pip install block35-explainer does not bring"
+        assert not missing - optional, f"{path.relative_to(ROOT)} imports " \
+            f"{sorted(missing - optional)} when it loads, which pip install block35-explainer " \
+            "does not bring"
+        assert not missing or not loaded_by.get(module), \
+            f"{path.relative_to(ROOT)} imports {sorted(missing)} when it loads, and " \
+            f"{sorted(loaded_by[module])} import it when they load: import it where it is used"
 
 
 def test_the_lab_extra_brings_what_the_lessons_import():
@@ -180,11 +168,16 @@ def test_the_lab_extra_brings_what_the_lessons_import():
     assert "jupyterlab" in have and "ipykernel" in have
     optional = distributions({"torch", "jax", "timm", "onnx", "onnxruntime", "tf2onnx"}, "")
     for path in sorted((ROOT / "notebooks").rglob("*.ipynb")):
-        cells = json.loads(path.read_text())["cells"]
-        code = "\n".join("\n".join(line for line in "".join(c["source"]).splitlines()
-                                   if not line.lstrip().startswith(("%", "!")))
-                         for c in cells if c["cell_type"] == "code")
-        missing = distributions(imports(code), str(path)) - have - optional
+        found = set()
+        for cell in json.loads(path.read_text())["cells"]:
+            code = "\n".join(line for line in "".join(cell["source"]).splitlines()
+                             if not line.lstrip().startswith(("%", "!")))  # IPython magics
+            if cell["cell_type"] == "code":
+                try:
+                    found |= imports(code)
+                except SyntaxError:  # the notebook's own tests report it, executing it
+                    continue
+        missing = distributions(found, str(path)) - have - optional
         assert not missing, f"{path.relative_to(ROOT)} imports {sorted(missing)}, which " \
                             "pip install 'block35-explainer[lab]' does not bring"
 
