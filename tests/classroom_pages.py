@@ -12,14 +12,16 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
-from explainer.site.build import index_page, write_apps
+from explainer.site.build import index_page, write_apps, write_course_pages
 
 
 @cache
 def app_site() -> Path:
-    """A folder holding the index (no lessons) and both static apps."""
+    """A folder holding the index (no lessons), the static apps and the course's pages (the
+    questions, the worksheet, the answers)."""
     folder = Path(tempfile.mkdtemp(prefix="classroom-pages-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     write_apps(folder)
+    write_course_pages(folder)
     (folder / "index.html").write_text(index_page([], apps=True), encoding="utf-8")
     return folder

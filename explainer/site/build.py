@@ -40,6 +40,27 @@ APP_PAGES = {
                             "and v2 for its shape, statistics and channels, and recompute the "
                             "tail relu(net + s * up) at any scale, a number or a vector"),
 }
+# the course's other pages, linked from the index: file name -> (link text, what it holds);
+# answers.html is written beside them and linked from no student page (ANSWERS_PAGE)
+COURSE_PAGES = {
+    "questions.html": ("Questions a learner brings", "each answered in two lines computed by "
+                       "the package, with a link to the lesson section that shows it"),
+    "worksheet.html": ("The worksheet", "every exercise with space to answer, one lesson per "
+                       "printed page"),
+}
+ANSWERS_PAGE = "answers.html"
+ROUTES = (  # what each way through the course needs
+    ("Read the lessons, check every exercise in its page, explore the apps",
+     "a browser: nothing to install and no server (open index.html from a folder or a USB "
+     "stick, or serve the folder to a class with <code>make classroom-static</code>)"),
+    ("Print the worksheet", "a browser"),
+    ("Run and change the code in JupyterLab (<code>make lab</code>)",
+     "the install: Python with TensorFlow and the project's other libraries"),
+    ("The lessons' widgets as live apps for a class (<code>make classroom</code>)",
+     "the install, and the machine that serves them"),
+    ("Build these pages (<code>make html</code>)",
+     "the install: every notebook is executed"),
+)
 EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>')
 NOTEBOOK_LINK = re.compile(r'href="([A-Za-z0-9_]+)\.ipynb"')
 
@@ -198,6 +219,16 @@ def index_page(pages: list[Page], apps: bool = False) -> str:
     app_links = "".join(f'<li><a class="app-link" href="{name}">{html.escape(text)}</a>: '
                         f"{html.escape(what)}.</li>" for name, (text, what) in APP_PAGES.items())
     app_list = f'<h2>Apps</h2>\n<ul class="app-index">{app_links}</ul>' if apps else ""
+    if apps:
+        course = "".join(f'<li><a class="course-link" href="{name}">{html.escape(text)}</a>: '
+                         f"{html.escape(what)}.</li>" for name, (text, what)
+                         in COURSE_PAGES.items())
+        routes = "".join(f'<tr><th scope="row">{way}</th><td>{needs}</td></tr>'
+                         for way, needs in ROUTES)
+        app_list += (f'\n<h2>Questions and the worksheet</h2>\n<ul class="course-index">'
+                     f"{course}</ul>\n<h2>What each route needs</h2>\n"
+                     f'<table class="routes"><thead><tr><th scope="col">route</th>'
+                     f'<th scope="col">needs</th></tr></thead><tbody>{routes}</tbody></table>')
     items = "\n".join(
         f'<li><a class="notebook-link" href="{html.escape(p.html.name)}">'
         f"{html.escape(p.title)}</a> <small>({html.escape(p.notebook.name)}, "
@@ -214,12 +245,16 @@ a {{ color: #005A8C; }} ol > li {{ margin: 1em 0; }} small {{ color: #555; }}
 a:focus {{ outline: 3px solid #E69F00; outline-offset: 2px; }}
 ul {{ font-size: 17px; margin: 0.3em 0; }} ul li {{ margin: 0.15em 0; }}
 code {{ background: #f2f2f2; padding: 0 0.2em; }}
+table.routes {{ border-collapse: collapse; font-size: 17px; }}
+table.routes th, table.routes td {{ border: 1px solid #999; padding: 0.3em 0.6em;
+                                    text-align: left; vertical-align: top; }}
 </style></head>
 <body>
 <main>
 <h1>What does <code>*</code> do in <code>net += scale * up</code>?</h1>
 <p>The block35 explainer, executed and saved as static pages: read them in this order.
-Every number and figure was produced by running the real block; no kernel is needed to read.
+Every number and figure was produced by running the real block; no kernel is needed to read
+them, nor to check the exercises (each lesson's page grades its own).
 </p>
 <ol class="notebook-index">
 {items}
@@ -245,6 +280,22 @@ def write_apps(outdir: Path) -> list[Path]:
                        ("why_scale_explorer.html", why_scale_page),
                        ("block_explorer.html", block_page)):
         (outdir / name).write_text(make(), encoding="utf-8")
+        written.append(outdir / name)
+    return written
+
+
+def write_course_pages(outdir: Path, notebooks: Path | None = None) -> list[Path]:
+    """Write :data:`COURSE_PAGES` and :data:`ANSWERS_PAGE` into ``outdir`` (the answers and
+    the questions' answers are computed now: TensorFlow loads)."""
+    from .questions_page import questions_page
+    from .worksheet_page import answers_page, worksheet_page
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, make in (("questions.html", questions_page), ("worksheet.html", worksheet_page),
+                       (ANSWERS_PAGE, answers_page)):
+        (outdir / name).write_text(make(notebooks), encoding="utf-8")
         written.append(outdir / name)
     return written
 
@@ -297,6 +348,7 @@ def build(outdir: Path, notebooks: Path | None = None, only: list[str] | None = 
                           learning_goals(nb)))
     if apps:
         write_apps(outdir)
+        write_course_pages(outdir, notebooks)
     (outdir / "index.html").write_text(index_page(pages, apps), encoding="utf-8")
     return pages
 
@@ -326,8 +378,9 @@ def main(argv: list[str] | None = None) -> int:
     for page in pages:
         print(f"{page.html}  {page.seconds:6.1f} s  {page.figures} figures  {page.title}")
     if args.apps:
-        for name, (text, _) in APP_PAGES.items():
+        for name, (text, _) in {**APP_PAGES, **COURSE_PAGES}.items():
             print(f"{args.outdir / name}  {text.lower()}")
+        print(f"{args.outdir / ANSWERS_PAGE}  the answers, for the teacher (no page links it)")
     print(f"{args.outdir / 'index.html'}  total {sum(p.seconds for p in pages):.1f} s")
     return 0
 

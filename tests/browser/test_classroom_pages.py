@@ -22,9 +22,10 @@ from explainer.broadcasting.rule import explain_broadcast_numpy
 from explainer.broadcasting.shapes import parse_shape
 from explainer.classroom.static_server import make_server, serve_in_thread
 from explainer.core.lesson import lesson_setup
-from explainer.site.build import APP_PAGES
+from explainer.site.build import ANSWERS_PAGE, APP_PAGES, COURSE_PAGES
 
-PAGES = ("index.html", *APP_PAGES)  # every page `make classroom-static` serves beside the lessons
+# every page `make classroom-static` serves beside the lessons
+PAGES = ("index.html", *APP_PAGES, *COURSE_PAGES, ANSWERS_PAGE)
 SIZES = (1, 2, 3, 35, 256)
 PAIRS = 1200
 MALFORMED = ["", " ", "(", ")", "(2, 35", "2, 35)", "[2, 35)", "((2,))", "(2)(3)", "2,,3",

@@ -1,12 +1,15 @@
-"""The course's explorables in Chromium, with the network cut off: the why-scale grid
+"""The course's pages in Chromium, with the network cut off: the why-scale grid
 (``window.whyScaleRun`` against the results file, run by run), the block explorer
 (``window.blockTail`` against the Keras block built at each scale) and the pages' bar (at most
-1 MB, keyboard, axe; tests/browser/test_classroom_pages.py serves every app page too)."""
+1 MB, keyboard, axe; tests/browser/test_classroom_pages.py serves every app page too), the
+worksheet printed to PDF (one lesson per page), the answers page that no student page links
+to, and the question index's links and numbers."""
 
 from __future__ import annotations
 
 import math
 import random
+import re
 
 import numpy as np
 import pytest
@@ -15,6 +18,7 @@ from browser_support import MAX_PAGE_BYTES
 from classroom_pages import app_site
 
 from explainer.broadcasting.rule import explain_broadcast
+from explainer.exercises import list_exercises
 from explainer.scaling.experiment import RESULTS_PATH
 from explainer.scaling.why_scale_results import load_why_scale_results, read_results_document
 
@@ -156,3 +160,70 @@ def test_block_page_by_keyboard(page):
     page.check("input[value=v2]")
     assert page.inner_text("button.tensor[data-name='net']").endswith("(1, 35, 35, 320)")
     assert axe_violations(page) == []
+
+
+def test_worksheet_prints_one_lesson_per_page(page):
+    from explainer.exercises import notebooks
+
+    page.goto((app_site() / "worksheet.html").as_uri())
+    lessons = page.locator("section.lesson").count()
+    assert lessons == len(notebooks())
+    page.emulate_media(media="print")
+    assert not page.is_visible("nav")  # the screen-only parts stay off the paper
+    pdf = page.pdf(format="A4", print_background=False)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pages == lessons, f"{pages} printed pages for {lessons} lessons"
+    questions = page.locator("section.lesson li").count()
+    assert questions == len(list_exercises())
+
+
+def test_answers_are_linked_from_no_student_page_and_the_index_says_what_routes_need(page):
+    folder = app_site()
+    for html_file in folder.glob("*.html"):
+        assert 'href="answers.html"' not in html_file.read_text(encoding="utf-8"), html_file
+    answers = (folder / "answers.html").read_text(encoding="utf-8")
+    for ex in list_exercises():
+        assert f"<code>{ex.name}</code>" in answers
+    assert "96" in answers and "(256, 96, 1, 1)" in answers  # computed solutions
+    page.goto((folder / "index.html").as_uri())
+    routes = page.inner_text("table.routes")
+    assert "a browser" in routes and "make lab" in routes and "the install" in routes
+    assert page.locator("a[href='worksheet.html']").count() == 1
+    assert page.locator("a[href='questions.html']").count() == 1
+
+
+def test_question_index_links_sections_and_says_the_packages_numbers(page):
+    import explainer
+    from explainer.site.questions_page import QUESTIONS
+
+    assert 12 <= len(QUESTIONS) <= 15
+    page.goto((app_site() / "questions.html").as_uri())
+    links = page.eval_on_selector_all("ol.questions a", "a => a.map(x => x.getAttribute('href'))")
+    assert len(links) == len(QUESTIONS)
+    ids = _lesson_ids()
+    for href in links:
+        lesson, anchor = href.split(".html#")
+        assert anchor in ids[lesson], (href, sorted(ids[lesson])[:20])
+    text = page.inner_text("ol.questions")
+    block = explainer.build_block35("v1", scale=0.17, seed=0)  # measured here, independently
+    ratio = explainer.trace(block, explainer.lesson_setup().x).residual_ratio
+    assert f"= {ratio:.4f} for the v1 block at scale 0.17" in text
+    assert "5 x block35 at 0.17, 10 x block17 at 0.1, 5 x block8 at 0.2" in text
+    assert "d(sum of net_out) / d(up) = 0.17" in text and "(1, 35, 35, 256)" in text
+    assert "'scale' = 0.17" in text and "get_config()['scale'] = 0.17" in text
+
+
+def _lesson_ids() -> dict[str, set[str]]:
+    """The ids of each lesson's exported page (nbconvert on the stored notebook: its
+    headings' anchors do not depend on the outputs)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    from explainer.site.build import default_notebooks
+
+    exporter = HTMLExporter(template_name="lab")
+    found = {}
+    for path in sorted(default_notebooks().glob("*.ipynb")):
+        body, _ = exporter.from_notebook_node(nbformat.read(path, as_version=4))
+        found[path.stem] = set(re.findall(r'\bid="([^"]*)"', body))
+    return found
