@@ -1,8 +1,9 @@
 """why-scale on two Dask workers against the same grid in one process (goal: >= 1.6x on this
 2-core machine).
 
-A small grid of real runs (depth 10, width 256, 40 SGD steps: 12 runs) is trained two ways,
-each into a fresh results file, and timed from the call to the written file: in this process
+A small grid of real runs (depth 10, width 256, 60 SGD steps as in the full grid: 27 runs) is
+trained two ways, each into a fresh results file, and timed from the call to the written file:
+in this process
 with TensorFlow's default thread pools (``--workers 1``, what a user gets), and on a Dask
 LocalCluster of two single-threaded worker processes (``--workers 2``, cluster start-up and
 each worker's TensorFlow import included). Each trunk shape is built and traced once per
@@ -25,8 +26,8 @@ if __name__ == "__main__":
 from explainer.scaling.experiment import GridConfig, run_grid  # noqa: E402
 from explainer.scaling.machine import cpu_record  # noqa: E402
 
-GRID = GridConfig(depths=(10,), widths=(256,), scales=(1.0, 0.3, 0.1), lrs=(0.03, 0.1),
-                  steps=40, seeds=(0, 1))
+GRID = GridConfig(depths=(10,), widths=(256,), scales=(1.0, 0.3, 0.1), lrs=(0.03, 0.05, 0.1),
+                  steps=60, seeds=(0, 1, 2))
 
 
 def _timed(out: Path, **kwargs) -> tuple[float, list]:
@@ -43,7 +44,7 @@ def main() -> int:
     serial, serial_numbers = _timed(folder / "serial.json")
     workers, worker_numbers = _timed(folder / "workers.json", workers=2)
     cpu = cpu_record()
-    print(f"why-scale grid of {runs} runs (depth 10, width 256, 40 steps) on "
+    print(f"why-scale grid of {runs} runs (depth 10, width 256, 60 steps) on "
           f"{os.cpu_count()} cores ({cpu['cpu_model']}):")
     print(f"  in this process (--workers 1): {serial:6.1f} s")
     print(f"  2 Dask workers (--workers 2):  {workers:6.1f} s   speed-up {serial / workers:.2f}x "
