@@ -95,12 +95,12 @@ classroom-static: $(VENV)/.installed-classroom
 	$(PY) -m explainer.classroom.static_server '$(SITE)' --host '$(HOST)' --port '$(PORT)'
 
 # The "why scale" grid (Szegedy et al. 3.3 at the nets' depth, with the scale's two effects
-# under training split into arms): 792 runs on WORKERS Dask worker processes (default: the
-# cores). Runs are keyed by their arguments: every run already in results/why_scale.json (or in
-# its .partial.jsonl after an interruption) is reused, so adding a setting trains only the new
-# runs; FORCE=1 trains every run again. On 2 cores: about 70 minutes from scratch (estimated
-# from the per-run times measured here: 131 minutes of runs, 2 workers 1.99x faster than one
-# process in make bench); 20 minutes for the runs this grid added to the stored one.
+# under training split into arms): 792 runs, 135 minutes of
+# training in one process (results/why_scale.json's seconds_all_runs), about half that on
+# WORKERS Dask worker processes (default: the cores; 2 workers 1.99x faster in make bench).
+# Runs are keyed by their arguments: every run already in results/why_scale.json (or in its
+# .partial.jsonl after an interruption) is reused, so adding a setting trains only the new
+# runs; FORCE=1 trains every run again.
 WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 experiment: $(STAMP)
 	$(PY) -m explainer why-scale --workers $(WORKERS) $(if $(FORCE),--force)
