@@ -153,18 +153,24 @@ def test_a_second_process_on_the_same_out_is_refused_before_training(tmp_path):
     assert issubclass(GridLocked, ValueError)  # the CLI's one line and exit 2
 
 
-def test_ctrl_c_is_one_line_and_the_finished_runs_are_kept(tmp_path, monkeypatch):
+def test_ctrl_c_is_one_line_and_says_what_was_kept(tmp_path, monkeypatch):
     from explainer.cli.commands import why_scale as command
 
     def interrupted(config, out, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(command, "run_grid", interrupted)
-    done = run_here("why-scale", "--quick", "--out", str(tmp_path / "q.json"), "--no-progress")
+    out = tmp_path / "q.json"
+    done = run_here("why-scale", "--quick", "--out", str(out), "--no-progress")
     assert done.returncode == 130
     assert done.stderr.strip().splitlines() == [
-        f"why-scale: interrupted; the finished runs are kept in {tmp_path / 'q.partial.jsonl'}"
-        ": run the same command again to resume"]
+        "why-scale: interrupted; no run had finished, nothing was written"]
+    partial_path(out).write_text("")  # as after a finished run
+    done = run_here("why-scale", "--quick", "--out", str(out), "--no-progress")
+    assert done.returncode == 130
+    assert done.stderr.strip().splitlines() == [
+        f"why-scale: interrupted; the finished runs are kept in {partial_path(out)}: run the "
+        "same command again to resume"]
 
 
 def test_a_file_that_is_not_results_is_not_overwritten(tmp_path):

@@ -27,6 +27,9 @@ WORKER_ENV = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
 
 def train_on_worker(kwargs: dict) -> tuple[dict, dict]:
     """One run, on whichever process Dask chose: (its record, that process's machine)."""
+    from ..core.quiet import load_tensorflow_quietly
+
+    load_tensorflow_quietly()  # a worker's terminal is the user's: no native start-up lines
     return train_trunk(**kwargs).to_dict(), machine_record()
 
 
@@ -53,7 +56,7 @@ def _train_on_dask(todo: list[dict], workers: int, scheduler: str | None):
     if scheduler is None:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                               silence_logs=logging.ERROR, env=WORKER_ENV)
+                               silence_logs=logging.CRITICAL, env=WORKER_ENV)
     client = Client(cluster if cluster is not None else scheduler)
     try:
         # earlier runs first (the grid's order keeps a trunk shape's runs together, so each
@@ -64,6 +67,10 @@ def _train_on_dask(todo: list[dict], workers: int, scheduler: str | None):
         for future in as_completed(futures):
             record, machine = future.result()
             yield futures[future], TrunkRun.from_dict(record), machine
+    except KeyboardInterrupt:
+        # Ctrl-C reaches the workers too; their nannies' shutdown tracebacks are not news
+        logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
+        raise
     finally:
         client.close()
         if cluster is not None:

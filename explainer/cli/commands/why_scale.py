@@ -239,9 +239,10 @@ def run(args) -> int:
                             note=note, workers=args.workers or 1, scheduler=args.scheduler)
     except KeyboardInterrupt:
         bar.close()
-        print(f"why-scale: interrupted; the finished runs are kept in "
-              f"{partial_path(Path(out))}: run the same command again to resume",
-              file=sys.stderr)
+        kept = partial_path(Path(out))
+        print("why-scale: interrupted; " + (
+            f"the finished runs are kept in {kept}: run the same command again to resume"
+            if kept.exists() else "no run had finished, nothing was written"), file=sys.stderr)
         return 130
     finally:
         bar.close()
