@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from matplotlib.figure import Figure
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.patches import Patch, Rectangle
 
 from ..broadcasting.rule import (
@@ -88,9 +89,19 @@ def broadcast_diagram(explanation: BroadcastExplanation, dpi: int = 100) -> Figu
                else f"\u2192 error: axis {e.failing_axis} mismatches")
     fig.suptitle(f"{e.a} * {e.b}  {outcome}", fontsize=14, y=0.97)
     used = [r for r in RULE_COLOURS if any(x.rule == r for x in e.axes)] or [RULE_EQUAL]
-    fig.legend(handles=[Patch(facecolor=RULE_COLOURS[r][0], edgecolor="black", label=r)
-                        for r in used], loc="lower center", ncol=len(used), fontsize=12,
-               frameon=False)
+    handles, labels = [], []
+    for rule in used:
+        filled = Patch(facecolor=RULE_COLOURS[rule][0], edgecolor="black")
+        if rule == RULE_MISSING:  # as drawn: a dashed empty box where the axis is absent,
+            dashed = Patch(facecolor="white", edgecolor=RULE_COLOURS[rule][0],  # filled below
+                           linestyle="--", linewidth=1.6)
+            handles.append((dashed, filled))
+            labels.append(f"{rule} (dashed: the absent axis; filled: its result)")
+        else:
+            handles.append(filled)
+            labels.append(rule)
+    fig.legend(handles, labels, loc="lower center", ncol=len(used), fontsize=12,
+               frameon=False, handler_map={tuple: HandlerTuple(ndivide=None, pad=0.3)})
     return fig
 
 
