@@ -173,6 +173,18 @@ def test_ctrl_c_is_one_line_and_says_what_was_kept(tmp_path, monkeypatch):
         "same command again to resume"]
 
 
+def test_a_huge_out_file_is_refused_before_it_is_read(tmp_path):
+    """A 1 GB file (sparse: no disk used) is refused by its size, not read into memory."""
+    out = tmp_path / "big.json"
+    with open(out, "wb") as f:
+        f.truncate(2**30)
+    done = run_cli_without_tensorflow("why-scale", "--out", str(out), "--no-progress")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "1,073,741,824 bytes" in lines[0] and "not a why-scale" in lines[0]
+    assert out.stat().st_size == 2**30
+
+
 def test_a_file_that_is_not_results_is_not_overwritten(tmp_path):
     out = tmp_path / "notes.json"
     out.write_text('{"mine": 1}')
