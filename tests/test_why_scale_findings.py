@@ -46,36 +46,38 @@ def record(depth, width, scale, lr, seed, up_init=1.0, up_lr=1.0, fate="trained"
             "accuracy": [0.5] * STEPS, "dead_fraction": dead, "grad_norm": [1.0] * STEPS,
             "residual_ratio": [0.1] * STEPS, "step0_grad_norm": [1.0] * depth,
             "step0_residual_ratio": [0.1] * depth,
-            "step0_net_norm": list(np.linspace(1, 1 + depth * (scale if scale != "rezero"
-                                                                   else 0), depth + 1)),
+            "step0_net_norm": list(np.linspace(1, 1 + depth * (0.1 if isinstance(scale, str)
+                                                                   else scale), depth + 1)),
             "diverged": diverged, "diverged_step": diverged_step, "died": died,
             "died_step": died_step, "stopped_step": None, "test_accuracy": accuracy,
             "seconds": 1.0}
 
 
-def document(edges: dict, arms=ARMS, seed_edges: dict | None = None, other=None) -> dict:
-    """A results document over depths (3, 20), widths (256, 1088), scales (1, 0.3, 0.1,
-    rezero), lrs (0.03, 0.1, 0.3), seeds (0, 1, 2), with the arms at depth 20. ``edges``:
-    (setting, width) -> the edge (each rate up to it trains, the ones above die), where a
-    setting is (scale, up_init, up_lr); default 0.1. ``seed_edges``: (setting, width, seed)
-    -> an edge for one seed."""
-    lrs, seeds = (0.03, 0.1, 0.3), (0, 1, 2)
-    config = {"depths": [3, 20], "widths": [256, 1088], "scales": [1.0, 0.3, 0.1, "rezero"],
+def document(edges: dict, arms=ARMS, seed_edges: dict | None = None, other=None,
+             depths=(3, 20), widths=(256, 1088), scales=(1.0, 0.3, 0.1, "rezero"),
+             lrs=(0.03, 0.1, 0.3), arm_depths=(20,)) -> dict:
+    """A results document (by default depths (3, 20), widths (256, 1088), scales (1, 0.3,
+    0.1, rezero), lrs (0.03, 0.1, 0.3), seeds (0, 1, 2), the arms at depth 20). ``edges``:
+    (setting, width) -> the edge at the deepest depth, (setting, width, depth) at another
+    (each rate up to it trains, the ones above die), where a setting is (scale, up_init,
+    up_lr); default 0.1. ``seed_edges``: (setting, width, seed) -> an edge for one seed."""
+    seeds = (0, 1, 2)
+    config = {"depths": list(depths), "widths": list(widths), "scales": list(scales),
               "lrs": list(lrs), "steps": STEPS, "seeds": list(seeds), "optimizer": "sgd",
               "batch": 16, "stem_stride": 2, "batchnorm": True, "stop_when_dead": True,
               "protocol_version": 2}
     if arms:
-        config.update(arms=[list(a) for a in arms], arm_depths=[20])
+        config.update(arms=[list(a) for a in arms], arm_depths=list(arm_depths))
     runs = []
-    for depth in (3, 20):
-        settings = [(s, 1.0, 1.0) for s in config["scales"]]
-        if arms and depth == 20:
+    for depth in depths:
+        settings = [(s, 1.0, 1.0) for s in scales]
+        if arms and depth in arm_depths:
             settings += [(1.0, float(a), float(b)) for a, b in arms]
-        for width in (256, 1088):
+        for width in widths:
             for setting in settings:
                 for seed in seeds:
-                    edge = edges.get((setting, width), 0.1) if depth == 20 else \
-                        edges.get((setting, width, 3), 0.1)
+                    edge = edges.get((setting, width), 0.1) if depth == max(depths) else \
+                        edges.get((setting, width, depth), 0.1)
                     edge = (seed_edges or {}).get((setting, width, seed), edge)
                     for lr in lrs:
                         fate = "trained" if lr <= edge else "died"
@@ -177,6 +179,25 @@ def test_an_arm_missing_from_the_grid_is_left_out_not_a_crash():
     assert findings.decomposition_verdicts(results) == {}  # needs all four arms
     assert "s = 0.3, width 256: scale 1 0.03; scale 0.3 0.1; a small start (up_init 0.3) " \
            ">=0.3." in results.conclusion()
+
+
+@pytest.mark.parametrize("grid", [
+    dict(depths=(3,), widths=(64,), scales=(1.0, 0.1), lrs=(0.1,)),  # the CLI's flags
+    dict(depths=(2,), widths=(32,), scales=(1.0, 0.1), lrs=(0.1,), arm_depths=(20,)),
+    dict(depths=(3, 10), widths=(64, 2080), scales=("rezero", "layerscale"), lrs=(0.1, 0.3)),
+    dict(depths=(20,), widths=(256,), scales=(1.0,), lrs=(0.03, 0.1), arm_depths=(20,)),
+    dict(depths=(20,), widths=(1088,), scales=(0.3,), lrs=(0.1,), arm_depths=(20,))])
+def test_any_grid_the_cli_can_run_gets_a_conclusion_not_a_crash(grid):
+    from explainer.plots import why_scale as figures
+
+    results = results_from_dict(document({}, **grid))
+    text = results.conclusion()
+    assert text.startswith("In short: ") and findings.grid_line(results) in text
+    assert findings.summary_text(results) and findings.grid_table_text(results)
+    for plot in (figures.plot_edges, figures.plot_accuracy, figures.plot_death_steps):
+        plot(results)
+    if results.arm_depth() is None:
+        assert findings.NO_ARMS in text
 
 
 def test_runs_outside_the_grid_are_not_read():

@@ -228,6 +228,7 @@ def plot_accuracy(results, lr: float | None = None):
                 pos = x + (w - (len(results.widths) - 1) / 2) * bar
                 m = np.nan_to_num(mean[d, w])
                 err = np.nan_to_num(np.stack([mean[d, w] - low[d, w], high[d, w] - mean[d, w]]))
+                err = np.clip(err, 0, None)  # equal seeds: the mean's rounding, not a range
                 ax.bar(pos, m, bar, yerr=err, capsize=3, color=colours[w % 3],
                        hatch=hatches[w % 3], edgecolor="black", lw=0.6)
             ax.axhline(CHANCE, color=OKABE_ITO["black"], lw=2, ls="--", zorder=4)

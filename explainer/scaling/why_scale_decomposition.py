@@ -39,10 +39,9 @@ class DecompositionArms:
         """(scale, up_init, up_lr) of one arm at ``s``; None when the grid does not have it
         (a small start or slow step not among the arms, or scale s not among the scales)."""
         s = float(s)
-        if kind == "scale 1":
-            return (1.0, 1.0, 1.0)
-        if kind == "scale s":
-            found = [x for x in self.scales if not isinstance(x, str) and g(x) == g(s)]
+        if kind in ("scale 1", "scale s"):
+            wanted = 1.0 if kind == "scale 1" else s
+            found = [x for x in self.scales if not isinstance(x, str) and g(x) == g(wanted)]
             return (float(found[0]), 1.0, 1.0) if found else None
         if kind == "a small start":
             found = [a for a in self.arms if a[1] == 1.0 and g(a[0]) == g(s)]
@@ -54,8 +53,10 @@ class DecompositionArms:
         return (1.0, float(found[0][0]), float(found[0][1])) if found else None
 
     def arm_depth(self) -> int | None:
-        """The deepest depth the arms ran at (the decomposition's depth), None without arms."""
-        return max(self.arm_depths) if self.arms and self.arm_depths else None
+        """The deepest depth the arms ran at (the decomposition's depth): the deepest of the
+        grid's ``arm_depths`` that is one of its depths; None without arms."""
+        depths = [d for d in self.arm_depths if d in self.depths]
+        return max(depths) if self.arms and depths else None
 
     def arm_fates(self, s: float, depth: int | None = None) -> dict:
         """Kind -> fates over (width, lr, seed) at ``depth`` (default the deepest arm depth),
@@ -154,7 +155,7 @@ def decomposition_lines(results) -> list[str]:
             parts = "; ".join(f"{_arm_name(results, kind, s)} {edge_with_range(e[w], lrs)}"
                               for kind, e in edges.items())
             line = f"  s = {s:g}, width {width}: {parts}."
-            if "scale s" in fates:
+            if "scale s" in fates and "scale 1" in fates:
                 lost = (fates["scale 1"][w] != "trained") & (fates["scale s"][w] == "trained")
                 kept = []
                 for kind in ("a small start", "a slow step"):
