@@ -5,7 +5,7 @@ The package is in layers; each folder is one (see the README's layout, checked b
     core/          the block: spec tables, weights, the numpy reference, the Keras block, traces
     semantics/     what `*` and `+=` do;  broadcasting/: the rule;  scaling/: what scale does
     ports/         the original slim code, keras.applications, PyTorch, DL4J
-    plots/ widgets/ exercises/ cli/ site/   on top; answer.py: the five-line answer
+    plots/ widgets/ exercises/ cli/ site/   on top; answer.py: the five-line answer (v2: six)
     classroom/     the top: a class's apps, kernel pool and servers (``make classroom``)
 
 Public names are imported lazily, so ``import explainer`` is instant and TensorFlow loads only
