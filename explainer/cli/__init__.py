@@ -67,10 +67,12 @@ class OneLineParser(argparse.ArgumentParser):
 
     def _get_values(self, action, arg_strings):
         # argparse drops a '--' given as an option's value (`--batch=--`) and then hands the
-        # option an empty list, past its type= check: refuse it as the value it is
-        dashes = action.option_strings and "--" in arg_strings
+        # option an empty list past its type= check, or its const (nargs='?'): refuse it as
+        # the value it is
+        alone = bool(action.option_strings) and list(arg_strings) == ["--"]
+        dashes = bool(action.option_strings) and "--" in arg_strings
         values = super()._get_values(action, arg_strings)
-        if dashes and isinstance(values, list) and (not values or action.nargs is None):
+        if alone or dashes and isinstance(values, list) and (not values or action.nargs is None):
             raise argparse.ArgumentError(action, "got '--'; expected a value (a '--' alone "
                                                  "ends the options; it is not a value)")
         return values
@@ -87,15 +89,16 @@ def check_keras_backend(args) -> None:
     if backend in BACKENDS:
         return
     if "keras" in sys.modules:
-        source = "the Keras backend this process runs"
+        source, hint = "the Keras backend this process runs", "start a new process"
     elif os.environ.get("KERAS_BACKEND"):
-        source = "KERAS_BACKEND"
+        source, hint = "KERAS_BACKEND", "unset KERAS_BACKEND for TensorFlow"
     else:
         home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
         source = f"the backend in {shorten(os.path.join(home, 'keras.json'), 120)}"
+        hint = "set KERAS_BACKEND=tensorflow, or change that file"
     shown = ", ".join(repr(b) for b in BACKENDS)
     raise ValueError(f"{source}: got {shorten(backend)}; expected one of {shown} (the Keras "
-                     "backends the explainer runs on; unset KERAS_BACKEND for TensorFlow)")
+                     f"backends the explainer runs on; {hint})")
 
 
 def build_parser() -> OneLineParser:
