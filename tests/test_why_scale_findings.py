@@ -118,12 +118,12 @@ def test_a_slow_step_that_keeps_the_stack_alive_is_named_per_width_with_the_seed
     assert "a slow step (up_lr 0.01) >=0.3" in line and "scale 0.1 >=0.3" in line
     assert "Of the 6 runs (lr x seed) scale 1 lost and scale 0.1 kept, a small start keeps " \
            "1 and a slow step keeps 6." in line
-    assert "the slow step keeps the stack alive as far as scale 0.1" in line
+    assert "the slow step keeps the stack alive as far as scale 0.1 (>=0.3);" in line
     assert "the small start alone does not raise it above scale 1's" in line
     s03 = next(x for x in text.splitlines() if x.startswith("  s = 0.3, width 1088"))
     assert "the small start alone raises the edge only to 0.1" in s03
     assert "What keeps the depth-20 stack alive (median edges): at width 256, the slow step " \
-           "(s = 0.3 and 0.1); at width 1088, the slow step (s = 0.3 and 0.1)." in text
+           "at s = 0.3 and 0.1; at width 1088, the slow step at s = 0.3 and 0.1." in text
     # the constant-scale grid is not mixed with the arms: scale 1's runs are its own
     assert len(results.grid_runs) == 2 * 2 * 4 * 3 * 3
     assert results.get(20, 256, 1.0, 0.1, 0).fate == "died"
@@ -141,7 +141,9 @@ def test_which_half_keeps_the_stack_alive_follows_the_edges(start, step, word):
     assert results.arm_values() == (0.1,)
     assert findings.decomposition_verdicts(results) == {(0.1, 256): word, (0.1, 1088): word}
     text = results.conclusion()
-    assert f"at width 256, {word} (s = 0.1)" in text
+    from explainer.scaling.why_scale_decomposition import SUMMARY_WORDS
+
+    assert f"at width 256, {SUMMARY_WORDS[word]}" in text
     if word == "both are needed":
         assert (f"both are needed: alone, the small start reaches "
                 f"{findings.edge_text(start, results.lrs)}") in text
@@ -248,8 +250,8 @@ def test_the_accuracy_question_is_answered_in_words_from_the_numbers():
     assert answer.startswith("Does the scale cost accuracy? After 12 steps at the shared lr 0.1")
     assert "(8 comparisons, by the seeds' ranges) is less accurate in 0, more accurate in 0, " \
            "within the seeds' spread in 8" in answer
-    assert answer.endswith("So, in this short training: no, mostly within the seeds' spread "
-                           "at both.")
+    assert answer.endswith("So, after 12 steps: no: at its own best rate a smaller scale is "
+                           "never less accurate beyond the seeds' spread.")
 
 
 def test_the_whole_grid_table_gives_every_run_its_verdict_dead_fraction_and_accuracy():
@@ -356,3 +358,17 @@ def test_broken_and_non_strict_json_are_refused_with_one_line(tmp_path):
     good = tmp_path / "good.json"
     good.write_text(json.dumps(document({}, arms=())))
     assert len(load_why_scale_results(good).runs) == 2 * 2 * 4 * 3 * 3
+
+
+def test_a_verdict_by_the_medians_that_a_seed_does_not_bear_out_says_so():
+    edges = both_widths(a=(ONE, 0.03), b=(S01, 0.3), c=(START01, 0.3), d=(STEP01, 0.3))
+    results = results_from_dict(document(edges, arms=((0.1, 1.0), (1.0, 0.01)),
+                                         seed_edges={(START01, 256, 2): 0.1}))
+    assert findings.decomposition_verdicts(results)[0.1, 256] == "either"
+    line = next(x for x in findings.decomposition_lines(results)
+                if x.startswith("  s = 0.1, width 256"))
+    assert line.endswith("(by the medians: the lowest seed of the small start stops at 0.1, "
+                         "scale 0.1's at >=0.3).")
+    other = next(x for x in findings.decomposition_lines(results)
+                 if x.startswith("  s = 0.1, width 1088"))
+    assert "by the medians" not in other

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from ..scaling.trunk_args import scale_label
@@ -236,8 +237,8 @@ def plot_accuracy(results, lr: float | None = None):
             ax.set_title(f"depth {results.depths[d]}, {name}")
         axes[r, 0].set_ylabel(f"test accuracy\n{name}")
     axes[0, 0].set_ylim(0, 1.05)
-    handles = [Line2D([], [], color=colours[w % 3], lw=10, label=f"width {width}")
-               for w, width in enumerate(results.widths)]
+    handles = [Patch(facecolor=colours[w % 3], hatch=hatches[w % 3], edgecolor="black",
+                     label=f"width {width}") for w, width in enumerate(results.widths)]
     handles.append(Line2D([], [], color=OKABE_ITO["black"], lw=2, ls="--",
                           label=f"chance ({CHANCE:g})"))
     legend_below(fig, handles)

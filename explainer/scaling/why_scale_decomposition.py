@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ..core.validate import shorten
-from .why_scale_verdicts import NO_ARMS, edge_with_range, join
+from .why_scale_verdicts import NO_ARMS, edge_text, edge_with_range, join
 
 ARM_KINDS = ("scale 1", "scale s", "a small start", "a slow step")
 
@@ -173,30 +173,64 @@ def decomposition_lines(results) -> list[str]:
     return lines
 
 
+def _lowest(edges: dict, kind: str, w: int) -> float:
+    return float(np.min(edges[kind][w]))
+
+
+def _median(edges: dict, kind: str, w: int) -> float:
+    return float(np.median(edges[kind][w]))
+
+
 def _decomposition_sentence(word: str, s: float, width: int, edges: dict, w: int,
                             lrs: tuple) -> str:
     full = edge_with_range(edges["scale s"][w], lrs)
     start = edge_with_range(edges["a small start"][w], lrs)
     step = edge_with_range(edges["a slow step"][w], lrs)
     one = edge_with_range(edges["scale 1"][w], lrs)
+
+    def caveat(kinds):  # a verdict by the medians that a seed does not bear out
+        short = [k for k in kinds if _lowest(edges, k, w) < _lowest(edges, "scale s", w)]
+        if not short:
+            return ""
+        names = join(["the " + k.removeprefix("a ") for k in short])
+        return (
+            f" (by the medians: the lowest seed{'s' if len(short) > 1 else ''} of {names} "
+            f"stop{'' if len(short) > 1 else 's'} at "
+            f"{join([edge_text(_lowest(edges, k, w), lrs) for k in short])}, scale {s:g}'s "
+            f"at {edge_text(_lowest(edges, 'scale s', w), lrs)})")
+
     if word == "nothing to split":
         return (f"At width {width}, scale {s:g} does not raise scale 1's edge ({one} against "
                 f"{full}), so there is nothing to split.")
     if word == "either":
         return (f"At width {width}, either half alone keeps the stack alive as far as scale "
-                f"{s:g} does (start {start}, step {step}, scale {s:g} {full}).")
+                f"{s:g} does (start {start}, step {step}, scale {s:g} {full})"
+                + caveat(["a small start", "a slow step"]) + ".")
     if word in ("the small start", "the slow step"):
-        other, other_edge = (("the slow step", step) if word == "the small start"
-                             else ("the small start", start))
-        moved = float(np.median(edges["a slow step" if word == "the small start"
-                                      else "a small start"][w])) > float(
-            np.median(edges["scale 1"][w]))
+        kind, other_kind = (("a small start", "a slow step") if word == "the small start"
+                            else ("a slow step", "a small start"))
+        other = "the " + other_kind.removeprefix("a ")
+        other_edge = step if word == "the small start" else start
+        moved = _median(edges, other_kind, w) > _median(edges, "scale 1", w)
         return (f"At width {width}, {word} keeps the stack alive as far as scale {s:g} "
-                f"({full}); {other} alone "
+                f"({full}){caveat([kind])}; {other} alone "
                 + (f"raises the edge only to {other_edge}." if moved else
                    f"does not raise it above scale 1's ({other_edge} against {one})."))
+    closer = _closer(edges, w)
     return (f"At width {width}, both are needed: alone, the small start reaches {start} and "
-            f"the slow step {step}, against {full} for scale {s:g} and {one} for scale 1.")
+            f"the slow step {step}, against {full} for scale {s:g} and {one} for scale 1"
+            + (f"; {closer} comes closer" if closer else "; neither comes closer") + ".")
+
+
+def _closer(edges: dict, w: int) -> str | None:
+    """Which half alone comes closer to scale s's median edge, None if neither."""
+    start, step = _median(edges, "a small start", w), _median(edges, "a slow step", w)
+    return None if start == step else "the slow step" if step > start else "the small start"
+
+
+SUMMARY_WORDS = {"the small start": "the small start", "the slow step": "the slow step",
+                 "either": "either half alone", "both are needed": "both halves are needed",
+                 "nothing to split": "nothing to split (scale s does not raise the edge)"}
 
 
 def decomposition_summary(results) -> str:
@@ -209,8 +243,12 @@ def decomposition_summary(results) -> str:
         found = {s: v for (s, w), v in verdicts.items() if w == width}
         groups = {}
         for s, v in found.items():
-            groups.setdefault(v, []).append(f"{s:g}")
-        parts.append(f"at width {width}, " + "; ".join(
-            f"{v} (s = {join(ss)})" for v, ss in groups.items()))
+            words = SUMMARY_WORDS[v]
+            if v == "both are needed":
+                closer = _closer(results.arm_edges(s), results.widths.index(width))
+                words += f" ({closer} comes closer)" if closer else ""
+            groups.setdefault(words, []).append(f"{s:g}")
+        parts.append(f"at width {width}, " + ", ".join(
+            f"{v} at s = {join(ss)}" for v, ss in groups.items()))
     return (f"What keeps the depth-{results.arm_depth()} stack alive (median edges): "
             + "; ".join(parts) + ".")

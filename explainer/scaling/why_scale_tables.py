@@ -46,10 +46,6 @@ def _compare(results, mean, low, high) -> tuple[dict, tuple | None]:
     return counts, worst
 
 
-def _majority(counts: dict) -> str:
-    return max(counts, key=counts.get)
-
-
 def accuracy_comparison(results) -> dict | None:
     """Each smaller constant scale against scale 1 in every cell, by the seeds' ranges, at the
     shared rate ("at_lr") and each at its own best rate ("at_best"): word -> count, and the
@@ -85,17 +81,21 @@ def accuracy_answer(results) -> str:
                      f"{worst[4]:.3f} against scale 1's {worst[5]:.3f})")
         return text
 
-    fixed, best = _majority(found["at_lr"]), _majority(found["at_best"])
-    verdict = ("yes, even at each scale's own best rate" if best == "less accurate" else
-               f"at one shared rate mostly {fixed}, but at each scale's own best rate mostly "
-               f"{best}" if fixed != best else f"no, mostly {best} at both")
+    best_less = found["at_best"]["less accurate"]
+    verdict = (
+        f"yes: even at its own best rate a smaller scale is less accurate in {best_less} of {n}"
+        if 2 * best_less > n else
+        "no: at its own best rate a smaller scale is never less accurate beyond the seeds' "
+        "spread" if best_less == 0 else
+        f"not as a rule: at its own best rate a smaller scale is less accurate in {best_less} of "
+        f"{n}, as accurate (within the seeds' spread) or more in {n - best_less}")
     return (f"Does the scale cost accuracy? After {results.config.steps} steps at the shared lr "
             f"{found['lr']:g}, a smaller constant scale "
             f"({join([str(x) for x in CONSTANT_SMALLER])}) compared with scale 1 in the same "
             f"cell ({n} comparisons, by the seeds' ranges) is "
             f"{told(found['at_lr'], found['worst_lr'])}. Each at its own best learning rate of "
-            f"the grid, it is {told(found['at_best'], found['worst_best'])}. So, in this short "
-            f"training: {verdict}.")
+            f"the grid, it is {told(found['at_best'], found['worst_best'])}. So, after "
+            f"{results.config.steps} steps: {verdict}.")
 
 
 def summary_rows(results) -> list[dict]:
