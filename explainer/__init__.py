@@ -24,7 +24,8 @@ __version__ = "0.1.0"
 LAYERS = (
     ("core",),                   # the block: spec tables, weights, numpy reference, Keras block
     ("semantics", "broadcasting"),  # what `*` and `+=` do; the broadcasting rule
-    ("scaling", "ports"),        # what the scale does; the block in other code and frameworks
+    ("scaling", "ports", "torch_blocks"),  # what the scale does; the block in other code and
+    #                                          frameworks; the PyTorch block classes
     ("answer", "plots"),         # the five-line answer; figures
     ("widgets", "exercises"),    # interactive apps; checked exercises
     ("site", "cli"),             # static pages; `python -m explainer`

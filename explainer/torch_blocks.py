@@ -6,8 +6,10 @@ path, which a class made inside a function does not have. ``scale`` is a buffer 
 0-d tensor in the ``state_dict``), so a saved ``state_dict`` carries the block's scale with its
 weights; the constructor's arguments (``variant``, ``scale``, ``activation``) build the layers.
 
-This module imports torch at the top (the ``torch`` extra); :mod:`.torch_port` imports it only
-inside its functions, and :mod:`.torch_save` runs the save-and-load lesson.
+A top-level module, not in ``ports/``: unpickling imports the class' module and every package
+above it, and the ``ports`` package loads TensorFlow; this one needs only torch and the spec
+tables. :mod:`explainer.ports.torch_port` fills it with a Keras block's weights and
+:mod:`explainer.ports.torch_save` runs the save-and-load lesson.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..core.spec import BN_EPSILON, BlockSpec, keras_name
-from ..core.validate import check_activation, check_scale, check_variant
+from .core.spec import BN_EPSILON, BlockSpec, keras_name
+from .core.validate import check_activation, check_scale, check_variant
 
 SLIM_BN_DECAY = 0.995  # facenet's batch_norm_params; keras.applications' momentum is 0.99
 TORCH_BN_MOMENTUM = round(1.0 - SLIM_BN_DECAY, 6)  # 0.005: torch weights the new batch

@@ -15,8 +15,8 @@ import explainer
 from explainer.answer import explain_block
 from explainer.core.weights import block_weights
 from explainer.ports import legacy_sources
-from explainer.scaling.folding import fold_training_step
 from explainer.ports import spellings as sp
+from explainer.scaling.folding import fold_training_step
 
 EXPECTED_LINES = {
     "facenet": ("net += scale * up",),

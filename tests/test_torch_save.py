@@ -13,9 +13,9 @@ import explainer
 torch = pytest.importorskip("torch", reason="torch is an optional extra "
                             "(pip install 'block35-explainer[torch]', torch==2.13.0 CPU)")
 
-from explainer.ports.torch_blocks import TORCH_BLOCKS, Block17Torch, Block35Torch  # noqa: E402
 from explainer.ports.torch_port import to_torch, torch_forward  # noqa: E402
 from explainer.ports.torch_save import torch_save_check  # noqa: E402
+from explainer.torch_blocks import TORCH_BLOCKS, Block17Torch, Block35Torch  # noqa: E402
 
 
 def test_the_block_class_lives_at_module_level_and_holds_its_scale():
@@ -23,7 +23,7 @@ def test_the_block_class_lives_at_module_level_and_holds_its_scale():
     module = to_torch(block)
     assert type(module) is Block35Torch
     assert f"{type(module).__module__}.{type(module).__qualname__}" == \
-        "explainer.ports.torch_blocks.Block35Torch"
+        "explainer.torch_blocks.Block35Torch"
     state = module.state_dict()
     assert state["scale"].dtype == torch.float32 and float(state["scale"]) == np.float32(0.3)
     assert "scale" in dict(module.named_buffers())
@@ -53,7 +53,7 @@ def test_saved_block_loads_in_a_fresh_process(tmp_path):
     assert found.scale_before_load == 1.0 and found.scale_after_load == pytest.approx(0.17)
     assert found.state_dict_max_diff == 0.0 and found.module_max_diff == 0.0
     assert found.module_default.startswith("UnpicklingError: Weights only load failed")
-    assert found.module_class == "explainer.ports.torch_blocks.Block35Torch"
+    assert found.module_class == "explainer.torch_blocks.Block35Torch"
     assert found.module_scale == pytest.approx(0.17)
     assert found.state_dict_keys == len(to_torch(block).state_dict())
     text = str(found)

@@ -3,9 +3,10 @@
 ``keras.layers.Lambda(lambda t: scale * t)`` computes the same tensor as the project's
 :class:`explainer.core.blocks.ScaledResidual`, but it saves differently. (keras.applications'
 ``CustomScaleLayer`` is a registered layer too; its ``call`` writes
-``inputs[0] + inputs[1] * self.scale``: it does the add as well, not only the product.) A ``.keras`` file stores a lambda as marshalled CPython bytecode;
-Keras 3 refuses to load it unless ``safe_mode=False`` (that would run code from the file), and
-no other runtime reads CPython bytecode. A registered layer stores only its class name and its
+``inputs[0] + inputs[1] * self.scale``: it does the add as well, not only the product.) A
+``.keras`` file stores a lambda as marshalled CPython bytecode; Keras 3 refuses to load it
+unless ``safe_mode=False`` (that would run code from the file), and no other runtime reads
+CPython bytecode. A registered layer stores only its class name and its
 config (``{"scale": 0.17, ...}``); it loads wherever the class is registered, and elsewhere
 fails with a clear "Could not locate class".
 

@@ -87,14 +87,14 @@ def load_numpy_state(module, state: dict, what: str):
 
 def to_torch(block):
     """A ``torch.nn.Module`` (eval mode) with our block's weights, transposed to NCHW: a
-    :class:`~explainer.ports.torch_blocks.Block35Torch` (or ``Block17Torch`` /
+    :class:`~explainer.torch_blocks.Block35Torch` (or ``Block17Torch`` /
     ``Block8Torch``), whose ``scale`` is a buffer in its ``state_dict``.
 
     Raises ModuleNotFoundError with the reason when torch is not installed.
     """
     spec = block_spec(block)
     _require_torch()
-    from .torch_blocks import TORCH_BLOCKS
+    from ..torch_blocks import TORCH_BLOCKS
 
     module = TORCH_BLOCKS[spec.block](spec.variant, spec.scale, spec.activation)
     state = {**torch_state_dict(block_weights(block), spec), "scale": np.float32(spec.scale)}
@@ -141,7 +141,7 @@ def torch_line_forms(block) -> str:
         return f"skipped: {reason}"
     spec = block_spec(block)
     torch = _require_torch()
-    from .torch_blocks import ResidualBlockTorch
+    from ..torch_blocks import ResidualBlockTorch
 
     source = inspect.getsource(ResidualBlockTorch.forward).splitlines()
     ours = [line.strip() for line in source if "self.scale *" in line or "net + " in line]

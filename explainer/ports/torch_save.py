@@ -3,7 +3,7 @@
 PyTorch's two ways, both run: ``torch.save(module.state_dict(), path)`` (tensors only: the
 weights, BatchNorm's statistics and the ``scale`` buffer) and ``torch.save(module, path)`` (the
 whole module, pickled by its class' import path,
-:class:`explainer.ports.torch_blocks.Block35Torch`). A new Python process (no state shared
+:class:`explainer.torch_blocks.Block35Torch`). A new Python process (no state shared
 with this one) then loads each with ``torch.load`` as current PyTorch calls it, where
 ``weights_only`` defaults to True: the state_dict loads into a block built with another scale,
 and the scale comes back from the file; the whole module is refused (the error is PyTorch's
@@ -31,7 +31,7 @@ _CHILD = r"""
 import json, re, sys
 import numpy as np
 import torch
-from explainer.ports.torch_blocks import TORCH_BLOCKS
+from explainer.torch_blocks import TORCH_BLOCKS
 folder, block, variant, activation = sys.argv[1:5]
 x = torch.from_numpy(np.load(f"{folder}/x.npy").transpose(0, 3, 1, 2).copy())
 expected = np.load(f"{folder}/expected.npy")

@@ -116,7 +116,7 @@ def _how_big() -> tuple[str, str]:
 
 def _save() -> tuple[str, str]:
     from ..exercises import facts
-    from ..ports.torch_blocks import TORCH_BLOCKS
+    from ..torch_blocks import TORCH_BLOCKS
 
     config = facts.block().get_layer("scaled_up").get_config()
     torch_block = TORCH_BLOCKS["block35"]("v1", config["scale"], "relu")

@@ -21,7 +21,6 @@ from ...core.quiet import load_tensorflow_quietly
 from ...core.schedule import REAL_SCALES
 from ...core.validate import check_output_path, shorten
 from ...core.weight_tables import seeded_weights
-from ...ports.dl4j_port import DL4J_DIFFERENCE_COLUMNS, DL4J_DIFFERENCES, to_dl4j
 from ..jsonout import dumps
 from .argtypes import activation, block_kind, scale, seed, variant
 
@@ -118,6 +117,8 @@ def run(args) -> int:
     doc = {"to": args.to, "block": args.block, "variant": args.variant, "scale": args.scale,
            "activation": args.activation, "seed": args.seed}
     if args.to == "dl4j":
+        from ...ports.dl4j_port import DL4J_DIFFERENCE_COLUMNS, DL4J_DIFFERENCES, to_dl4j
+
         java = to_dl4j(args.variant, args.scale, args.activation, block=args.block)
         rows = [dict(zip(DL4J_DIFFERENCE_COLUMNS, r, strict=True)) for r in DL4J_DIFFERENCES]
         if args.json:

@@ -47,11 +47,11 @@ def _framework(args) -> int:
 
 
 def _findings(scale: float) -> dict:
+    from ...ports.spellings import spellings
     from ...semantics.dtypes import dtype_table
     from ...semantics.graph import block_ops, last_line_ops
     from ...semantics.inplace import inplace_semantics
     from ...semantics.operators import dispatch_table, scale_gradient
-    from ...ports.spellings import spellings
 
     return {"spellings": spellings(scale),
             "dispatch": dispatch_table(scale), "tail": last_line_ops(scale),
