@@ -67,7 +67,9 @@ def _failures(scale: float = 1.0) -> tuple[int, int, int]:
 @exercise("why_scale_failures", NOTEBOOK,
           f"How many of the stored depth-{DEEPEST} scale-1 runs failed, that is died (last "
           "block >= 99 % zeros to the end) or diverged (non-finite loss), over every width, "
-          "learning rate and seed of the grid?", "a whole number", "4", reader="whole",
+          "learning rate and seed of the grid? (The grid's runs at a constant scale: leave out "
+          "the decomposition arms, whose up_init or up_lr is not 1.)", "a whole number", "4",
+          reader="whole",
           solve=lambda: str(_failures()[0]))
 def why_scale_failures():
     failed, died, diverged = _failures()
