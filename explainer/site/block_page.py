@@ -21,6 +21,7 @@ import json
 
 import numpy as np
 
+from ..core.lesson import lesson_setup
 from .broadcast_page import rule_script
 from .page_style import STATIC_CSS
 
@@ -61,8 +62,6 @@ def _floats(values: np.ndarray) -> str:
 def variant_data(variant: str) -> dict:
     """The variant's trace as the page shows it: per tensor its shape, code line, statistics
     and a few channels' images; the tail's ``net`` and ``up`` on :func:`tail_channels`."""
-    from ..core.lesson import lesson_setup
-
     setup = lesson_setup(variant)
     traced = setup.traced
     tensors = []

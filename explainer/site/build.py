@@ -16,107 +16,30 @@ import os
 import re
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
+from ..exercises.core import REGISTRY
+from ..exercises.render import notebook_exercises
+from .block_page import block_page
 from .broadcast_page import broadcast_page
 from .compact import compact_page
+from .exercise_page import EXERCISE_CSS, exercise_data, exercise_form, grader_script
 from .freeze import count_figures, figures_with_alt, freeze_widgets
+from .index_page import ANSWERS_PAGE, APP_PAGES, COURSE_PAGES, ROUTES, index_page
+from .lessons import PACKAGE_NOTEBOOKS, Page, default_notebooks, learning_goals, title_of
 from .page_style import NOTEBOOK_PAGE_CSS
+from .questions_page import questions_page
+from .why_scale_page import why_scale_page
+from .worksheet_page import answers_page, worksheet_page
+
+__all__ = ["ANSWERS_PAGE", "APP_PAGES", "COURSE_PAGES", "PACKAGE_NOTEBOOKS", "ROUTES", "Page",
+           "build", "default_notebooks", "export", "index_page", "learning_goals", "main",
+           "title_of", "write_apps", "write_course_pages"]
 
 # TensorFlow's C++ start-up lines (oneDNN, CUDA) go to the build's stderr, not onto the page
 KERNEL_QUIET = "--IPKernelApp.capture_fd_output=False"
-PACKAGE_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"  # the checkout's
-# the static apps, next to the notebooks' pages: file name -> (link text, what it does)
-APP_PAGES = {
-    "scale_explorer.html": ("The scale slider", "move the residual scale and see what the "
-                            "block does, every position computed when these pages were built"),
-    "broadcast_playground.html": ("The broadcasting playground", "type two shapes and see, "
-                                  "axis by axis, how they broadcast, computed in the page"),
-    "why_scale_explorer.html": ("The why-scale grid", "pick depth, width, scale, learning "
-                                "rate and seed for two settings and compare every stored run's "
-                                "curves, fate and accuracy"),
-    "block_explorer.html": ("The block, tensor by tensor", "click each tensor of block35 v1 "
-                            "and v2 for its shape, statistics and channels, and recompute the "
-                            "tail relu(net + s * up) at any scale, a number or a vector"),
-}
-# the course's other pages, linked from the index: file name -> (link text, what it holds);
-# answers.html is written beside them and linked from no student page (ANSWERS_PAGE)
-COURSE_PAGES = {
-    "questions.html": ("Questions a learner brings", "each answered in two lines computed by "
-                       "the package, with a link to the lesson section that shows it"),
-    "worksheet.html": ("The worksheet", "every exercise with space to answer, one lesson per "
-                       "printed page"),
-}
-ANSWERS_PAGE = "answers.html"
-ROUTES = (  # what each way through the course needs
-    ("Read the lessons, check every exercise in its page, explore the apps",
-     "a browser: nothing to install and no server (open index.html from a folder or a USB "
-     "stick, or serve the folder to a class with <code>make classroom-static</code>)"),
-    ("Print the worksheet", "a browser"),
-    ("Run and change the code in JupyterLab (<code>make lab</code>)",
-     "the install: Python with TensorFlow and the project's other libraries"),
-    ("The lessons' widgets as live apps for a class (<code>make classroom</code>)",
-     "the install, and the machine that serves them"),
-    ("Build these pages (<code>make html</code>)",
-     "the install: every notebook is executed"),
-)
 EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>')
 NOTEBOOK_LINK = re.compile(r'href="([A-Za-z0-9_]+)\.ipynb"')
-
-
-@dataclass(frozen=True)
-class Page:
-    """One exported notebook: where it came from, where it went, what it holds."""
-
-    notebook: Path
-    html: Path
-    title: str
-    seconds: float  # execution time of the notebook
-    figures: int  # images the executed notebook shows (plots, Image widgets)
-    learn: tuple[str, ...] = ()  # the "You will learn" bullets of its first cell
-
-
-def default_notebooks() -> Path:
-    """``./notebooks`` when run from a checkout, else the one next to the package."""
-    here = Path.cwd() / "notebooks"
-    return here if here.is_dir() else PACKAGE_NOTEBOOKS
-
-
-def title_of(nb, fallback: str) -> str:
-    """The first Markdown heading of the notebook, without its ``#`` marks."""
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("#"):
-                    return line.lstrip("#").strip().replace("`", "")
-    return fallback
-
-
-def learning_goals(nb) -> tuple[str, ...]:
-    """The bullet points under "You will learn" in the notebook's first Markdown cell."""
-    cells = [c for c in nb.cells if c.cell_type == "markdown"][:1]
-    lines = cells[0].source.splitlines() if cells else []
-    start = next((i for i, ln in enumerate(lines) if "you will learn" in ln.lower()), None)
-    if start is None:
-        return ()
-    goals: list[str] = []
-    for line in lines[start + 1:]:
-        stripped = line.strip()
-        if stripped.startswith(("- ", "* ")):
-            goals.append(stripped[2:].strip())
-        elif goals and stripped and line.startswith(" "):  # a bullet wrapped onto this line
-            goals[-1] += " " + stripped
-        elif goals:  # the list has ended
-            break
-    return tuple(goals)
-
-
-def _inline(text: str) -> str:
-    """Markdown `code` and **bold** as HTML, everything else escaped."""
-    out = html.escape(text)
-    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
-    return re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", out)
 
 
 def execute(path: Path, timeout: int = 180):
@@ -153,9 +76,6 @@ def exercises_as_questions(nb) -> int:
     a static page shows no verdict on the placeholder answer and no solution. A cell that
     names no known exercise gets a note that asks the question. Returns how many cells were
     changed."""
-    from ..exercises.core import REGISTRY
-    from .exercise_page import exercise_form
-
     changed = forms = 0
     for cell in nb.cells:
         if cell.cell_type == "code" and EXERCISE_CALL.search(cell.source):
@@ -177,8 +97,6 @@ def export(nb, nav: str = "", notebook: str | None = None) -> str:
     in the page (their rules computed now: TensorFlow loads)."""
     from nbconvert import HTMLExporter
 
-    from ..exercises.render import notebook_exercises
-
     exercises_as_questions(nb)
     freeze_widgets(nb)
     figures_with_alt(nb)
@@ -191,8 +109,6 @@ def export(nb, nav: str = "", notebook: str | None = None) -> str:
     body = compact_page(body)  # the same figures in fewer bytes: every page under 1 MB
     head = NOTEBOOK_PAGE_CSS
     if notebook and notebook_exercises(notebook):
-        from .exercise_page import EXERCISE_CSS, exercise_data, grader_script
-
         head += "\n" + EXERCISE_CSS
         body = body.replace("</body>", grader_script(exercise_data(notebook)) + "\n</body>", 1)
     body = body.replace("</head>", head + "\n</head>", 1)
@@ -208,69 +124,10 @@ def _nav(pages: list[tuple[str, str]], i: int) -> str:
     return f'<nav class="static-nav">{"".join(links)}</nav>'
 
 
-def index_page(pages: list[Page], apps: bool = False) -> str:
-    """The index: one link per notebook, in the path's order, with its figure count, and
-    (``apps``) one per static app of :data:`APP_PAGES`."""
-    def goals(page: Page) -> str:
-        if not page.learn:
-            return ""
-        return "<ul>" + "".join(f"<li>{_inline(g)}</li>" for g in page.learn) + "</ul>"
-
-    app_links = "".join(f'<li><a class="app-link" href="{name}">{html.escape(text)}</a>: '
-                        f"{html.escape(what)}.</li>" for name, (text, what) in APP_PAGES.items())
-    app_list = f'<h2>Apps</h2>\n<ul class="app-index">{app_links}</ul>' if apps else ""
-    if apps:
-        course = "".join(f'<li><a class="course-link" href="{name}">{html.escape(text)}</a>: '
-                         f"{html.escape(what)}.</li>" for name, (text, what)
-                         in COURSE_PAGES.items())
-        routes = "".join(f'<tr><th scope="row">{way}</th><td>{needs}</td></tr>'
-                         for way, needs in ROUTES)
-        app_list += (f'\n<h2>Questions and the worksheet</h2>\n<ul class="course-index">'
-                     f"{course}</ul>\n<h2>What each route needs</h2>\n"
-                     f'<table class="routes"><thead><tr><th scope="col">route</th>'
-                     f'<th scope="col">needs</th></tr></thead><tbody>{routes}</tbody></table>')
-    items = "\n".join(
-        f'<li><a class="notebook-link" href="{html.escape(p.html.name)}">'
-        f"{html.escape(p.title)}</a> <small>({html.escape(p.notebook.name)}, "
-        f"{p.figures} figure{'s' if p.figures != 1 else ''})</small>{goals(p)}</li>"
-        for p in pages)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>block35 explainer: the notebooks</title>
-<style>
-body {{ font: 20px/1.5 "DejaVu Sans", sans-serif; max-width: 60em; margin: 2em auto;
-       padding: 0 1em; color: #111; }}
-a {{ color: #005A8C; }} ol > li {{ margin: 1em 0; }} small {{ color: #555; }}
-a:focus {{ outline: 3px solid #E69F00; outline-offset: 2px; }}
-ul {{ font-size: 17px; margin: 0.3em 0; }} ul li {{ margin: 0.15em 0; }}
-code {{ background: #f2f2f2; padding: 0 0.2em; }}
-table.routes {{ border-collapse: collapse; font-size: 17px; }}
-table.routes th, table.routes td {{ border: 1px solid #999; padding: 0.3em 0.6em;
-                                    text-align: left; vertical-align: top; }}
-</style></head>
-<body>
-<main>
-<h1>What does <code>*</code> do in <code>net += scale * up</code>?</h1>
-<p>The block35 explainer, executed and saved as static pages: read them in this order.
-Every number and figure was produced by running the real block; no kernel is needed to read
-them, nor to check the exercises (each lesson's page grades its own).
-</p>
-<ol class="notebook-index">
-{items}
-</ol>
-{app_list}
-</main>
-</body></html>
-"""
-
-
 def write_apps(outdir: Path) -> list[Path]:
     """Write the static apps of :data:`APP_PAGES` into ``outdir``; return their paths. The
     scale page runs the real Keras block (TensorFlow loads here)."""
-    from .block_page import block_page
     from .scale_page import scale_page  # defers matplotlib and the Keras block
-    from .why_scale_page import why_scale_page
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -287,9 +144,6 @@ def write_apps(outdir: Path) -> list[Path]:
 def write_course_pages(outdir: Path, notebooks: Path | None = None) -> list[Path]:
     """Write :data:`COURSE_PAGES` and :data:`ANSWERS_PAGE` into ``outdir`` (the answers and
     the questions' answers are computed now: TensorFlow loads)."""
-    from .questions_page import questions_page
-    from .worksheet_page import answers_page, worksheet_page
-
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []

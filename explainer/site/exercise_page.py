@@ -17,7 +17,9 @@ import html
 import json
 
 from ..broadcasting.shapes import MAX_DIM, MAX_ELEMENTS, MAX_RANK, NUMPY_BROADCAST_RANK
+from ..core.quiet import load_tensorflow_quietly
 from ..core.validate import FLOAT32_MAX
+from ..exercises import MAX_ANSWER
 from ..exercises.core import ECHO, FIGURES, PLACEHOLDER, SPACES
 from ..exercises.render import notebook_exercises
 
@@ -215,8 +217,6 @@ EXERCISE_CSS = """<style>
 
 def constants() -> dict:
     """The limits and characters the page's reader shares with the Python one."""
-    from ..exercises import MAX_ANSWER
-
     return {"spaces": SPACES, "echo": ECHO, "placeholder": PLACEHOLDER,
             "maxAnswer": MAX_ANSWER, "float32Max": FLOAT32_MAX, "maxRank": MAX_RANK,
             "maxDim": str(MAX_DIM), "maxElements": str(MAX_ELEMENTS),
@@ -226,8 +226,6 @@ def constants() -> dict:
 def exercise_data(notebook: str) -> dict[str, dict]:
     """What the page's grader needs for each exercise of ``notebook``: the reader, the form
     expected and the rules, computed now by running the package."""
-    from ..core.quiet import load_tensorflow_quietly
-
     load_tensorflow_quietly()
     return {e.name: {"expects": e.expects, "example": e.example, "reader": e.reader,
                      "options": list(e.options), "rules": [r.as_json() for r in e.rules()]}

@@ -18,6 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.quiet import load_tensorflow_quietly
+from ..core.schedule import BLOCK35_SCALE, SCHEDULE
+from ..exercises import facts
+from ..exercises.broadcasting import PER_CHANNEL, UP_SHAPE, _result_shape
+from ..exercises.core import REGISTRY
+from ..exercises.star import _alias_after_plus_equals, _gradient_values, _graph_ops
+from ..exercises.start import _star_evidence
+from ..exercises.walkthrough import _scale_in_weights
+from ..exercises.why_scale import DEEPEST, _failures, _results
+from .lessons import default_notebooks
 from .page_style import STATIC_CSS
 
 
@@ -32,8 +42,6 @@ class Question:
 
 
 def _star() -> tuple[str, str]:
-    from ..exercises.star import _graph_ops
-    from ..exercises.start import _star_evidence
     from ..ports.spellings import spelling
 
     facenet = spelling("facenet")
@@ -44,9 +52,6 @@ def _star() -> tuple[str, str]:
 
 
 def _weights_or_activations() -> tuple[str, str]:
-    from ..exercises.start import _star_evidence
-    from ..exercises.walkthrough import _scale_in_weights
-
     held, params, slim = _scale_in_weights()
     _, unchanged = _star_evidence()["c"]
     return (("Activations: `scale * up` multiplies the output of the 1x1 conv; no weight holds "
@@ -56,8 +61,6 @@ def _weights_or_activations() -> tuple[str, str]:
 
 
 def _same_shape() -> tuple[str, str]:
-    from ..exercises import facts
-
     tr = facts.traced()
     return (f"Yes: `scale * up` has up's shape, and `net + scale * up` net's: "
             f"{tuple(tr['scaled_up'].shape)}.",
@@ -66,8 +69,6 @@ def _same_shape() -> tuple[str, str]:
 
 
 def _in_place() -> tuple[str, str]:
-    from ..exercises.star import _alias_after_plus_equals
-
     tf_changed, np_changed, has_iadd = _alias_after_plus_equals()
     return ((f"{'Yes' if tf_changed else 'No'} with TensorFlow: tf.Tensor "
              f"{'defines' if has_iadd else 'has no'} __iadd__, so `+=` computes a new tensor "
@@ -77,8 +78,6 @@ def _in_place() -> tuple[str, str]:
 
 
 def _nets_scales() -> tuple[str, str]:
-    from ..core.schedule import SCHEDULE
-
     def stages(variant: str) -> str:
         return ", ".join(f"{s.repeats} x {s.block} at {s.scale:g}" for s in SCHEDULE[variant])
 
@@ -88,8 +87,6 @@ def _nets_scales() -> tuple[str, str]:
 
 
 def _why_scale() -> tuple[str, str]:
-    from ..exercises.why_scale import DEEPEST, _failures, _results
-
     results = _results()
     failed, died, diverged = _failures(1.0)
     runs = len(results.widths) * len(results.lrs) * len(results.seeds)
@@ -102,9 +99,6 @@ def _why_scale() -> tuple[str, str]:
 
 
 def _how_big() -> tuple[str, str]:
-    from ..core.schedule import BLOCK35_SCALE
-    from ..exercises import facts
-
     tr = facts.traced()
     unscaled = tr["up"].l2 / tr["net"].l2
     return (f"||scale*up|| / ||net|| = {tr.residual_ratio:.4f} for the v1 block at scale "
@@ -115,7 +109,6 @@ def _how_big() -> tuple[str, str]:
 
 
 def _save() -> tuple[str, str]:
-    from ..exercises import facts
     from ..torch_blocks import TORCH_BLOCKS
 
     config = facts.block().get_layer("scaled_up").get_config()
@@ -128,8 +121,6 @@ def _save() -> tuple[str, str]:
 
 
 def _vector() -> tuple[str, str]:
-    from ..exercises.broadcasting import PER_CHANNEL, UP_SHAPE, _result_shape
-
     per_channel, _ = _result_shape(UP_SHAPE, PER_CHANNEL)
     per_image = (UP_SHAPE[0],) + (1,) * (len(UP_SHAPE) - 1)
     per_sample, _ = _result_shape(UP_SHAPE, per_image)
@@ -161,8 +152,6 @@ def _frameworks() -> tuple[str, str]:
 
 
 def _class() -> tuple[str, str]:
-    from ..exercises.core import REGISTRY
-
     lessons = len({e.notebook for e in REGISTRY.values()})
     return ("For a class of any size: `make classroom-static` serves these pages (each lesson "
             "checks its exercises in the page); `make classroom` serves the live apps.",
@@ -171,8 +160,6 @@ def _class() -> tuple[str, str]:
 
 
 def _gradient() -> tuple[str, str]:
-    from ..exercises.star import _gradient_values
-
     grads = _gradient_values()
     return (f"d(sum of net_out) / d(up) = {float(grads.max()):g} where the ReLU is on: the "
             "gradient reaching `up` is scaled by the same constant.",
@@ -234,7 +221,6 @@ def headings(notebook: Path) -> list[str]:
 def link(question: Question, notebooks: Path | None = None) -> str:
     """``LESSON.html#ANCHOR`` of the question's section; a ValueError when the notebook no
     longer has the heading (a renamed section must be named here again)."""
-    from .build import default_notebooks
 
     folder = Path(notebooks) if notebooks is not None else default_notebooks()
     path = folder / f"{question.notebook}.ipynb"
@@ -246,7 +232,6 @@ def link(question: Question, notebooks: Path | None = None) -> str:
 
 def answers() -> list[tuple[Question, str, str]]:
     """Every question with its two lines, computed now (TensorFlow, PyTorch load)."""
-    from ..core.quiet import load_tensorflow_quietly
 
     load_tensorflow_quietly()
     return [(q, *q.answer()) for q in QUESTIONS]

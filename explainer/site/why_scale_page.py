@@ -26,6 +26,8 @@ import html
 import json
 import math
 
+from ..scaling.experiment import RESULTS_PATH
+from ..scaling.why_scale_results import load_why_scale_results, read_results_document
 from .page_style import STATIC_CSS
 
 PAGE_BUDGET = 2**20 - 16_384  # bytes: 1 MB, less a margin for the page's own text
@@ -67,9 +69,6 @@ def compact_run(record: dict, run, multipliers: tuple[float, float], digits: int
 
 def grid_table(digits: int, path=None) -> dict:
     """Every stored run, compacted, with the grid's axes as the file gives them."""
-    from ..scaling.experiment import RESULTS_PATH
-    from ..scaling.why_scale_results import load_why_scale_results, read_results_document
-
     path = RESULTS_PATH if path is None else path
     results = load_why_scale_results(path)
     records = read_results_document(path)["runs"]

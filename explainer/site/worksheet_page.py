@@ -12,8 +12,10 @@ import html
 import re
 from pathlib import Path
 
+from ..exercises import solution
 from ..exercises.core import REGISTRY
 from ..exercises.render import notebook_exercises
+from .lessons import default_notebooks, title_of
 from .page_style import STATIC_CSS
 
 ANSWER_LINES = 3  # ruled lines under each question on paper
@@ -49,8 +51,6 @@ def lessons(notebooks: Path | None = None) -> list[tuple[str, str]]:
     """``[(notebook stem, title)]`` of every notebook with exercises, in the path's order;
     the title is the notebook's first heading when the notebook is at hand."""
     import nbformat
-
-    from .build import default_notebooks, title_of
 
     folder = Path(notebooks) if notebooks is not None else default_notebooks()
     found = []
@@ -100,8 +100,6 @@ def worksheet_page(notebooks: Path | None = None) -> str:
 
 def answers_page(notebooks: Path | None = None) -> str:
     """Each exercise's answer, computed now by running the package (TensorFlow loads)."""
-    from ..exercises import solution
-
     sections = []
     for stem, title in lessons(notebooks):
         items = "".join(
