@@ -182,11 +182,18 @@ def test_one_students_websocket_cannot_freeze_the_class(room):
             header, content = _v1_parts(sock.recv(timeout=30))
             updates += header["msg_type"] == "comm_msg" and content["data"]["method"] == "update"
         assert _served(room)
-    # frames that are not v1 messages (jupyter_server parses their offsets blindly)
-    for frame in ("text", b"\xff" * 16, (10**6).to_bytes(8, "little"), b"",
-                  _v1_frame(_message("comm_info_request", {}))[:-5]):
+    # frames that are not v1 messages (jupyter_server parses their offsets blindly), and
+    # replayed messages (the kernel logged a traceback for each) with frames after the refusal
+    state, info, comms = (_v1_frame(_message("comm_msg", {"comm_id": uuid.uuid4().hex, "data": {
+        "method": "request_state"}})), _v1_frame(_message("kernel_info_request", {})),
+        _v1_frame(_message("comm_info_request", {})))
+    replays = [state, info, state, state, comms, info, info, state, info, state, info, state,
+               comms, info, comms, state, info, info, state, comms, info, state, state]
+    for frames in (["text"], [b"\xff" * 16], [(10**6).to_bytes(8, "little")], [b""],
+                   [comms[:-5]], replays):
         with _socket(room, kernel_id, v1=True) as sock:
-            sock.send(frame)
+            for frame in frames:
+                sock.send(frame)
             with pytest.raises(Exception, match="1008"):  # closed: policy violation
                 while True:
                     sock.recv(timeout=30)

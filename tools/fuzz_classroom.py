@@ -240,12 +240,20 @@ class Voila:
         self.process.wait(timeout=30)
 
 
-def _socket_case(voila: Voila, kernel_id: str, rng: random.Random) -> str | None:
-    """One hostile websocket client; why it is a problem, or None."""
+def _socket_case(voila: Voila, kernel_id: str, rng: random.Random) -> tuple[str, str | None]:
+    """One hostile websocket client: what it sent, and why it is a problem (or None)."""
+
+    legacy = rng.random() < 0.2
+    frames = [] if legacy else _frames(rng)
+    sent = "websocket " + ("without v1" if legacy else
+                           "v1: " + ", ".join(repr(f)[:40] for f in frames[:3]))
+    return sent, _send_frames(voila, kernel_id, legacy, frames)
+
+
+def _send_frames(voila: Voila, kernel_id: str, legacy: bool, frames: list) -> str | None:
     from websockets.exceptions import InvalidStatus, WebSocketException
     from websockets.sync.client import connect
 
-    legacy = rng.random() < 0.2
     url = (f"{voila.url.replace('http://', 'ws://')}/api/kernels/{kernel_id}/channels"
            f"?session_id={uuid.uuid4()}")
     try:
@@ -253,7 +261,7 @@ def _socket_case(voila: Voila, kernel_id: str, rng: random.Random) -> str | None
                      max_size=None) as sock:
             if legacy:
                 return "a socket without the v1 subprotocol was accepted"
-            for frame in _frames(rng):
+            for frame in frames:
                 sock.send(frame)
             with contextlib.suppress(TimeoutError, WebSocketException):
                 for _ in range(50):
@@ -283,8 +291,7 @@ def fuzz_voila(rng: random.Random, cases: int) -> dict:
                      "static", "lab", "index.css", ""]
             for index in range(cases):
                 if index % 2 and kernel_id:
-                    case = "websocket"
-                    why = _socket_case(voila, kernel_id, rng)
+                    case, why = _socket_case(voila, kernel_id, rng)
                 else:
                     path = rng.choice(prefixes) + _path_soup(rng, names)
                     if rng.random() < 0.3:
@@ -297,17 +304,22 @@ def fuzz_voila(rng: random.Random, cases: int) -> dict:
                         status != 503 else None
                 if not why and not voila.served():
                     why = "another student was not served"
+                now = voila.rss()
+                if now - before > MEMORY_GROWTH_LIMIT and not why:
+                    why = f"the server grew to {now / 2**20:.0f} MiB"
                 if why:
                     bad.append({"case": case[:200], "why": why})
-                    if why == "another student was not served":
-                        break  # a frozen server: nothing after this case means anything
+                    if why == "another student was not served" or "grew" in why:
+                        break  # a frozen or swollen server: the cases after mean nothing
             growth = voila.rss() - before
         finally:
             voila.stop()
         log = voila.log.read_text(errors="replace")
         if "Traceback" in log:
             first = log.index("Traceback")
-            bad.append({"case": "the server's log", "why": "a traceback: " + log[first:][:400]})
+            last = re.search(r"^\w[\w.]*(Error|Exception|error)\b.*$", log[first:], re.M)
+            bad.append({"case": "the server's log", "why": "a traceback ending "
+                        f"{last.group(0)[:200] if last else '?'!r}: " + log[first:][:400]})
         if growth > MEMORY_GROWTH_LIMIT:
             bad.append({"case": "memory", "why": f"grew {growth / 2**20:.0f} MiB"})
     return {"cases": cases, "statuses": dict(statuses), "memory_growth_mib":

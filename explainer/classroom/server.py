@@ -30,13 +30,17 @@ app stored without outputs has none (Voilà logged "Notebook ... is not trusted"
 
 from __future__ import annotations
 
+import hashlib
 import html
-import json
 import os
 import re
 import sys
 import urllib.parse
+from collections import OrderedDict
 
+from jupyter_client.adapter import adapt
+from jupyter_client.jsonutil import extract_dates
+from jupyter_client.session import Session
 from nbformat.sign import NotebookNotary
 from tornado import web
 from traitlets import TraitError, Unicode
@@ -46,6 +50,7 @@ from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+_unpack = Session().unpack  # what a kernel's session reads a message part with (json or orjson)
 V1_PROTOCOL = "v1.kernel.websocket.jupyter.org"
 MAX_V1_PARTS = 1024  # a v1 message's parts: channel, header, parent, metadata, content, buffers
 MAX_UNSENT_BYTES = 64 * 2**20  # replies queued for one socket whose client does not read
@@ -77,17 +82,57 @@ def v1_message_problem(message: object) -> str | None:
             or any(offsets[i + 1] < offsets[i] for i in range(parts - 1)):
         return "offsets outside the frame or out of order"
     names = ("header", "parent header", "metadata", "content")
+    parts = {}
     for name, start, end in zip(names, offsets[1:5], offsets[2:6], strict=True):
-        try:  # what the kernel's session.deserialize reads (else a traceback in its log)
-            part = json.loads(message[start:end])
-        except (ValueError, RecursionError):
-            return f"its {name} is not JSON"
+        try:  # as the kernel's session.deserialize reads it (else a traceback in its log)
+            part = _unpack(message[start:end])
+            if name in ("header", "parent header"):
+                part = extract_dates(part)
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            return f"its {name} is not JSON a kernel reads"
         if not isinstance(part, dict):
             return f"its {name} is not a JSON object"
-        if name == "header" and not (isinstance(part.get("msg_id"), str)
-                                     and isinstance(part.get("msg_type"), str)):
-            return "its header has no msg_id or msg_type"
+        parts[name] = part
+    header = parts["header"]
+    if not (isinstance(header.get("msg_id"), str) and isinstance(header.get("msg_type"), str)):
+        return "its header has no msg_id or msg_type"
+    try:  # the kernel adapts it from the protocol version its header names
+        adapt({"header": header, "parent_header": parts["parent header"],
+               "metadata": parts["metadata"], "content": parts["content"],
+               "msg_id": header["msg_id"], "msg_type": header["msg_type"], "buffers": []})
+    except Exception:  # noqa: BLE001 - any failure is the kernel's traceback to come
+        return "its header's protocol version or its content cannot be adapted"
     return None
+
+
+class SeenMessages:
+    """Digests of the messages each kernel was sent, as many as a kernel's session remembers
+    (``Session.digest_history_size``): the kernel refuses a message it saw before ("Duplicate
+    Signature") with a traceback in its log, so a replayed frame is refused here first."""
+
+    def __init__(self, size: int = Session.digest_history_size.default_value):
+        self.size = size
+        self._kernels: dict[str, OrderedDict[bytes, None]] = {}
+
+    def first_time(self, kernel_id: str, frame: bytes) -> bool:
+        """Whether this kernel has not been sent these parts yet (and remember them)."""
+        count = int.from_bytes(frame[:8], "little")
+        offsets = [int.from_bytes(frame[8 * i:8 * (i + 1)], "little") for i in (2, 6)]
+        digest = hashlib.blake2b(frame[offsets[0]:offsets[1]], digest_size=16).digest()
+        seen = self._kernels.setdefault(kernel_id, OrderedDict())
+        if digest in seen or count < 6:
+            return False
+        seen[digest] = None
+        if len(seen) > self.size:
+            seen.popitem(last=False)
+        return True
+
+    def forget_all_but(self, kernel_ids) -> None:
+        for kernel_id in set(self._kernels) - set(kernel_ids):
+            del self._kernels[kernel_id]
+
+
+SEEN = SeenMessages()
 
 
 def malformed_path(raw_path: str) -> bool:
@@ -143,7 +188,15 @@ class ClassroomKernelWebsocketHandler(ClassroomErrors, VoilaKernelWebsocketHandl
         return V1_PROTOCOL if V1_PROTOCOL in subprotocols else None
 
     def on_message(self, ws_message):
+        connection = self.ws_connection
+        if connection is None or connection.is_closing():
+            # a frame read before the close: jupyter_server's connection finds no subprotocol
+            # on a closed socket, falls back to the legacy parser, and that one built a
+            # 100-million-character struct format from a v1 frame's bytes (3.3 GB, measured)
+            return None
         problem = v1_message_problem(ws_message)
+        if problem is None and not SEEN.first_time(self.kernel_id, ws_message):
+            problem = "a message this kernel was sent before (a replay)"
         if problem is None:
             try:
                 return super().on_message(ws_message)
@@ -162,6 +215,10 @@ class ClassroomKernelWebsocketHandler(ClassroomErrors, VoilaKernelWebsocketHandl
         if sent is not None:  # a client gone before its replies: no "never retrieved" trace
             sent.add_done_callback(_quietly)
         return sent
+
+    def on_close(self):
+        SEEN.forget_all_but(self.kernel_manager.list_kernel_ids())  # the kernels gone
+        return super().on_close()
 
     def _refuse(self, why: str) -> None:
         self.log.warning("Kernel websocket %s closed: %s", getattr(self, "kernel_id", "?"), why)
