@@ -203,6 +203,35 @@ def test_one_students_websocket_cannot_freeze_the_class(room):
     assert "Traceback" not in log and "never retrieved" not in log, room.tail()
 
 
+def test_a_sample_of_make_fuzz(room):
+    """``make fuzz``'s Voilà cases (tools/fuzz_classroom.py), a few dozen, on this server:
+    random URLs below 500, hostile websocket clients, another student served after each, the
+    memory bounded, no traceback in the log."""
+    import random
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from fuzz_classroom import log_problems, voila_cases
+
+    class Target:
+        port = int(room.url.rsplit(":", 1)[1])
+        url = room.url
+        server = _server(room)
+
+        def rss(self):
+            return self.server.memory_info().rss
+
+        def served(self):
+            return _served(room)
+
+        def kernel(self):
+            status, page = _get(f"{room.url}/voila/render/scale_explorer.ipynb")
+            return _kernel_id(page) if status == 200 else None
+
+    bad, statuses, growth = voila_cases(Target(), random.Random(1), 40)
+    assert bad == [] and growth < MEMORY_GROWTH_LIMIT, bad
+    assert sum(statuses.values()) == 20 and log_problems(room.log.read_text()) == []
+
+
 def test_past_the_cap_a_page_answers_503(room):
     """Runs last in this module: it leaves the server at its cap (a seat taken by the earlier
     test may still hold its kernel: then one more 503)."""

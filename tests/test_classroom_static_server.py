@@ -181,3 +181,16 @@ def test_a_port_in_use_and_an_ipv6_host(site, capsys):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_sample_of_make_fuzz():
+    """``make fuzz``'s static-server cases (tools/fuzz_classroom.py), 150 of them: no 5xx, no
+    dropped connection, no byte of a file outside the folder or of a dotfile, another student
+    served after each, no traceback, an idle socket closed."""
+    import random
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    from fuzz_classroom import fuzz_static
+
+    report = fuzz_static(random.Random(0), 150)
+    assert report["problems"] == 0, report["examples"]

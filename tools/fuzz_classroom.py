@@ -274,8 +274,52 @@ def _send_frames(voila: Voila, kernel_id: str, legacy: bool, frames: list) -> st
     return None
 
 
-def fuzz_voila(rng: random.Random, cases: int) -> dict:
+def voila_cases(voila, rng: random.Random, cases: int) -> tuple[list[dict], Counter, int]:
+    """``cases`` hostile requests to a running classroom server (anything with ``port``,
+    ``url``, ``rss()``, ``served()`` and ``kernel()``, as :class:`Voila`): the problems,
+    the statuses of the URL cases, and the server's memory growth in bytes."""
     bad, statuses = [], Counter()
+    kernel_id = voila.kernel()
+    before = voila.rss()
+    prefixes = ["/voila/render", "/voila/tree", "/voila/static", "/voila/templates",
+                "/voila/files", "/voila/labextensions", "/voila/api/themes", ""]
+    names = ["scale_explorer.ipynb", "broadcast_playground.ipynb", "classroom", "static", "lab",
+             "index.css", ""]
+    for index in range(cases):
+        if index % 2 and kernel_id:
+            case, why = _socket_case(voila, kernel_id, rng)
+        else:
+            path = rng.choice(prefixes) + _path_soup(rng, names)
+            if rng.random() < 0.3:
+                path += "?" + rng.choice(["template", "theme"]) + "=" + \
+                    rng.choice(["../../etc", "%00", "lab", "classroom", "dark", "x" * 300])
+            case = f"GET {path}"
+            status, _ = _request(voila.port, "GET", path, 120)
+            statuses[str(status)] += 1
+            why = f"status {status}" if status == 0 or status >= 500 and status != 503 else None
+        if not why and not voila.served():
+            why = "another student was not served"
+        now = voila.rss()
+        if now - before > MEMORY_GROWTH_LIMIT and not why:
+            why = f"the server grew to {now / 2**20:.0f} MiB"
+        if why:
+            bad.append({"case": case[:200], "why": why})
+            if why == "another student was not served" or "grew" in why:
+                break  # a frozen or swollen server: the cases after mean nothing
+    return bad, statuses, voila.rss() - before
+
+
+def log_problems(log: str) -> list[dict]:
+    """A traceback in a server's log, with its last line."""
+    if "Traceback" not in log:
+        return []
+    first = log.index("Traceback")
+    last = re.search(r"^\w[\w.]*(Error|Exception|error)\b.*$", log[first:], re.M)
+    return [{"case": "the server's log", "why": "a traceback ending "
+             f"{last.group(0)[:200] if last else '?'!r}: " + log[first:][:400]}]
+
+
+def fuzz_voila(rng: random.Random, cases: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="fuzz_voila_") as tmp:
         try:
             voila = Voila(Path(tmp))
@@ -283,43 +327,10 @@ def fuzz_voila(rng: random.Random, cases: int) -> dict:
             return {"cases": 0, "statuses": {}, "problems": 1,
                     "examples": [{"case": "start", "why": str(err)[:400]}]}
         try:
-            kernel_id = voila.kernel()
-            before = voila.rss()
-            prefixes = ["/voila/render", "/voila/tree", "/voila/static", "/voila/templates",
-                        "/voila/files", "/voila/labextensions", "/voila/api/themes", ""]
-            names = ["scale_explorer.ipynb", "broadcast_playground.ipynb", "classroom",
-                     "static", "lab", "index.css", ""]
-            for index in range(cases):
-                if index % 2 and kernel_id:
-                    case, why = _socket_case(voila, kernel_id, rng)
-                else:
-                    path = rng.choice(prefixes) + _path_soup(rng, names)
-                    if rng.random() < 0.3:
-                        path += "?" + rng.choice(["template", "theme"]) + "=" + \
-                            rng.choice(["../../etc", "%00", "lab", "classroom", "dark", "x" * 300])
-                    case = f"GET {path}"
-                    status, _ = _request(voila.port, "GET", path, 120)
-                    statuses[str(status)] += 1
-                    why = f"status {status}" if status == 0 or status >= 500 and \
-                        status != 503 else None
-                if not why and not voila.served():
-                    why = "another student was not served"
-                now = voila.rss()
-                if now - before > MEMORY_GROWTH_LIMIT and not why:
-                    why = f"the server grew to {now / 2**20:.0f} MiB"
-                if why:
-                    bad.append({"case": case[:200], "why": why})
-                    if why == "another student was not served" or "grew" in why:
-                        break  # a frozen or swollen server: the cases after mean nothing
-            growth = voila.rss() - before
+            bad, statuses, growth = voila_cases(voila, rng, cases)
         finally:
             voila.stop()
-        log = voila.log.read_text(errors="replace")
-        if "Traceback" in log:
-            first = log.index("Traceback")
-            last = re.search(r"^\w[\w.]*(Error|Exception|error)\b.*$", log[first:], re.M)
-            bad.append({"case": "the server's log", "why": "a traceback ending "
-                        f"{last.group(0)[:200] if last else '?'!r}: " + log[first:][:400]})
+        bad += log_problems(voila.log.read_text(errors="replace"))
         if growth > MEMORY_GROWTH_LIMIT:
             bad.append({"case": "memory", "why": f"grew {growth / 2**20:.0f} MiB"})
     return {"cases": cases, "statuses": dict(statuses), "memory_growth_mib":
