@@ -1,4 +1,5 @@
-"""Our block35 as a ``torch.nn.Module``: same weights, NCHW layout, equal outputs.
+"""Our blocks (block35, block17, block8) as ``torch.nn.Module``: same weights, NCHW layout,
+equal outputs. The module classes are :mod:`explainer.torch_blocks`'.
 
 PyTorch is an optional extra (``pip install 'block35-explainer[torch]'`` pins
 ``torch==2.13.0``, the CPU build). It is imported only inside these functions, so the rest of
