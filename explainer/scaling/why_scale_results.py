@@ -6,7 +6,7 @@
     results.verdicts()                       # "trained", "trained (last block >=90% zeros)", ...
     results.death_steps()                    # the steps at which runs died
     results.accuracy_at(lr)                  # test accuracy, mean and spread over seeds
-    results.growth()                         # ||net_L|| / ||net_0|| at step 0
+    results.step0("growth")                  # ||net_L|| / ||net_0|| at step 0
     results.arm_values()                     # the s of the decomposition arms stored, if any
     results.arm_edges(s)                     # scale 1 / scale s / a small start / a slow step
     print(results.conclusion())              # the findings, in words, from the numbers
@@ -16,7 +16,8 @@ arrays above cover. The decomposition arms are runs at scale 1 whose ``up`` conv
 times smaller (``up_init=s``: "a small start") or learns at ``s**2`` times the rate
 (``up_lr=s**2``: "a slow step"), run at the grid's ``arm_depths`` only; together the two are
 exactly scale ``s`` under SGD. A file without arms (an older grid) has none: the arm accessors
-say so instead of failing.
+return nothing, and the conclusion says the file has no arms. Runs a document keeps outside
+its grid (``other_runs``) are not read.
 """
 
 from __future__ import annotations
