@@ -41,18 +41,22 @@ def plot_stage_profile(profile) -> Figure:
     left.set_xlim(0.5, blocks[-1] + 0.5)
     left.xaxis.set_major_locator(MaxNLocator(integer=True))
     left.set_ylim(0, None)
-    left.legend(loc="center left", frameon=False)
     x = np.arange(len(profile.stages))
     for k, name in enumerate(names):
         colour, _, _ = SCHEDULE_STYLE[name]
         bars = right.bar(x + (k - 0.5) * 0.38, profile.growth[name], 0.38, color=colour,
-                         hatch="" if k == 0 else "//", edgecolor="white", label=name)
+                         hatch="" if k == 0 else "//", edgecolor="white",
+                         label=f"stage growth, scales: {name}")
         right.bar_label(bars, fmt="×%.2f", fontsize=9, padding=2)
     right.axhline(1.0, color=OKABE_ITO["black"], lw=1)
     right.set_xticks(x, [_stage_label(s) for s in profile.stages], fontsize=9)
     right.set_ylabel("stage growth ||output|| / ||input||")
     right.set_ylim(0, 1.15 * max(float(profile.growth[n].max()) for n in names))
-    right.legend(title="scales", frameon=False, loc="upper right")
+    # one legend under both panels: inside either it would sit on a curve or a bar
+    (lines, line_labels), (bars, bar_labels) = (left.get_legend_handles_labels(),
+                                                right.get_legend_handles_labels())
+    fig.legend(lines + bars, line_labels + bar_labels, loc="outside lower center", ncol=4,
+               frameon=False)
     worst = {n: int(np.argmax(profile.growth[n][:-1])) for n in names}  # the repeated stages
     real, ones = names
     fig.suptitle(
