@@ -116,8 +116,8 @@ def test_a_slow_step_that_keeps_the_stack_alive_is_named_per_width_with_the_seed
     line = next(x for x in text.splitlines() if x.startswith("  s = 0.1, width 256"))
     assert "a small start (up_init 0.1) 0.03 (0.03 to 0.1)" in line  # the seeds' range
     assert "a slow step (up_lr 0.01) >=0.3" in line and "scale 0.1 >=0.3" in line
-    assert "Of the 6 runs (lr x seed) scale 1 lost and scale 0.1 kept, a small start keeps " \
-           "1 and a slow step keeps 6." in line
+    assert "Of the 6 runs (lr x seed) scale 1 lost and scale 0.1 kept, scale 0.1 keeps 6, a " \
+           "small start keeps 1 and a slow step keeps 6." in line
     assert "the slow step keeps the stack alive as far as scale 0.1 (>=0.3);" in line
     assert "the small start alone does not raise it above scale 1's" in line
     s03 = next(x for x in text.splitlines() if x.startswith("  s = 0.3, width 1088"))
@@ -258,10 +258,12 @@ def test_the_whole_grid_table_gives_every_run_its_verdict_dead_fraction_and_accu
     results = results_from_dict(document({}, arms=ARMS))
     table = findings.grid_table_text(results)
     rows = [line for line in table.splitlines()[3:]]
-    assert len(rows) == 2 * 2 * 4 * 3  # depth x width x scale x lr, the arms left out
+    assert len(rows) == 2 * 2 * 4 * 3 + 2 * 4 * 3  # depth x width x scale x lr, then the arms
     assert rows[0].split() == ["3", "256", "1", "0.03", "T", "50%", "0.800", "T", "50%",
                                "0.800", "T", "50%", "0.800"]
     assert "D   100% 0.300" in table
+    assert rows[-1].split()[:6] == ["20", "1088", "1", "up_lr", "0.09", "0.3"]
+    assert sum(" up_init 0.1 " in row for row in rows) == 2 * 3
 
 
 def _overlaps(box, boxes) -> bool:
@@ -372,3 +374,18 @@ def test_a_verdict_by_the_medians_that_a_seed_does_not_bear_out_says_so():
     other = next(x for x in findings.decomposition_lines(results)
                  if x.startswith("  s = 0.1, width 1088"))
     assert "by the medians" not in other
+
+
+def test_runs_a_half_keeps_with_the_last_block_mostly_zeros_are_counted_as_such():
+    edges = both_widths(a=(ONE, 0.03), b=(S01, 0.3), c=(START01, 0.03), d=(STEP01, 0.3))
+    doc = document(edges, arms=((0.1, 1.0), (1.0, 0.01)))
+    for run in doc["runs"]:  # the slow step's runs at lr 0.3 end 95 % zeros
+        if run["up_lr"] == 0.01 and run["lr"] == 0.3 and not run["died"]:
+            run["dead_fraction"][-1] = 0.95
+    results = results_from_dict(doc)
+    line = next(x for x in findings.decomposition_lines(results)
+                if x.startswith("  s = 0.1, width 256"))
+    assert "a slow step keeps 6 (3 ending with the last block >=90% zeros)." in line
+    assert findings.decomposition_summary(results).endswith(
+        "Alive means the stored fate: 6 of the 12 runs a half alone kept (where scale 1 "
+        "failed) end with the last block >=90% zeros.")

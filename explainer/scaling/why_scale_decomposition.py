@@ -9,7 +9,15 @@ import math
 import numpy as np
 
 from ..core.validate import shorten
-from .why_scale_verdicts import NO_ARMS, edge_text, edge_with_range, join
+from .why_scale_verdicts import (
+    MOSTLY_DEAD,
+    MOSTLY_DEAD_VERDICT,
+    NO_ARMS,
+    edge_text,
+    edge_with_range,
+    join,
+    verdict,
+)
 
 ARM_KINDS = ("scale 1", "scale s", "a small start", "a slow step")
 
@@ -58,9 +66,10 @@ class DecompositionArms:
         depths = [d for d in self.arm_depths if d in self.depths]
         return max(depths) if self.arms and depths else None
 
-    def arm_fates(self, s: float, depth: int | None = None) -> dict:
+    def arm_fates(self, s: float, depth: int | None = None, read=None) -> dict:
         """Kind -> fates over (width, lr, seed) at ``depth`` (default the deepest arm depth),
-        for each kind of :data:`ARM_KINDS` the grid has at ``s``. Empty without arms."""
+        for each kind of :data:`ARM_KINDS` the grid has at ``s``; ``read(run)`` instead of the
+        fate where given (e.g. the verdict). Empty without arms."""
         depth = self.arm_depth() if depth is None else depth
         if depth is None:
             return {}
@@ -72,8 +81,9 @@ class DecompositionArms:
             scale, up_init, up_lr = setting
             fates = np.empty((len(self.widths), len(self.lrs), len(self.seeds)), dtype=object)
             for w, k, e in np.ndindex(fates.shape):
-                fates[w, k, e] = self.get(depth, self.widths[w], scale, self.lrs[k],
-                                          self.seeds[e], up_init, up_lr).fate
+                run = self.get(depth, self.widths[w], scale, self.lrs[k], self.seeds[e],
+                               up_init, up_lr)
+                fates[w, k, e] = run.fate if read is None else read(run)
             out[kind] = fates
         return out
 
@@ -151,21 +161,21 @@ def decomposition_lines(results) -> list[str]:
              f"{len(results.seeds)} seeds, their range where they differ."]
     for s in values:
         edges, fates = results.arm_edges(s), results.arm_fates(s)
+        verdicts_s = results.arm_fates(s, read=verdict)
         for w, width in enumerate(results.widths):
             parts = "; ".join(f"{_arm_name(results, kind, s)} {edge_with_range(e[w], lrs)}"
                               for kind, e in edges.items())
             line = f"  s = {s:g}, width {width}: {parts}."
             if "scale s" in fates and "scale 1" in fates:
                 lost = (fates["scale 1"][w] != "trained") & (fates["scale s"][w] == "trained")
-                kept = []
+                kept = [f"scale {s:g} " + _kept(lost, verdicts_s["scale s"][w])]
                 for kind in ("a small start", "a slow step"):
                     if kind in fates:
-                        ok = lost & (fates[kind][w] == "trained")
-                        kept.append(f"{_arm_name(results, kind, s).split(' (')[0]} keeps "
-                                    f"{int(ok.sum())}")
-                if kept:
-                    line += (f" Of the {int(lost.sum())} runs (lr x seed) scale 1 lost and "
-                             f"scale {s:g} kept, " + " and ".join(kept) + ".")
+                        kept.append(f"{_arm_name(results, kind, s).split(' (')[0]} "
+                                    + _kept(lost & (fates[kind][w] == "trained"),
+                                            verdicts_s[kind][w]))
+                line += (f" Of the {int(lost.sum())} runs (lr x seed) scale 1 lost and scale "
+                         f"{s:g} kept, " + join(kept) + ".")
             word = verdicts.get((s, width))
             if word is not None:
                 line += " " + _decomposition_sentence(word, s, width, edges, w, lrs)
@@ -179,6 +189,30 @@ def _lowest(edges: dict, kind: str, w: int) -> float:
 
 def _median(edges: dict, kind: str, w: int) -> float:
     return float(np.median(edges[kind][w]))
+
+
+def _kept(kept: np.ndarray, verdicts: np.ndarray) -> str:
+    """ "keeps 7 (4 ending >=90% zeros)": runs kept, and how many of them end mostly dead."""
+    mostly = int((kept & (verdicts == MOSTLY_DEAD_VERDICT)).sum())
+    return f"keeps {int(kept.sum())}" + (
+        f" ({mostly} ending with the last block >={MOSTLY_DEAD:.0%} zeros)" if mostly else "")
+
+
+def kept_counts(results) -> tuple[int, int]:
+    """Over every s and width: (runs that scale 1 lost and a half alone kept, how many of
+    those end with the last block >= 90 % zeros)."""
+    total = mostly = 0
+    for s in results.arm_values():
+        fates, verdicts = results.arm_fates(s), results.arm_fates(s, read=verdict)
+        if not {"scale 1", "scale s"} <= set(fates):
+            continue
+        lost = (fates["scale 1"] != "trained") & (fates["scale s"] == "trained")
+        for kind in ("a small start", "a slow step"):
+            if kind in fates:
+                kept = lost & (fates[kind] == "trained")
+                total += int(kept.sum())
+                mostly += int((kept & (verdicts[kind] == MOSTLY_DEAD_VERDICT)).sum())
+    return total, mostly
 
 
 def _decomposition_sentence(word: str, s: float, width: int, edges: dict, w: int,
@@ -250,5 +284,9 @@ def decomposition_summary(results) -> str:
             groups.setdefault(words, []).append(f"{s:g}")
         parts.append(f"at width {width}, " + ", ".join(
             f"{v} at s = {join(ss)}" for v, ss in groups.items()))
+    total, mostly = kept_counts(results)
     return (f"What keeps the depth-{results.arm_depth()} stack alive (median edges): "
-            + "; ".join(parts) + ".")
+            + "; ".join(parts) + "." + (
+                f" Alive means the stored fate: {mostly} of the {total} runs a half alone kept "
+                f"(where scale 1 failed) end with the last block >={MOSTLY_DEAD:.0%} zeros."
+                if mostly else ""))

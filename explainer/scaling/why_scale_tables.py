@@ -13,8 +13,10 @@ from .why_scale_verdicts import (
     VERDICTS,
     edge_range,
     edge_text,
+    final_dead,
     join,
     scale_indices,
+    verdict,
     verdict_key,
 )
 
@@ -143,19 +145,34 @@ def summary_text(results) -> str:
             + _table(summary_rows(results)))
 
 
+def _seed_cell(run) -> str:
+    """One run as the whole-grid table writes it: verdict, dead fraction at its end, accuracy."""
+    accuracy = run.test_accuracy
+    return (f"{SHORT[verdict(run)]:<3} {final_dead(run):4.0%} "
+            + ("  -  " if np.isnan(accuracy) else f"{accuracy:.3f}"))
+
+
 def grid_table_text(results) -> str:
-    """Every run of the constant-scale grid: per depth, width, scale and lr, each seed's
-    verdict, the last block's dead fraction at its end and the test accuracy."""
-    verdicts, dead, acc = results.verdicts(), results.dead_at_end(), results.test_accuracy()
+    """Every run: per depth, width, scale and lr of the constant-scale grid, then per arm of
+    the decomposition (scale 1 with its up_init / up_lr) at its depth, each seed's verdict,
+    the last block's dead fraction at its end and the test accuracy."""
+    settings = [(d, w, s, 1.0, 1.0) for d in results.depths for w in results.widths
+                for s in results.scales]
+    depth = results.arm_depth()
+    if depth is not None:
+        settings += [(depth, w, 1.0, float(a), float(b)) for w in results.widths
+                     for a, b in results.arms]
     rows = []
-    for d, w, j, k in np.ndindex(verdicts.shape[:4]):
-        row = {"depth": results.depths[d], "width": results.widths[w],
-               "scale": scale_label(results.scales[j]), "lr": f"{results.lrs[k]:g}"}
-        for e, seed in enumerate(results.seeds):
-            a = acc[d, w, j, k, e]
-            row[f"seed {seed}"] = (f"{SHORT[verdicts[d, w, j, k, e]]:<3} "
-                                   f"{dead[d, w, j, k, e]:4.0%} "
-                                   + ("  -  " if np.isnan(a) else f"{a:.3f}"))
-        rows.append(row)
+    for d, w, scale, up_init, up_lr in settings:
+        name = scale_label(scale) + "".join(
+            f" {label} {value:g}" for label, value in (("up_init", up_init), ("up_lr", up_lr))
+            if value != 1.0)
+        for lr in results.lrs:
+            row = {"depth": d, "width": w, "scale": name, "lr": f"{lr:g}"}
+            for seed in results.seeds:
+                row[f"seed {seed}"] = _seed_cell(results.get(d, w, scale, lr, seed, up_init,
+                                                             up_lr))
+            rows.append(row)
     return (f"Each seed: verdict ({verdict_key()}), the last block's dead fraction at its last "
-            "measured step, test accuracy (- where it diverged).\n" + _table(rows))
+            "measured step, test accuracy (- where it diverged); the decomposition's arms "
+            "last.\n" + _table(rows))
