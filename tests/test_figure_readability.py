@@ -134,13 +134,13 @@ def test_the_check_fails_on_a_legend_over_data():
 
 def test_the_broadcast_legend_shows_missing_as_drawn():
     """The "missing counts as 1" entry is a dashed white box (the absent axis) beside the
-    filled one (its result), as the diagram draws them."""
+    filled one (that axis in the other operand and the result), as the diagram draws them."""
     fig = plots.broadcast_diagram(explainer.explain_broadcast("()", "(1, 35, 35, 256)"))
     FigureCanvasAgg(fig)
     fig.canvas.draw()
     (legend,) = fig.legends
     texts = [t.get_text() for t in legend.get_texts()]
-    assert texts == ["missing counts as 1 (dashed: the absent axis; filled: its result)"]
+    assert texts == ["missing counts as 1 (dashed: the absent axis; filled: that axis elsewhere)"]
     boxes = legend.findobj(Rectangle)
     dashed = [b for b in boxes if b._dash_pattern[1] is not None]
     solid = [b for b in boxes if b._dash_pattern[1] is None]

@@ -96,7 +96,7 @@ def broadcast_diagram(explanation: BroadcastExplanation, dpi: int = 100) -> Figu
             dashed = Patch(facecolor="white", edgecolor=RULE_COLOURS[rule][0],  # filled below
                            linestyle="--", linewidth=1.6)
             handles.append((dashed, filled))
-            labels.append(f"{rule} (dashed: the absent axis; filled: its result)")
+            labels.append(f"{rule} (dashed: the absent axis; filled: that axis elsewhere)")
         else:
             handles.append(filled)
             labels.append(rule)
