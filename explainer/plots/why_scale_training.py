@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.lines import Line2D
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from ..scaling.why_scale_findings import NO_ARMS, decomposition_summary
 from .sweep import OKABE_ITO, new_figure
@@ -103,16 +103,19 @@ def plot_reparametrisation(scaled, moved, plain=None):
         handles.append(Line2D([], [], color=colour, ls=style, marker=marker, lw=lw, ms=5,
                               label=label))
     for ax, name in zip(axes, ("training loss", "last block's outputs = 0 (%)",
-                               "last block's ||scale*up|| / ||net||"), strict=True):
+                               "last block's ||scale*up|| / ||net|| (log)"), strict=True):
         ax.set_xlabel("step")
         ax.set_ylabel(name)
+    axes[2].set_yscale("log")
+    axes[2].yaxis.set_major_formatter(ScalarFormatter())
     legend_below(fig, handles)
     gap = _relative_gap(scaled.loss, moved.loss)
     steps = int(np.isfinite(np.asarray(scaled.loss, float)).sum())
     title = (f"Depth {scaled.depth}, width {scaled.width}, lr {scaled.lr:g}: the two runs' loss "
              f"differs by at most {gap:.1e} (relative) over {steps} steps")
     if plain is not None:
-        title += f";\nscale 1 alone differs by up to {_relative_gap(scaled.loss, plain.loss):.2f}"
+        title += (f";\nplain scale 1's loss differs from the first by up to "
+                  f"{_relative_gap(scaled.loss, plain.loss):.2f} (relative)")
     fig.suptitle(title, fontsize=12)
     return fig
 
