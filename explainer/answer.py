@@ -132,7 +132,8 @@ def _v2_code_line(tr: Trace) -> str:
     """What tf-models' current v2 code writes for the line, run on this block's net and up."""
     found = spelling("tf-models", tr.spec.scale, tr["net"].value, tr["up"].value)
     return (f"tf-models' current v2 code itself writes `{found.lines[0]}` (clipped to [-6, 6] "
-            f"when the activation is relu6), then `{found.lines[-1]}`: there {found.dispatch}, "
+            f"when the activation is relu6), then `{found.lines[-1]}`: for "
+            f"`{found.product}` {found.dispatch}, "
             f"one `{' '.join(t for t in found.ops if t == 'Mul')}` op; run on this block's own "
             f"net and up it gives the same sum bit for bit: {found.equals_block}.")
 

@@ -82,8 +82,9 @@ def test_star_text(star):
         assert line in spellings, line
     assert "`scale * up`: float.__mul__ returns NotImplemented, so Python calls " \
         "tf.Tensor.__rmul__" in spellings
-    assert "`up * scale`: tf.Tensor.__mul__ (the left operand's own __mul__" in spellings
-    assert "`inputs[1] * self.scale`: tf.Tensor.__mul__" in spellings
+    assert "`up * scale`: Python calls tf.Tensor.__mul__ directly, the left operand's own " \
+        "method (no NotImplemented step)" in spellings
+    assert "`inputs[1] * self.scale`: Python calls tf.Tensor.__mul__ directly" in spellings
     assert "float.__mul__(scale, up) -> NotImplemented" in text
     assert "EagerTensor.__rmul__(up, scale)" in text
     assert "tf.math.multiply emits graph op 'Mul'" in text

@@ -76,7 +76,8 @@ class Spelling:
         mul = next((c for c in self.calls if c.endswith("mul__")), "?")
         if self.notimplemented:
             return f"{self.left}.__mul__ returns NotImplemented, so Python calls {mul}"
-        return f"{mul} (the left operand's own __mul__; no NotImplemented step)"
+        return (f"Python calls {mul} directly, the left operand's own method (no "
+                "NotImplemented step)")
 
     def __str__(self) -> str:
         head = f"[{self.source}] {self.who}\n    {self.where}"
