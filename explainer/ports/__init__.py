@@ -4,7 +4,9 @@ frameworks (keras.applications, PyTorch, ONNX, Deeplearning4j), each with a meas
 ``from explainer import port`` gives this package; its entry points are gathered here:
 ``port.from_slim``, ``port.from_keras_applications``, ``port.compare_slim``,
 ``port.to_torch``, ``port.compare_torch``, ``port.to_onnx``, ``port.to_dl4j``,
-``port.to_timm``, ``port.compare_timm``.
+``port.to_timm``, ``port.compare_timm``. timm's own blocks are a port too (:mod:`.timm_port`),
+and :mod:`.spellings` runs the line as facenet, tf-models, Keras and timm each write it;
+:mod:`.torch_save` saves the PyTorch block and loads it back in a fresh process.
 """
 
 from .check import PortCheck, max_abs  # noqa: F401
