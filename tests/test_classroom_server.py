@@ -115,7 +115,8 @@ def test_the_kernel_cap_and_its_default(capsys):
 
     import pytest
 
-    from explainer.classroom.kernel_manager import ClassFull, ClassroomKernelManager
+    from explainer.classroom.class_full import ClassFull
+    from explainer.classroom.kernel_manager import ClassroomKernelManager
 
     manager = ClassroomKernelManager()
     assert manager.kernel_cap() == 10  # no pool
@@ -136,7 +137,7 @@ def test_v1_frames_are_checked_before_they_are_parsed():
     2**64): the classroom server checks the frame first."""
     from jupyter_server.services.kernels.connection.base import serialize_msg_to_ws_v1
 
-    from explainer.classroom.server import v1_message_problem
+    from explainer.classroom.kernel_socket import v1_message_problem
 
     header = b'{"msg_id": "1", "msg_type": "comm_info_request"}'
     good = serialize_msg_to_ws_v1([header, b"{}", b"{}", b"{}"], "shell")
@@ -155,26 +156,29 @@ def test_v1_frames_are_checked_before_they_are_parsed():
         assert why in v1_message_problem(bad), bad[:24]
 
 
-def test_bad_pool_and_cap_options_are_one_line(capsys):
+def test_bad_pool_and_cap_options_are_one_line():
     """``make classroom POOL=abc`` or ``MAX_KERNELS=0``: one line, exit 2, before a kernel
     starts (traitlets' TraitError was a traceback)."""
-    import signal
+    import subprocess
+    import sys
 
-    from explainer.classroom.server import ClassroomVoila, kernel_pools, main
+    import pytest
+
+    from explainer.classroom.server import check_max_kernels, kernel_pools
 
     assert kernel_pools(0, "a") == {}
     assert kernel_pools(2, "a b") == {"default": {"pool_size": 0}, "a.ipynb": {"pool_size": 2},
                                       "b.ipynb": {"pool_size": 2}}
-    handler = signal.getsignal(signal.SIGTERM)  # Voilà's initialize installs its own
-    try:
-        for option, message in (
-                ("--ClassroomKernelManager.max_kernels=0", "max_kernels (MAX_KERNELS): got '0'"),
-                ("--ClassroomKernelManager.max_kernels=abc", "got 'abc'"),
-                ("--ClassroomVoila.pool=-3", "pool (POOL): got '-3'")):
-            assert main([str(ROOT / "notebooks" / "apps"), "--no-browser", option]) == 2
-            ClassroomVoila.clear_instance()
-            err = capsys.readouterr().err
-            assert err.startswith("python -m explainer.classroom.server: error: ")
-            assert message in err and err.count("\n") == 1, err
-    finally:
-        signal.signal(signal.SIGTERM, handler)
+    assert check_max_kernels(" 12 ") == 12
+    for bad in ("abc", "0", "-1", "\u00b2", "1" * 7):
+        with pytest.raises(ValueError, match=r"max_kernels \(MAX_KERNELS\): got "):
+            check_max_kernels(bad)
+    for option, message in (("--ClassroomKernelManager.max_kernels=0",
+                             "max_kernels (MAX_KERNELS): got '0'"),
+                            ("--ClassroomVoila.pool=abc", "pool (POOL): got 'abc'")):
+        run = subprocess.run([sys.executable, "-m", "explainer.classroom.server",
+                              str(ROOT / "notebooks" / "apps"), "--no-browser", option],
+                             capture_output=True, text=True, timeout=120, cwd=ROOT)
+        assert run.returncode == 2 and run.stdout == "", run.stderr
+        assert run.stderr.startswith("python -m explainer.classroom.server: error: ")
+        assert message in run.stderr and run.stderr.count("\n") == 1, run.stderr

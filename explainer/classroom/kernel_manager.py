@@ -25,12 +25,9 @@ with refills 8 s apart during the moves, 106 ms without refills. A student's own
 app without a pool, a pool found empty, or a pool kernel not started yet that a student's
 request took: Voilà then waits for it) is never held back.
 
-Kernels are capped at :attr:`ClassroomKernelManager.max_kernels` (``make classroom
-MAX_KERNELS=N``; by default twice the pools' seats and at least 10), seats and kernels starting
-included: every GET of an app page takes a seat or starts a kernel (~88 MB each, measured), so
-without a cap a loop of GETs filled the memory. Past the cap a student's page answers 503 with
-a sentence to wait and reload (:class:`ClassFull`, shown by :mod:`.server`); a refill waits
-until a kernel is culled, and a pool left short by a refused student is topped up.
+Kernels are capped at :attr:`ClassroomKernelManager.max_kernels` (:mod:`.class_full`): past
+it a student's page answers 503; a refill waits until a kernel is culled, and a pool left
+short by a refused student is topped up.
 
 It also culls in parallel: Jupyter's culler waits for each idle kernel's shutdown in turn,
 so a class closing its tabs together went past a minute (8 of 30 kernels left at 60 s).
@@ -48,28 +45,13 @@ import time
 from pathlib import Path
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
-from tornado import web
 from traitlets import Float, Integer
 
+from .class_full import ClassFull, FullClass, default_cap
 from .seats import count_seats, pool_entry, pss_bytes, seat_line, waiting_kernels
 
 PREHEAT_VARIABLE = "VOILA_PREHEAT"  # Voilà sets it to "True" in a pool kernel's environment
 POLL_S = 0.25
-FULL_NOTICE_S = 60.0  # the teacher's terminal hears of a full class at most once a minute
-
-
-class ClassFull(web.HTTPError):
-    """503: the server runs as many kernels as it may; ``student_message`` is the page's
-    sentence."""
-
-    def __init__(self, cap: int):
-        super().__init__(503, reason="Class full")
-        self.student_message = (
-            f"The class server is full: it runs {cap} apps, its limit. Wait a minute and "
-            "reload this page (a closed tab frees its place within a minute), or ask your "
-            "teacher.")
-
-
 class ClassroomKernelManager(AsyncMappingKernelManager):
     """Voilà's kernel manager with a pool started in waves, checked, announced and refilled
     slowly (see the module's docstring)."""
@@ -111,32 +93,21 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
         self.refills_started = 0
         self.seats_replaced = 0
         self._starting = 0  # kernel starts under way (not yet in self._kernels)
-        self._full_noticed = float("-inf")
-        self.pages_refused = 0  # students' pages answered 503 (the cap)
+        self.full = FullClass()  # the pages refused at the cap, and the teacher's notices
 
     def _is_pool_start(self, kwargs: dict) -> bool:
         return (kwargs.get("env") or {}).get(PREHEAT_VARIABLE) == "True"
 
     def kernel_cap(self) -> int:
         """The most kernels this server runs (:attr:`max_kernels`, or its default)."""
-        if self.max_kernels > 0:
-            return self.max_kernels
-        return max(2 * sum(self._pool_targets().values()), 10)
+        return self.max_kernels or default_cap(sum(self._pool_targets().values()))
 
     def kernel_count(self) -> int:
         """Kernels running or starting."""
         return len(self._kernels) + self._starting
 
     def _class_full(self) -> ClassFull:
-        cap = self.kernel_cap()
-        self.pages_refused += 1
-        now = time.monotonic()
-        if now - self._full_noticed >= FULL_NOTICE_S:
-            self._full_noticed = now
-            print(f"class full: {cap} kernels (MAX_KERNELS); a student's page answered 503 "
-                  f"({self.pages_refused} so far); closed tabs free theirs within a minute",
-                  flush=True)
-        return ClassFull(cap)
+        return self.full.refuse(self.kernel_cap())
 
     async def _start_counted(self, *args, **kwargs) -> str:
         self._starting += 1
