@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+from ..core.quiet import load_tensorflow_quietly
 from .machine import machine_record
 from .training import TrunkRun, train_trunk
 
@@ -27,8 +28,6 @@ WORKER_ENV = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
 
 def train_on_worker(kwargs: dict) -> tuple[dict, dict]:
     """One run, on whichever process Dask chose: (its record, that process's machine)."""
-    from ..core.quiet import load_tensorflow_quietly
-
     load_tensorflow_quietly()  # a worker's terminal is the user's: no native start-up lines
     return train_trunk(**kwargs).to_dict(), machine_record()
 
