@@ -200,6 +200,8 @@ def test_any_grid_the_cli_can_run_gets_a_conclusion_not_a_crash(grid):
         plot(results)
     if results.arm_depth() is None:
         assert findings.NO_ARMS in text
+    if len(results.widths) == 1 or 1.0 not in results.scales:
+        assert "so it cannot say whether width matters" in text
 
 
 def test_runs_outside_the_grid_are_not_read():

@@ -121,9 +121,10 @@ def paper_sentence(results) -> str:
     narrow = [w for w in results.widths if w <= PAPER_WIDTH]
     wide = [w for w in results.widths if w > PAPER_WIDTH]
     if not words or not narrow or not wide:
+        lacks = (f"no width on one side of {PAPER_WIDTH}" if words else
+                 "no scale 1 beside a smaller constant scale")
         return (f"The paper saw the instability once the filters exceeded {PAPER_WIDTH}; this "
-                "grid has no width on " + ("one side of" if words else "which to compare")
-                + f" {PAPER_WIDTH}, so it cannot say whether width matters.")
+                f"grid has {lacks}, so it cannot say whether width matters.")
 
     def share(widths):
         cells = [c for c in words if c[1] in widths]
