@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 from ..core.reference import tail
@@ -107,6 +109,7 @@ def scale_after_sum():
     ]
 
 
+@cache  # measured once per process, when first asked
 def _drop_path() -> dict[str, float]:
     """Drop image 0 with keep = (0, 1, ..., 1) of shape (N,), written ``keep * up``."""
     import tensorflow as tf
@@ -145,6 +148,7 @@ def scale_per_sample_vs_channel():
     ]
 
 
+@cache  # measured once per process, when first asked
 def _clip_facts() -> dict[str, float]:
     """Values the relu6 block's clip changes on the lesson input, and on amplified inputs."""
     from ..core.tracing import trace

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 from ..core.lesson import lesson_setup
@@ -26,6 +28,7 @@ def _weights() -> dict[str, np.ndarray]:
     return block_weights(facts.block())
 
 
+@cache  # measured once per process, when first asked
 def _swap_difference() -> tuple[float, float]:
     """(max |net_out| difference slim vs port with beta and moving_mean swapped, and without),
     on the lesson's input with every default argument, as the question writes it."""
@@ -45,6 +48,7 @@ def _swap_difference() -> tuple[float, float]:
     return diffs[0], diffs[1]
 
 
+@cache  # measured once per process, when first asked
 def _changes_needed(variant: str) -> tuple[int, list[tuple[str, str]]]:
     """How many text changes the original needs before it runs (counted by running it)."""
     from ..ports.translation import original_errors

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 from . import facts
@@ -11,6 +13,7 @@ NOTEBOOK = "01_what_does_star_do"
 PLUMBING = {"Placeholder", "Identity", "NoOp", "Const", "ReadVariableOp"}
 
 
+@cache  # measured once per process, when first asked
 def _graph_ops() -> list[str]:
     """The computing ops of a traced ``scale * up`` (float scale, float32 up)."""
     import tensorflow as tf
@@ -20,6 +23,7 @@ def _graph_ops() -> list[str]:
     return [op.type for op in graph.get_operations() if op.type not in PLUMBING]
 
 
+@cache  # measured once per process, when first asked
 def _gradient_values() -> np.ndarray:
     """The distinct values of d(sum(net_out)) / d(up) for the real v1 block, via GradientTape."""
     import tensorflow as tf
@@ -35,6 +39,7 @@ def _gradient_values() -> np.ndarray:
     return np.unique(tape.gradient(total, up).numpy())
 
 
+@cache  # measured once per process, when first asked
 def _alias_after_plus_equals() -> tuple[bool, bool, bool]:
     """Run ``alias = net; net += scale * up`` with TF tensors and numpy arrays.
 
