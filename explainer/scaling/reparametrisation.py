@@ -61,11 +61,18 @@ def relative_difference(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a[both] - b[both]) / scale))
 
 
-def compare_reparametrisation(scale: float = 0.1, width: int = 64, depth: int = 10,
-                              lr: float = 0.1, steps: int = 30, seed: int = 0,
-                              optimizer: str = "sgd", batch: int = 16) -> Reparametrisation:
+def compare_reparametrisation(scale: float = 0.1, width: int = 16, depth: int = 10,
+                              lr: float = 0.05, steps: int = 30, seed: int = 0,
+                              optimizer: str = "sgd", batch: int = 8) -> Reparametrisation:
     """Train ``scale=s`` and its reparametrisation ``scale=1, up_init=s, up_lr=...`` from the
-    same seed and batches; see the module. ``scale`` must be a number > 0."""
+    same seed and batches; see the module. ``scale`` must be a number > 0.
+
+    How close the two stay depends on the setting, not only on the rule: float32 rounds
+    ``s * conv(W)`` and ``conv(s * W)`` differently (~1e-7), and training amplifies any such
+    difference at a rate the setting decides. Measured with SGD on this project's CPUs: at
+    these defaults the losses agree to ~2e-7 over the 30 steps; at width 64, batch 16, lr 0.1
+    to 8e-4, where training amplifies rounding faster (at width 32, lr 0.1, a learning rate one
+    float32 ulp larger moved a run's loss by 1e-3 within 30 steps)."""
     scale = check_scale(scale)
     if scale <= 0:
         raise ValueError(f"scale: got {scale!r}; expected a constant scale > 0 such as 0.1")
