@@ -236,6 +236,40 @@ def problem(argv: list[str], code, out: str, err: str, runtime_warnings: list[st
     return None
 
 
+def _run_all(opts, rng: random.Random, tmp: Path) -> tuple[dict[str, dict], int]:
+    """Every asked command's cases, in ``tmp``: the report and the number of problems."""
+    report: dict[str, dict] = {}
+    failures = 0
+    paths = _paths(tmp)
+    specs, junk = _specs(paths), _junk(paths)
+    for command in opts.commands or list(specs):
+        codes, times, bad = Counter(), [], []
+        for _ in range(opts.cases):
+            argv = _argv(rng, command, specs[command], junk)
+            start = time.perf_counter()
+            code, out, err, found = run_case(argv)
+            times.append(time.perf_counter() - start)
+            codes[str(code) if code in EXIT_CODES else "other"] += 1
+            why = problem(argv, code, out, err, found)
+            lost = changed_files(tmp)  # put back, so the next case finds them
+            if lost and not why:
+                why = f"a file of the user's changed: {', '.join(lost)}"
+            if why:
+                bad.append({"argv": [a[:80] for a in argv], "why": why, "stderr": err[-300:]})
+        failures += len(bad)
+        report[command] = {"cases": opts.cases, "exit_codes": dict(codes),
+                           "seconds": round(sum(times), 1),
+                           "mean_s": round(sum(times) / len(times), 3),
+                           "max_s": round(max(times), 2), "problems": len(bad),
+                           "examples": bad[:10]}
+        print(f"{command:<10} {opts.cases} cases  exit {dict(codes)}  {sum(times):.0f} s "
+              f"(mean {sum(times) / len(times):.3f} s, max {max(times):.1f} s)  "
+              f"problems {len(bad)}", file=sys.__stdout__, flush=True)
+        for b in bad[:3]:
+            print(f"    {b['why']}: {b['argv']}", file=sys.__stdout__, flush=True)
+    return report, failures
+
+
 def main(args: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=1000, help="cases per subcommand (1000)")
@@ -253,41 +287,22 @@ def main(args: list[str] | None = None) -> int:
     def stop_before_training(*_, **__):
         raise WouldTrain
 
-    experiment.run_grid = stop_before_training  # why-scale: checks run, the grid does not
+    import explainer.cli.commands.why_scale as why_scale_command
+
+    # why-scale: checks run, the grid does not (the command holds its own name for it)
+    experiment.run_grid = why_scale_command.run_grid = stop_before_training
+    report_path = Path(opts.report).resolve()  # before the cases move to the temporary folder
     rng = random.Random(opts.seed)
-    report: dict[str, dict] = {}
-    failures = 0
+    home = os.getcwd()
     with tempfile.TemporaryDirectory(prefix="fuzz_cli_") as tmp:
-        paths = _paths(Path(tmp))
-        specs, junk = _specs(paths), _junk(paths)
-        for command in opts.commands or list(specs):
-            codes, times, bad = Counter(), [], []
-            for _ in range(opts.cases):
-                argv = _argv(rng, command, specs[command], junk)
-                start = time.perf_counter()
-                code, out, err, found = run_case(argv)
-                times.append(time.perf_counter() - start)
-                codes[str(code) if code in EXIT_CODES else "other"] += 1
-                why = problem(argv, code, out, err, found)
-                lost = changed_files(Path(tmp))  # put back, so the next case finds them
-                if lost and not why:
-                    why = f"a file of the user's changed: {', '.join(lost)}"
-                if why:
-                    bad.append({"argv": [a[:80] for a in argv], "why": why, "stderr": err[-300:]})
-            failures += len(bad)
-            report[command] = {"cases": opts.cases, "exit_codes": dict(codes),
-                               "seconds": round(sum(times), 1),
-                               "mean_s": round(sum(times) / len(times), 3),
-                               "max_s": round(max(times), 2), "problems": len(bad),
-                               "examples": bad[:10]}
-            print(f"{command:<10} {opts.cases} cases  exit {dict(codes)}  {sum(times):.0f} s "
-                  f"(mean {sum(times) / len(times):.3f} s, max {max(times):.1f} s)  "
-                  f"problems {len(bad)}", file=sys.__stdout__, flush=True)
-            for b in bad[:3]:
-                print(f"    {b['why']}: {b['argv']}", file=sys.__stdout__, flush=True)
-    Path(opts.report).parent.mkdir(parents=True, exist_ok=True)
+        os.chdir(tmp)  # default outputs (why-scale's results/, build/) land here, not in ours
+        try:
+            report, failures = _run_all(opts, rng, Path(tmp))
+        finally:
+            os.chdir(home)
+    report_path.parent.mkdir(parents=True, exist_ok=True)
     # all or nothing, never through a symlink (the report is the tool's own: replaced)
-    write_atomic("report", opts.report, json.dumps(report, indent=2))
+    write_atomic("report", report_path, json.dumps(report, indent=2))
     print(f"report: {opts.report}; {failures} problems", file=sys.__stdout__)
     return 1 if failures else 0
 
