@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.backend import missing_extra
 from ..core.quiet import load_tensorflow_quietly
 from ..core.schedule import BLOCK35_SCALE, SCHEDULE
 from ..exercises import facts
@@ -109,13 +110,17 @@ def _how_big() -> tuple[str, str]:
 
 
 def _save() -> tuple[str, str]:
-    from ..torch_blocks import TORCH_BLOCKS
+    from ..torch_blocks import TORCH_BLOCKS  # PyTorch: seconds to import, only here
 
     config = facts.block().get_layer("scaled_up").get_config()
+    keras_line = (f"Keras: the scale is in the layer's config (get_config()['scale'] = "
+                  f"{config['scale']:g}), so a .keras file keeps it; no weight holds it.")
+    skipped = missing_extra("torch")
+    if skipped:  # a [lab] or [classroom] install without PyTorch
+        return keras_line, f"PyTorch: {skipped}"
     torch_block = TORCH_BLOCKS["block35"]("v1", config["scale"], "relu")
     state = torch_block.state_dict()
-    return (f"Keras: the scale is in the layer's config (get_config()['scale'] = "
-            f"{config['scale']:g}), so a .keras file keeps it; no weight holds it.",
+    return (keras_line,
             f"PyTorch: the port's scale is a buffer, in its state_dict as 'scale' = "
             f"{float(state['scale']):g} (float32), so torch.save of the state_dict keeps it.")
 
