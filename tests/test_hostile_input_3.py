@@ -24,7 +24,8 @@ import pytest
 from cli_support import _WITHOUT_TENSORFLOW, run_in_process
 
 import explainer
-from explainer.core.validate import atomic_output, check_output_path, count_text, write_atomic
+from explainer.broadcasting.shapes import count_text
+from explainer.core.validate import atomic_output, check_output_path, write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 

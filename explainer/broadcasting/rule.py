@@ -18,12 +18,13 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..core.quiet import load_tensorflow_quietly, native_stderr_silenced
-from ..core.validate import count_text, error_text, shorten
+from ..core.validate import error_text, shorten
 from .shapes import (
     MAX_ELEMENTS,
     NUMPY_BROADCAST_RANK,
     as_shape,
     broadcast_shapes,
+    count_text,
 )
 
 RULE_EQUAL = "equal"

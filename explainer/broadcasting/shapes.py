@@ -7,6 +7,7 @@ tensors. numpy only: the CLI checks shapes with it before TensorFlow loads.
 
 from __future__ import annotations
 
+import math
 import numbers
 import re
 
@@ -20,6 +21,29 @@ _INT = re.compile(r"[0-9]+\Z")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _DIM = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([0-9]{1,18})\s*\Z")
 _EXAMPLES = "'(2, 35, 35, 256)', '[2,35,35,256]', '2x35x35x256', '()' or '(N, 256)' with N=2"
+
+def count_text(count: int) -> str:
+    """A whole number of any size in three significant digits, as ``f"{n:.3g}"`` writes a
+    float ("1.84e+19"), without converting it to one: past 1e308 that conversion overflows."""
+    count = int(count)
+    if abs(count) < 10**15:
+        return f"{count:.3g}"
+    sign, digits = ("-" if count < 0 else ""), str(abs(count)) if abs(count) < 10**4000 \
+        else None
+    if digits is None:  # str() of more than 4,300 digits is refused: count them by log10
+        exponent = int(math.log10(abs(count)))
+        lead = abs(count) // 10**(exponent - 2)
+        if lead < 100:  # log10 rounded up to a power of ten: one digit less
+            exponent -= 1
+            lead = abs(count) // 10**(exponent - 2)
+    else:
+        exponent, lead = len(digits) - 1, int(digits[:3])
+        lead += int(digits[3]) >= 5 if len(digits) > 3 else 0  # round half up
+    if lead >= 1000:  # rounded up to the next power of ten
+        lead, exponent = lead // 10, exponent + 1
+    mantissa = f"{lead // 100}.{lead % 100:02d}".rstrip("0").rstrip(".")
+    return f"{sign}{mantissa}e+{exponent:02d}"
+
 
 def broadcast_shapes(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     """The shape ``a * b`` broadcasts to, by the rule itself: right-aligned, equal sizes or a 1

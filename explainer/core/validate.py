@@ -32,29 +32,6 @@ def shorten(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else f"{text[:limit - 15]}... ({len(text):,} chars)"
 
 
-def count_text(count: int) -> str:
-    """A whole number of any size in three significant digits, as ``f"{n:.3g}"`` writes a
-    float ("1.84e+19"), without converting it to one: past 1e308 that conversion overflows."""
-    count = int(count)
-    if abs(count) < 10**15:
-        return f"{count:.3g}"
-    sign, digits = ("-" if count < 0 else ""), str(abs(count)) if abs(count) < 10**4000 \
-        else None
-    if digits is None:  # str() of more than 4,300 digits is refused: count them by log10
-        exponent = int(math.log10(abs(count)))
-        lead = abs(count) // 10**(exponent - 2)
-        if lead < 100:  # log10 rounded up to a power of ten: one digit less
-            exponent -= 1
-            lead = abs(count) // 10**(exponent - 2)
-    else:
-        exponent, lead = len(digits) - 1, int(digits[:3])
-        lead += int(digits[3]) >= 5 if len(digits) > 3 else 0  # round half up
-    if lead >= 1000:  # rounded up to the next power of ten
-        lead, exponent = lead // 10, exponent + 1
-    mantissa = f"{lead // 100}.{lead % 100:02d}".rstrip("0").rstrip(".")
-    return f"{sign}{mantissa}e+{exponent:02d}"
-
-
 def given(value: object) -> str:
     """How an error message shows what it was given: shortened repr and type."""
     return f"{shorten(value)} ({type(value).__name__})"
@@ -250,13 +227,10 @@ def check_output_path(name: str, path: object, suffix: str | None = None, *,
 
 
 def _umask() -> int:
-    """This process' umask, read without changing it where Linux says it (other threads may
-    be creating files), else by setting and restoring it."""
-    with contextlib.suppress(OSError, ValueError):
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
+    """This process' umask: read where Linux says it (setting it to read it would race other
+    threads creating files), else set and restored."""
+    with contextlib.suppress(OSError, ValueError, StopIteration), open("/proc/self/status") as f:
+        return int(next(line for line in f if line.startswith("Umask:")).split()[1], 8)
     mask = os.umask(0o022)
     os.umask(mask)
     return mask

@@ -14,10 +14,11 @@ from dataclasses import dataclass, replace
 
 import tensorflow as tf
 
+from ..broadcasting.shapes import count_text
 from ..core.backend import require_tensorflow
 from ..core.schedule import BLOCK35_SCALE
 from ..core.spec import UP_SCOPE, keras_name
-from ..core.validate import check_positive_int, check_scale, count_text, given, shorten
+from ..core.validate import check_positive_int, check_scale, given, shorten
 
 MAX_RANK = 64  # TensorSpec takes more, but no tensor of numpy's has more dimensions
 
