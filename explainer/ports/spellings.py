@@ -167,7 +167,8 @@ def _run_tensorflow(source: str, lines: tuple[str, ...], scale: float, net_np: n
     from ..semantics.graph import graph_ops
 
     net, up = tf.constant(net_np), tf.constant(up_np)
-    expected = net_np + np.float32(scale) * up_np  # the block's own order; float * is commutative
+    with np.errstate(over="ignore", invalid="ignore"):  # float32 overflows to inf, as TF does
+        expected = net_np + np.float32(scale) * up_np  # the block's order; float * commutes
     filename = f"<{source}: {WHERE[source]}>"
     if source == "keras":
         layer = _keras_layer_class()(scale)
@@ -205,7 +206,8 @@ def _run_tensorflow(source: str, lines: tuple[str, ...], scale: float, net_np: n
                        "skipped)")
     return Spelling(source, WHO[source], WHERE[source], lines, ast.unparse(product(lines)),
                     label, first is NotImplemented, tuple(calls), traced.compute_types, add,
-                    bool(np.array_equal(np.asarray(result), expected)), details=details)
+                    bool(np.array_equal(np.asarray(result), expected, equal_nan=True)),
+                    details=details)
 
 
 def _run_timm(lines: tuple[str, ...], scale: float, net_np: np.ndarray,
@@ -235,13 +237,15 @@ def _run_timm(lines: tuple[str, ...], scale: float, net_np: np.ndarray,
     ops = _torch_ops(torch, lambda: run_lines(lines, {"out": up, "x": net, "self": block},
                                                "<timm>"))
     result = namespace["out"]
-    expected = net_np + np.float32(scale) * up_np
+    with np.errstate(over="ignore", invalid="ignore"):  # float32 overflows to inf, as torch does
+        expected = net_np + np.float32(scale) * up_np
     fresh = result.data_ptr() not in (ptr, up.data_ptr())
     return Spelling("timm", WHO["timm"], WHERE["timm"], lines, ast.unparse(product(lines)),
                     "torch.Tensor", first is NotImplemented, calls, tuple(ops),
                     f"`... + x`: a new tensor (its own storage: {fresh}), bound to `out`; `x` "
                     "(the shortcut) is not written, so autograd can keep it",
-                    bool(np.array_equal(result.numpy(), expected)), framework="torch",
+                    bool(np.array_equal(result.numpy(), expected, equal_nan=True)),
+                    framework="torch",
                     details=[f"torch {torch.__version__}: the product (TensorBase.mul) and "
                              "the sum (TensorBase.add) ran as seen by a TorchFunctionMode"])
 
