@@ -128,7 +128,11 @@ def test_bad_framework_and_shapes_are_named():
     with pytest.raises(ValueError, match="framework: got 'mxnet' .*; expected one of 'jax', "
                                          "'torch'"):
         framework_star("mxnet")
-    with pytest.raises(ValueError, match=r"net, up: got shapes \(2,\) and \(3,\)"):
+    with pytest.raises(ValueError, match=r"net, up: got shapes \(1, 1, 1, 2\) and "
+                                         r"\(1, 1, 1, 3\)"):
+        framework_star("torch", 0.17, [[[[1.0, 2.0]]]], [[[[1.0, 2.0, 3.0]]]])
+    with pytest.raises(ValueError, match=r"net: got shape \(2,\); expected a float array of "
+                                         r"shape \(N, H, W, C\)"):
         framework_star("torch", 0.17, [1.0, 2.0], [1.0, 2.0, 3.0])
 
 

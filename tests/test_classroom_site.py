@@ -103,3 +103,10 @@ def test_embedded_figures_shrink_without_changing_a_pixel():
     page = f'<img alt="x" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
     assert len(compact_page(page)) < len(page) and compact_page(page).startswith('<img alt="x"')
     assert compact_png(b"not a png") == b"not a png"
+    # a page over budget: at most 256 colours a figure, the same size and shapes
+    rich = np.random.default_rng(0).integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(rich).save(out, "PNG")
+    fewer = Image.open(io.BytesIO(compact_png(out.getvalue(), colours=256))).convert("RGB")
+    assert fewer.size == (80, 60) and len(fewer.getcolors(256) or ()) > 0
+    assert compact_png(out.getvalue()) != compact_png(out.getvalue(), colours=256)

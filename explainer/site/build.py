@@ -32,6 +32,9 @@ from .questions_page import questions_page
 from .why_scale_page import why_scale_page
 from .worksheet_page import answers_page, worksheet_page
 
+PAGE_BYTES = 2**20  # a page a class downloads at once: at most 1 MB
+PAGE_MARGIN = 65_536  # for the exercise grader and the styles added below
+
 __all__ = ["ANSWERS_PAGE", "APP_PAGES", "COURSE_PAGES", "PACKAGE_NOTEBOOKS", "ROUTES", "Page",
            "build", "default_notebooks", "export", "index_page", "learning_goals", "main",
            "title_of", "write_apps", "write_course_pages"]
@@ -106,7 +109,9 @@ def export(nb, nav: str = "", notebook: str | None = None) -> str:
     body, _ = exporter.from_notebook_node(nb)
     body = EMPTY_SCRIPT.sub("", body)
     body = NOTEBOOK_LINK.sub(r'href="\1.html"', body)  # a lesson's link to a lesson: its page
-    body = compact_page(body)  # the same figures in fewer bytes: every page under 1 MB
+    body = compact_page(body)  # the same figures in fewer bytes
+    if len(body.encode()) > PAGE_BYTES - PAGE_MARGIN:  # still over: 256 colours a figure
+        body = compact_page(body, colours=256)
     head = NOTEBOOK_PAGE_CSS
     if notebook and notebook_exercises(notebook):
         head += "\n" + EXERCISE_CSS
