@@ -23,8 +23,8 @@ if __name__ == "__main__":
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from explainer.scaling.experiment import GridConfig, run_grid  # noqa: E402
-from explainer.scaling.machine import cpu_record  # noqa: E402
+from explainer.scaling.why_scale.experiment import GridConfig, run_grid  # noqa: E402
+from explainer.scaling.why_scale.machine import cpu_record  # noqa: E402
 
 GRID = GridConfig(depths=(10,), widths=(256,), scales=(1.0, 0.3, 0.1), lrs=(0.03, 0.05, 0.1),
                   steps=60, seeds=(0, 1, 2))

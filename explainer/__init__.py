@@ -56,8 +56,8 @@ _EXPORTS = {
     "stage_profile": "scaling.stages", "StageProfile": "scaling.stages",
     "fold_scale": "scaling.folding", "fold_cases": "scaling.folding",
     "FoldCase": "scaling.folding", "fold_table": "scaling.folding",
-    "train_trunk": "scaling.training", "TrunkRun": "scaling.training",
-    "build_trunk": "scaling.trunk", "load_why_scale_results": "scaling.why_scale_results",
+    "train_trunk": "scaling.why_scale.training", "TrunkRun": "scaling.why_scale.training",
+    "build_trunk": "scaling.why_scale.trunk", "load_why_scale_results": "scaling.why_scale.results",
     # broadcasting and operator semantics
     "explain_broadcast": "broadcasting.rule", "BroadcastExplanation": "broadcasting.rule",
     "explain_broadcast_numpy": "broadcasting.rule",

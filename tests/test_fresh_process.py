@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from explainer.scaling.training import TrunkRun, train_trunk
+from explainer.scaling.why_scale.training import TrunkRun, train_trunk
 
 GUARD = """
 import socket
@@ -47,7 +47,7 @@ print("ran offline")
 TRUNK = dict(width=16, depth=2, stem_stride=2, batch=8, scale=0.17, lr=0.1, steps=5, seed=4)
 TRAIN = f"""
 import json
-from explainer.scaling.training import train_trunk
+from explainer.scaling.why_scale.training import train_trunk
 print("trunk", json.dumps(train_trunk(**{TRUNK!r}).to_dict(digits=17)))
 """
 

@@ -338,7 +338,7 @@ def test_dashes_as_a_value_are_one_line(option, tmp_path, monkeypatch):
     # if a '--' got through, nothing may run: why-scale's default --out is results/ under the
     # working folder, and its grid trains for hours
     import explainer.cli.commands.why_scale as why_scale_command
-    from explainer.scaling import experiment
+    from explainer.scaling.why_scale import experiment
 
     monkeypatch.chdir(tmp_path)
     for module in (experiment, why_scale_command):

@@ -25,8 +25,8 @@ LIGHT = ("explainer.core.spec", "explainer.core.schedule", "explainer.core.valid
          "explainer.core.weight_tables", "explainer.core.reference", "explainer.core.lesson",
          # the why-scale grid and its results: `why-scale` refuses a bad --out before
          # TensorFlow loads, and a results file reads without it
-         "explainer.scaling.trunk_args", "explainer.scaling.experiment",
-         "explainer.scaling.why_scale_results", "explainer.cli.commands.why_scale")
+         "explainer.scaling.why_scale.trunk_args", "explainer.scaling.why_scale.experiment",
+         "explainer.scaling.why_scale.results", "explainer.cli.commands.why_scale")
 
 
 def layer_of(module: str) -> str | None:

@@ -16,14 +16,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from explainer.scaling.reparametrisation import (
+from explainer.scaling.why_scale.reparametrisation import (
     compare_reparametrisation,
     matching_up_lr,
     relative_difference,
 )
-from explainer.scaling.training import train_trunk
-from explainer.scaling.trunk import block_prefix
-from explainer.scaling.trunk_engine import trunk_engine
+from explainer.scaling.why_scale.training import train_trunk
+from explainer.scaling.why_scale.trunk import block_prefix
+from explainer.scaling.why_scale.trunk_engine import trunk_engine
 
 SHAPE = dict(width=16, depth=10, batch=8)
 STEPS = 30

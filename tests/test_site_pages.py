@@ -9,8 +9,8 @@ import json
 import random
 import re
 
-from explainer.scaling.experiment import RESULTS_PATH
-from explainer.scaling.why_scale_results import read_results_document
+from explainer.scaling.why_scale.experiment import RESULTS_PATH
+from explainer.scaling.why_scale.results import read_results_document
 from explainer.site.why_scale_page import PAGE_BUDGET, STEP0_ARRAYS, STEP_ARRAYS, why_scale_page
 
 MAX_PAGE_BYTES = 2**20

@@ -102,7 +102,7 @@ def _packaged(wheel: Path, name: str) -> bytes:
 
 
 def test_why_scale_reads_the_stored_grid_from_the_wheel(core, wheel, tmp_path):
-    from explainer.scaling.why_scale_results import results_from_dict
+    from explainer.scaling.why_scale.results import results_from_dict
 
     stored = _run(core, "-c", "import explainer.scaling, pathlib; print(pathlib.Path("
                   "explainer.scaling.__file__).parent / 'results' / 'why_scale.json')",

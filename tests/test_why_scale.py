@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import explainer
 from explainer.core.reference import block_forward
 from explainer.core.schedule import BLOCK35_SCALE
-from explainer.scaling.training import (
+from explainer.scaling.why_scale.training import (
     DEAD_PATIENCE,
     PARAMETERS,
     TrunkRun,
@@ -24,7 +24,7 @@ from explainer.scaling.training import (
     digits_split,
     train_trunk,
 )
-from explainer.scaling.trunk import (
+from explainer.scaling.why_scale.trunk import (
     block_prefix,
     block_reference_weights,
     build_trunk,

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from explainer.scaling import why_scale_findings as findings
-from explainer.scaling.why_scale_results import load_why_scale_results, results_from_dict
+from explainer.scaling.why_scale import findings
+from explainer.scaling.why_scale.results import load_why_scale_results, results_from_dict
 
 STEPS = 12
 ARMS = ((0.1, 1.0), (1.0, 0.01), (0.3, 1.0), (1.0, 0.09))
@@ -141,7 +141,7 @@ def test_which_half_keeps_the_stack_alive_follows_the_edges(start, step, word):
     assert results.arm_values() == (0.1,)
     assert findings.decomposition_verdicts(results) == {(0.1, 256): word, (0.1, 1088): word}
     text = results.conclusion()
-    from explainer.scaling.why_scale_decomposition import SUMMARY_WORDS
+    from explainer.scaling.why_scale.decomposition import SUMMARY_WORDS
 
     assert f"at width 256, {SUMMARY_WORDS[word]}" in text
     if word == "both are needed":
@@ -212,7 +212,7 @@ def test_runs_outside_the_grid_are_not_read():
 
 
 def test_a_run_that_trained_with_its_last_block_mostly_zeros_is_called_so():
-    from explainer.scaling.training import TrunkRun
+    from explainer.scaling.why_scale.training import TrunkRun
 
     base = record(3, 256, 1.0, 0.1, 0)
     alive = TrunkRun.from_dict({**base, "dead_fraction": [0.1] * (STEPS - 1) + [0.89]})

@@ -10,7 +10,7 @@ import os
 import pytest
 from cli_support import run_cli_without_tensorflow, run_here
 
-from explainer.scaling.experiment import (
+from explainer.scaling.why_scale.experiment import (
     FULL,
     QUICK,
     RESULTS_PATH,

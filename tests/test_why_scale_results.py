@@ -13,10 +13,10 @@ import pytest
 from matplotlib.figure import Figure
 
 from explainer.exercises import check
-from explainer.scaling import why_scale_findings as findings
-from explainer.scaling.experiment import FULL, RESULTS_PATH, run_key
-from explainer.scaling.training import LATER_PARAMETERS, PARAMETERS, TrunkRun, train_trunk
-from explainer.scaling.why_scale_results import load_why_scale_results
+from explainer.scaling.why_scale import findings
+from explainer.scaling.why_scale.experiment import FULL, RESULTS_PATH, run_key
+from explainer.scaling.why_scale.results import load_why_scale_results
+from explainer.scaling.why_scale.training import LATER_PARAMETERS, PARAMETERS, TrunkRun, train_trunk
 
 PORTABILITY = RESULTS_PATH.with_name("why_scale_portability.json")
 # Tolerances for a rerun on another machine, from results/why_scale_portability.json: 36
@@ -295,7 +295,7 @@ def test_notebook_06_title_states_what_the_grid_found(results):
 
     import nbformat
 
-    from explainer.scaling.why_scale_findings import headline
+    from explainer.scaling.why_scale.findings import headline
 
     nb = nbformat.read(Path(__file__).parent.parent / "notebooks" / "06_why_scale.ipynb",
                        as_version=4)

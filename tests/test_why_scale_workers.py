@@ -12,7 +12,7 @@ import threading
 import psutil
 import pytest
 
-from explainer.scaling.experiment import GridConfig, partial_path, run_grid, run_key
+from explainer.scaling.why_scale.experiment import GridConfig, partial_path, run_grid, run_key
 
 pytest.importorskip("distributed")
 

@@ -280,7 +280,7 @@ def main(args: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from explainer.core.quiet import load_tensorflow_quietly
     from explainer.core.validate import write_atomic
-    from explainer.scaling import experiment
+    from explainer.scaling.why_scale import experiment
 
     load_tensorflow_quietly()
 

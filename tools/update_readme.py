@@ -50,7 +50,7 @@ def layout_block() -> str:
             for path in sorted(folder.rglob("*.py")):
                 if path.name != "__init__.py":
                     rel = path.relative_to(folder).as_posix()
-                    lines.append(f"    {rel:<29}{summary(path)}")
+                    lines.append(f"    {rel + ' ':<31}{summary(path, 65)}")
     return "```text\n" + "\n".join(lines) + "\n```"
 
 

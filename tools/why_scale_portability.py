@@ -26,8 +26,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from explainer.scaling.experiment import RESULTS_PATH  # noqa: E402
-from explainer.scaling.machine import machine_record  # noqa: E402
+from explainer.scaling.why_scale.experiment import RESULTS_PATH  # noqa: E402
+from explainer.scaling.why_scale.machine import machine_record  # noqa: E402
 
 OUT = RESULTS_PATH.with_name("why_scale_portability.json")
 # The stored path, and two others a different machine may take: oneDNN's kernels (TensorFlow's
@@ -40,7 +40,7 @@ STEP0 = ("step0_grad_norm", "step0_residual_ratio", "step0_net_norm")
 
 RERUN = """
 import json, sys
-from explainer.scaling.training import train_trunk
+from explainer.scaling.why_scale.training import train_trunk
 for line in sys.stdin:
     run = train_trunk(**json.loads(line))
     print(json.dumps(run.to_dict()), flush=True)  # as stored: 6 significant figures

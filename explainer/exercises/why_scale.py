@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..scaling.why_scale_results import load_why_scale_results
+from ..scaling.why_scale.results import load_why_scale_results
 from .core import ANSWER, NUMBER, exercise, otherwise, when_close, when_equal
 
 NOTEBOOK = "06_why_scale"

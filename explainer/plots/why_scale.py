@@ -1,5 +1,5 @@
 """Figures of the "why scale" experiment, drawn from a results file (:mod:`..scaling.
-why_scale_results`). Every title states what the numbers in the figure show, computed from them.
+why_scale.results`). Every title states what the numbers in the figure show, computed from them.
 
     plot_growth(results)          the mechanism: growth of the stream and step-0 gradient vs depth
     plot_edges(results)           stability edge per depth x width x scale, median (range) of seeds
@@ -23,8 +23,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-from ..scaling.trunk_args import scale_label
-from ..scaling.why_scale_findings import (
+from ..scaling.why_scale.findings import (
     MOSTLY_DEAD,
     MOSTLY_DEAD_VERDICT,
     accuracy_comparison,
@@ -32,6 +31,7 @@ from ..scaling.why_scale_findings import (
     edge_text,
     verdict,
 )
+from ..scaling.why_scale.trunk_args import scale_label
 from .sweep import OKABE_ITO, new_figure
 from .why_scale_training import (  # noqa: F401 (re-exported: figures.plot_decomposition, ...)
     legend_below,

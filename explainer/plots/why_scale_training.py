@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-from ..scaling.why_scale_findings import NO_ARMS, decomposition_summary
+from ..scaling.why_scale.findings import NO_ARMS, decomposition_summary
 from .sweep import OKABE_ITO, new_figure
 
 ARM_STYLE = {"scale 1": (OKABE_ITO["vermillion"], "-", "o"),

@@ -4,7 +4,7 @@ settings and see their loss and dead-fraction curves, fate, test accuracy and th
 growth per block at step 0, side by side.
 
 Every stored run of ``results/why_scale.json`` (read through
-:func:`explainer.scaling.why_scale_results.load_why_scale_results`) is in the page, compacted
+:func:`explainer.scaling.why_scale.results.load_why_scale_results`) is in the page, compacted
 when the page is built: the per-step arrays keep ``digits`` significant figures (6, as the
 file stores them, or fewer when a larger grid would pass :data:`PAGE_BUDGET`), a run's
 trailing non-numbers (a dead or diverged run's tail) are written once as a length, and the
@@ -26,8 +26,8 @@ import html
 import json
 import math
 
-from ..scaling.experiment import RESULTS_PATH
-from ..scaling.why_scale_results import load_why_scale_results, read_results_document
+from ..scaling.why_scale.experiment import RESULTS_PATH
+from ..scaling.why_scale.results import load_why_scale_results, read_results_document
 from .page_style import STATIC_CSS
 
 PAGE_BUDGET = 2**20 - 16_384  # bytes: 1 MB, less a margin for the page's own text

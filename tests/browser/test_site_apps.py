@@ -19,8 +19,8 @@ from classroom_pages import app_site
 
 from explainer.broadcasting.rule import explain_broadcast
 from explainer.exercises import list_exercises
-from explainer.scaling.experiment import RESULTS_PATH
-from explainer.scaling.why_scale_results import load_why_scale_results, read_results_document
+from explainer.scaling.why_scale.experiment import RESULTS_PATH
+from explainer.scaling.why_scale.results import load_why_scale_results, read_results_document
 
 PICKS = 120  # random runs compared with the results file (the issue asks for >= 100)
 STEP_ARRAYS = ("loss", "accuracy", "dead_fraction", "grad_norm", "residual_ratio",

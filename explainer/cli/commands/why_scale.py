@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 from ...core.validate import check_output_path, shorten
-from ...scaling.experiment import (
+from ...scaling.why_scale.experiment import (
     GRIDS,
     GridConfig,
     acquire_lock,
@@ -35,9 +35,9 @@ from ...scaling.experiment import (
     release_lock,
     run_grid,
 )
-from ...scaling.training import check_lr, check_multiplier
-from ...scaling.trunk_args import LIMITS, check_trunk_scale
-from ...scaling.why_scale_results import results_from_dict
+from ...scaling.why_scale.results import results_from_dict
+from ...scaling.why_scale.training import check_lr, check_multiplier
+from ...scaling.why_scale.trunk_args import LIMITS, check_trunk_scale
 
 DEFAULT_OUT = {"full": os.path.join("results", "why_scale.json"),
                "quick": os.path.join("build", "why_scale_quick.json")}

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..core.validate import shorten
+from ...core.validate import shorten
 from .training import LATER_PARAMETERS, PARAMETERS, TrunkRun
 from .trunk_args import scale_label
 

@@ -2,9 +2,9 @@
 
 Every sentence is computed: counts, medians and ranges over seeds, and comparisons whose
 wording ("lower", "the same", "within the seeds' spread") follows from the numbers. Works on a
-:class:`.why_scale_results.WhyScaleResults` (passed in, not imported: that module uses this
-one). The verdicts live in :mod:`.why_scale_verdicts`, the tables and the accuracy answer in
-:mod:`.why_scale_tables`, the decomposition in :mod:`.why_scale_decomposition`; their public
+:class:`.results.WhyScaleResults` (passed in, not imported: that module uses this
+one). The verdicts live in :mod:`.verdicts`, the tables and the accuracy answer in
+:mod:`.tables`, the decomposition in :mod:`.decomposition`; their public
 names are re-exported here.
 """
 
@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .trunk_args import scale_label
-from .why_scale_decomposition import (  # noqa: F401 (re-exported)
+from .decomposition import (  # noqa: F401 (re-exported)
     decomposition_lines,
     decomposition_summary,
     decomposition_verdicts,
 )
-from .why_scale_tables import (  # noqa: F401 (re-exported)
+from .tables import (  # noqa: F401 (re-exported)
     acc_text,
     accuracy_answer,
     accuracy_comparison,
@@ -27,7 +26,8 @@ from .why_scale_tables import (  # noqa: F401 (re-exported)
     summary_rows,
     summary_text,
 )
-from .why_scale_verdicts import (  # noqa: F401 (re-exported)
+from .trunk_args import scale_label
+from .verdicts import (  # noqa: F401 (re-exported)
     CONSTANT_SMALLER,
     MOSTLY_DEAD,
     MOSTLY_DEAD_VERDICT,

@@ -28,13 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.validate import given, shorten
+from ...core.validate import given, shorten
+from .decomposition import ARM_KINDS, DecompositionArms, g  # noqa: F401 (ARM_KINDS)
 from .experiment import RESULTS_PATH, GridConfig
+from .findings import conclusion, final_dead, verdict
+from .read import read_results_document  # noqa: F401 (re-exported)
 from .training import TrunkRun
 from .trunk_args import check_trunk_scale, scale_label
-from .why_scale_decomposition import ARM_KINDS, DecompositionArms, g  # noqa: F401 (ARM_KINDS)
-from .why_scale_findings import conclusion, final_dead, verdict
-from .why_scale_read import read_results_document  # noqa: F401 (re-exported)
 
 FATES = ("trained", "died", "diverged")
 

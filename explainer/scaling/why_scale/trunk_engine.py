@@ -20,7 +20,7 @@ import keras
 import tensorflow as tf
 from tensorflow.python.framework import config as tf_config  # the only switch-off there is
 
-from ..core.spec import UP_SCOPE, keras_name
+from ...core.spec import UP_SCOPE, keras_name
 from .trunk import block_prefix, build_trunk_graph, initial_weights
 from .trunk_args import gain_values
 

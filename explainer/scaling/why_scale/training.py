@@ -22,8 +22,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..core.backend import require_tensorflow
-from ..core.validate import check_choice, check_scale, given
+from ...core.backend import require_tensorflow
+from ...core.validate import check_choice, check_scale, given
 from .trunk_args import IMAGE_SHAPE, check_trunk_arguments
 
 DEAD_THRESHOLD = 0.99  # "died": at least 99 % of the last block's outputs exactly zero

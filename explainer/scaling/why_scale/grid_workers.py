@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from ..core.quiet import load_tensorflow_quietly
+from ...core.quiet import load_tensorflow_quietly
 from .machine import machine_record
 from .training import TrunkRun, train_trunk
 

@@ -8,7 +8,7 @@ rest. Each finished run is appended at once to ``<results>.partial.jsonl``; when
 is done the results file is written all at once (config, hash, seeds, versions, the machines
 with their CPU and oneDNN setting, per-run records naming their machine, and the file's
 earlier runs that this grid does not hold as ``other_runs``) and the partial file removed.
-:mod:`.why_scale_results` reads it back.
+:mod:`.results` reads it back.
 
 The results file is protected: a file that is not a results file is not overwritten without
 ``force``, no file is written through a symlink, one process at a time holds it (a lock), and
@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..core.validate import check_output_path, given, write_atomic
+from ...core.validate import check_output_path, given, write_atomic
 from .grid_workers import train_runs
 from .machine import machine_record, versions_record
 from .run_store import (  # noqa: F401 (the grid's file API, imported from here by its users)
@@ -51,9 +51,9 @@ from .run_store import (  # noqa: F401 (the grid's file API, imported from here 
 from .training import TrunkRun
 
 # The stored grid: package data in a wheel (setup.py copies it there), results/ in a checkout.
-_PACKAGED = Path(__file__).resolve().parent / "results" / "why_scale.json"
+_PACKAGED = Path(__file__).resolve().parents[1] / "results" / "why_scale.json"  # scaling/results
 RESULTS_PATH = _PACKAGED if _PACKAGED.exists() else \
-    Path(__file__).resolve().parents[2] / "results" / "why_scale.json"
+    Path(__file__).resolve().parents[3] / "results" / "why_scale.json"
 
 
 @dataclass(frozen=True)

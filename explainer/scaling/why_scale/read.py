@@ -8,8 +8,8 @@ import os
 import stat
 from pathlib import Path
 
-from ..core.budget import check_memory
-from ..core.validate import given, shorten
+from ...core.budget import check_memory
+from ...core.validate import given, shorten
 
 # Reading a results file holds its bytes, its text and the parsed objects (measured: the
 # parsed document and its runs take ~12x the file's size); the estimate checked against the

@@ -13,7 +13,7 @@ import platform
 import re
 from pathlib import Path
 
-from .. import __version__
+from ... import __version__
 
 # The instruction-set flags that decide which float32 kernels run (x86 /proc/cpuinfo names).
 KERNEL_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl",

@@ -5,8 +5,8 @@ The trunk itself is :mod:`explainer.scaling.trunk`.
 
 from __future__ import annotations
 
-from ..core.budget import check_memory
-from ..core.validate import check_positive_int, check_scale, given, shorten
+from ...core.budget import check_memory
+from ...core.validate import check_positive_int, check_scale, given, shorten
 
 TRAINED_SCALES = {"rezero": 0.0, "layerscale": 0.1}  # kind -> its starting value
 IMAGE_SHAPE = (8, 8, 1)

@@ -28,8 +28,8 @@ import re
 import keras
 import numpy as np
 
-from ..core.spec import BN_EPSILON, CONVS, MIXED_FROM, UP_SCOPE, keras_name
-from ..core.validate import given
+from ...core.spec import BN_EPSILON, CONVS, MIXED_FROM, UP_SCOPE, keras_name
+from ...core.validate import given
 from .trunk_args import BN_MOMENTUM, CLASSES, IMAGE_SHAPE, check_trunk_arguments, gain_values
 
 

@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from ..core.validate import shorten
-from .why_scale_verdicts import (
+from ...core.validate import shorten
+from .verdicts import (
     MOSTLY_DEAD,
     MOSTLY_DEAD_VERDICT,
     NO_ARMS,
@@ -28,7 +28,7 @@ def g(value: float) -> str:
 
 
 class DecompositionArms:
-    """The arm accessors of :class:`.why_scale_results.WhyScaleResults` (a mixin: it uses the
+    """The arm accessors of :class:`.results.WhyScaleResults` (a mixin: it uses the
     results' ``arms``, ``arm_depths``, ``scales``, ``widths``, ``lrs``, ``seeds``, ``get`` and
     ``_edges_of``)."""
 

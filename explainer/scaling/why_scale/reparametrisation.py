@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.validate import check_scale
+from ...core.validate import check_scale
 from .training import TrunkRun, check_lr, train_trunk
 
 COMPARED = ("loss", "accuracy", "dead_fraction", "residual_ratio")

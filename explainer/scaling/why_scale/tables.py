@@ -1,13 +1,13 @@
 """The "why scale" grid as tables and the accuracy question answered: the summary table
 (every depth x width x scale), every run seed by seed, and "Does the scale cost accuracy?" in
-words, each computed from a :class:`.why_scale_results.WhyScaleResults`."""
+words, each computed from a :class:`.results.WhyScaleResults`."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .trunk_args import scale_label
-from .why_scale_verdicts import (
+from .verdicts import (
     CONSTANT_SMALLER,
     SHORT,
     VERDICTS,
