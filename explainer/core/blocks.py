@@ -91,7 +91,7 @@ def residual_tail(net, up, scale: float, activation: str | None, named: bool = F
     """The block's last line in Keras layers: ``(scaled_up, act(net + scaled_up))``, shared
     by the Keras block and :mod:`explainer.scaling.stages`. The same arithmetic is written
     elsewhere on purpose, outside Keras layers: in numpy (:func:`.reference.tail`), in the
-    trained trunk (:mod:`explainer.scaling.trunk`, with a trainable gain) and in
+    trained trunk (:mod:`explainer.scaling.why_scale.trunk`, with a trainable gain) and in
     :mod:`explainer.semantics`, which runs the bare line to show what it does.
 
     Works on symbolic Keras inputs and on eager tensors alike. ``named`` gives the layers the
