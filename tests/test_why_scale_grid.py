@@ -60,7 +60,7 @@ def test_a_half_written_last_line_is_cut_and_the_grid_resumes(tmp_path):
     with partial_path(out).open("a") as f:
         f.write('{"protocol_version": 2, "key": "d1_w8')  # cut mid-line
     notes = []
-    assert [run_key(run) for run in read_partial(out, TINY.hash(), notes.append).values()] \
+    assert [run_key(run) for run in read_partial(out, notes.append).values()] \
         == ["d1_w8_s1_lr0.1_seed0"]
     assert len(notes) == 1 and "half-written" in notes[0]
     document = run_grid(TINY, out, note=notes.append)
@@ -78,7 +78,7 @@ def test_a_partial_file_that_does_not_read_back_is_set_aside(tmp_path, content, 
     out = tmp_path / "grid.json"
     partial_path(out).write_text(content)
     notes = []
-    assert read_partial(out, TINY.hash(), notes.append) == {}
+    assert read_partial(out, notes.append) == {}
     assert len(notes) == 1 and "set aside" in notes[0] and why in notes[0], notes
     assert not partial_path(out).exists()
     kept = list(tmp_path.glob("grid.partial.jsonl.set-aside-*"))
@@ -99,7 +99,12 @@ def test_a_grid_that_adds_and_removes_settings_reuses_every_stored_run(tmp_path)
     assert runs["d1_w8_s1_lr0.2_seed0"] == first["d1_w8_s1_lr0.2_seed0"]  # reused as stored
     # the removed setting's run is kept in the file, and a grid that asks for it again reuses it
     assert [r["key"] for r in document["other_runs"]] == ["d1_w8_s1_lr0.1_seed0"]
+    forced = run_grid(grown, out, force=True, note=notes.append)
+    assert [r["key"] for r in forced["other_runs"]] == ["d1_w8_s1_lr0.1_seed0"]
+    assert {r["machine"] for r in forced["runs"] + forced["other_runs"]} <= set(
+        forced["machines"])  # every run's machine is described, kept runs' too
     notes.clear()
+    trained.clear()
     run_grid(TINY, out, note=notes.append,
              on_run=lambda key, run: run is None or pytest.fail(f"trained {key} again"))
     assert "reused 2 of 2 runs" in notes

@@ -45,6 +45,7 @@ from .run_store import (  # noqa: F401 (the grid's file API, imported from here 
     results_document,
     run_identity,
     run_key,
+    runs_of,
     set_aside,
     stored_runs,
 )
@@ -168,14 +169,13 @@ def run_grid(config: GridConfig, out: Path | str = RESULTS_PATH, command: str | 
 
 def _run_grid_locked(config, out, command, on_run, force, note, workers, scheduler) -> dict:
     digest = config.hash()
-    if not force:
-        document = existing_results(out, digest)
-        if document is not None:
-            note(f"{out.name} already holds this grid's results; nothing to run "
-                 "(--force runs it again)")
-            return document
-    stored = stored_runs(out)  # before anything is written
-    done = {} if force else {**_stored_grid_runs(out), **stored, **read_partial(out, digest, note)}
+    previous = results_document(out)  # read once, before anything is written
+    if not force and previous is not None and previous["config_hash"] == digest:
+        note(f"{out.name} already holds this grid's results; nothing to run "
+             "(--force runs it again)")
+        return previous
+    stored = runs_of(previous)
+    done = {} if force else {**_stored_grid_runs(out), **stored, **read_partial(out, note)}
     if force and partial_path(out).exists():
         set_aside(partial_path(out), "--force trains every run again", note)
     planned = config.runs()
@@ -201,7 +201,6 @@ def _run_grid_locked(config, out, command, on_run, force, note, workers, schedul
                                                                          strict=True)]
     others = [{"key": run_key(run), **run} for i, run in stored.items()
               if i not in set(identities)]
-    previous = results_document(out) if not force else None
     machines = dict((previous or {}).get("machines", {}))
     if previous and previous.get("machine"):
         machines.setdefault(machine_id(previous["machine"]), previous["machine"])

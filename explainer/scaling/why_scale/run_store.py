@@ -73,11 +73,10 @@ def _refuse_symlink(path: Path) -> None:
                          "file (results are never written through a link)")
 
 
-def read_partial(out: Path, config_hash: str | None = None,
-                 note: Callable[[str], None] = lambda text: None) -> dict[str, dict]:
+def read_partial(out: Path, note: Callable[[str], None] = lambda text: None) \
+        -> dict[str, dict]:
     """Runs already finished in ``<out>.partial.jsonl`` (run identity -> run dict), whatever
-    grid wrote them (``config_hash`` is not needed any more: runs are keyed by their
-    arguments).
+    grid wrote them: runs are keyed by their arguments.
 
     A last line that this module started and an interruption cut is cut off the file. A file
     with any other unreadable line, or a record that is not a run, is set aside (renamed,
@@ -157,7 +156,11 @@ def existing_results(out: Path, config_hash: str) -> dict | None:
 def stored_runs(out: Path) -> dict[str, dict]:
     """Run identity -> run dict, for every run in the results file at ``out`` (its grid's runs
     and the ``other_runs`` it kept) made under this protocol, each with its ``machine`` id."""
-    document = results_document(out)
+    return runs_of(results_document(out))
+
+
+def runs_of(document: dict | None) -> dict[str, dict]:
+    """:func:`stored_runs` of a results document already read (None: no file)."""
     if document is None or document.get("config", {}).get("protocol_version") != \
             PROTOCOL_VERSION:
         return {}
