@@ -34,7 +34,7 @@ from .run_store import (  # noqa: F401 (the grid's file API, imported from here 
     PROTOCOL_VERSION,
     GridLocked,
     acquire_lock,
-    append_line,
+    append_run,
     dump_results,
     existing_results,
     lock_path,
@@ -191,9 +191,7 @@ def _run_grid_locked(config, out, command, on_run, force, note, workers, schedul
         record = {**run.to_dict(), "machine": machine_id(machine)}
         machines_seen[record["machine"]] = machine
         done[run_identity(kwargs)] = record
-        append_line(partial_path(out), json.dumps(
-            {"protocol_version": PROTOCOL_VERSION, "key": run_key(kwargs), "run": record,
-             "machine": record["machine"]}))
+        append_run(out, kwargs, record)
         if on_run:
             on_run(run_key(kwargs), run)
     identities = [run_identity(kwargs) for kwargs in planned]

@@ -62,8 +62,8 @@ def set_aside(path: Path, why: str, note: Callable[[str], None]) -> None:
     note(f"{path.name}: {why}; set aside as {target.name}, starting afresh")
 
 
-# The start of every line this module writes to a partial file: a last line that starts so
-# and does not parse was cut by an interruption; any other unreadable line is someone else's.
+# The start of every line :func:`append_run` writes to a partial file: a last line that starts
+# so and does not parse was cut by an interruption; any other unreadable line is someone else's.
 PARTIAL_LINE_START = '{"protocol_version": '
 
 
@@ -101,10 +101,8 @@ def read_partial(out: Path, note: Callable[[str], None] = lambda text: None) \
             if not isinstance(entry, dict) or entry.get("protocol_version") != PROTOCOL_VERSION:
                 raise ValueError(f"line {number + 1} is not a run record of protocol "
                                  f"{PROTOCOL_VERSION}")
-            run = {**LATER_PARAMETERS, **entry["run"]}
+            run = {**LATER_PARAMETERS, **entry["run"]}  # with its "machine" id
             TrunkRun.from_dict(run)
-            if entry.get("machine") is not None:
-                run["machine"] = str(entry["machine"])
             done[run_identity(run)] = run
         except (ValueError, KeyError, TypeError, AttributeError) as err:
             if number == len(lines) - 1 and line.startswith(PARTIAL_LINE_START) and done:
@@ -233,9 +231,13 @@ class GridLocked(ValueError):
     """Another process holds the results file's lock."""
 
 
-def append_line(path: Path, line: str) -> None:
-    """Append one line to the partial file, never through a symlink (O_NOFOLLOW)."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+def append_run(out: Path, kwargs: dict, record: dict) -> None:
+    """Append one finished run to ``<out>.partial.jsonl`` as a line :func:`read_partial` reads
+    (it starts with :data:`PARTIAL_LINE_START`), never through a symlink (O_NOFOLLOW)."""
+    line = json.dumps({"protocol_version": PROTOCOL_VERSION, "key": run_key(kwargs),
+                       "run": record})
+    fd = os.open(partial_path(out), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW,
+                 0o666)
     with os.fdopen(fd, "a") as f:
         f.write(line + "\n")
         f.flush()
