@@ -33,11 +33,12 @@ $(VENV)/.installed-%: $(PY) pyproject.toml setup.py
 install: $(STAMP)
 
 # Two pytest-xdist workers, one per core; tests that share a server, a site or a classroom
-# pool run in one group on one worker (tests/xdist_groups.py), and each notebook runs once for
-# both (tests/notebook_runs.py).
+# pool run in one xdist_group on one worker (tests/xdist_groups.py), handed out in collection
+# order (the tests that read executed notebooks last), and each notebook runs once for both
+# (tests/notebook_runs.py).
 test: $(STAMP)
 	$(PY) -m ruff check explainer tests benchmarks tools
-	$(PY) -m pytest -ra -n 2
+	$(PY) -m pytest -ra -n 2 --dist loadgroup --no-loadscope-reorder
 
 lint: $(STAMP)
 	$(PY) -m ruff check explainer tests benchmarks tools

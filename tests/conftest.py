@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -14,7 +13,7 @@ os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest  # noqa: E402
-from xdist_groups import NOTEBOOK_READERS, pytest_xdist_make_scheduler  # noqa: E402, F401 - a hook
+from xdist_groups import mark_groups  # noqa: E402
 
 import explainer  # noqa: E402
 
@@ -42,6 +41,10 @@ def x_v2():
 # Notebooks: each runs once per session, in the background (tests/notebook_runs.py).
 
 
+RUNS_OWNER = pytest.StashKey[bool]()  # this process made the session's folder of runs
+RUNS = pytest.StashKey[object]()  # this process's NotebookRuns
+
+
 def pytest_configure(config):
     """One folder of notebook runs for the session, shared with pytest-xdist's workers (they
     inherit the environment of the process that starts them)."""
@@ -51,41 +54,32 @@ def pytest_configure(config):
 
     if not os.environ.get(RUNS_ENV):
         os.environ[RUNS_ENV] = tempfile.mkdtemp(prefix="notebook_runs_")
-        config._notebook_runs_owner = True
+        config.stash[RUNS_OWNER] = True
 
 
-@pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config):
-    """The session's folder of notebook runs goes (its owner removes it). An xdist worker then
-    ends at once: its results reached the controller when its session ended, and its fixtures
-    have stopped every server and kernel they started (test_servers.py checks how the servers
-    stop); what is left is the interpreter tearing down TensorFlow, PyTorch and JAX, which
-    took 2-7 s per worker, and the controller waits for it before it reports."""
+    """The session's folder of notebook runs goes (its owner removes it)."""
     import shutil
 
     from notebook_runs import RUNS_ENV
 
-    if getattr(config, "_notebook_runs_owner", False):
+    if config.stash.get(RUNS_OWNER, False):
         shutil.rmtree(os.environ.pop(RUNS_ENV), ignore_errors=True)
-    if hasattr(config, "workerinput"):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
 
 
 def _needs_notebooks(item) -> bool:
     return "notebook_runs" in getattr(item, "fixturenames", ())  # directly or through a fixture
 
 
+# tryfirst: before pytest-xdist's own hook, which reads the xdist_group marks on a worker
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session, config, items):
-    """Start the notebook runs the selected tests need, and move those tests to the end, so
-    the kernels work while the rest of the suite runs."""
-    readers = [item for item in items if _needs_notebooks(item)]
-    unlisted = sorted({item.path.name for item in readers} - set(NOTEBOOK_READERS))
-    if unlisted:  # the scheduler finds these tests by their file
-        raise pytest.UsageError(f"{unlisted} read executed notebooks: add them to "
-                                "NOTEBOOK_READERS in tests/xdist_groups.py")
-    if readers:
+    """Mark each test of a grouped file with its group (tests/xdist_groups.py); start the
+    notebook runs the selected tests need and move those tests to the end (with
+    ``--no-loadscope-reorder`` xdist hands the work units out in this order), so the kernels
+    work while the rest of the suite runs."""
+    mark_groups(items)
+    if any(map(_needs_notebooks, items)):
         _runs(config).start()
         items.sort(key=_needs_notebooks)  # stable: the order within each group stays
 
@@ -93,11 +87,11 @@ def pytest_collection_modifyitems(session, config, items):
 def _runs(config):
     from notebook_runs import RUNS_ENV, NotebookRuns
 
-    if not hasattr(config, "_notebook_runs"):
+    if RUNS not in config.stash:
         # two kernels at a time in all: one per xdist worker, or two without xdist
-        jobs = 1 if hasattr(config, "workerinput") else 2
-        config._notebook_runs = NotebookRuns(os.environ[RUNS_ENV], jobs)
-    return config._notebook_runs
+        jobs = 1 if os.environ.get("PYTEST_XDIST_WORKER") else 2
+        config.stash[RUNS] = NotebookRuns(os.environ[RUNS_ENV], jobs)
+    return config.stash[RUNS]
 
 
 @pytest.fixture(scope="session")

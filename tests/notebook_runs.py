@@ -11,8 +11,9 @@ Runs start as soon as collection ends (``conftest.py``), in threads of the test 
 kernels are processes of their own), slowest notebook first, while the session goes on with
 the tests that need no notebook (those that do run last). Under
 pytest-xdist the workers share one folder (``RUNS_ENV``): a worker claims a notebook by
-creating its claim file, and whoever needs its result waits for the report the runner writes
-last; so each notebook runs once for the whole session, not once per worker.
+creating its claim file (which holds its process id), and whoever needs its result waits for
+the report the runner writes last, or fails at once if the claimer ended without one; so each
+notebook runs once for the whole session, not once per worker.
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ SLOWEST_FIRST = ("05_porting", "06_why_scale", "03_residual_scaling", "01_what_d
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"),
                    key=lambda p: (SLOWEST_FIRST + (p.stem,)).index(p.stem))
 RUNS_ENV = "EXPLAINER_TEST_NOTEBOOK_RUNS"  # the session's shared folder of runs
-WAIT_LIMIT = 1800.0  # seconds to wait for a report: a run cut off by a crash, not a slow one
+# A notebook read by a test must be reported within this many seconds: the test's own limit
+# (the slowest lesson takes about 40 s of kernel time here). A run whose process ended without
+# a report fails its readers at once (see _claimer_ended).
+WAIT_LIMIT = 600.0
 
 
 def report_path(folder: str | Path, notebook: str | Path) -> Path:
@@ -95,6 +99,10 @@ class NotebookRuns:
         while not report.exists():
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{name}: no report in {self.folder} after {WAIT_LIMIT} s")
+            ended = self._claimer_ended(name)
+            if ended and not report.exists():
+                raise RuntimeError(f"{name}: process {ended} claimed the run and ended "
+                                   "without a report")
             time.sleep(0.2)
         meta = json.loads(report.read_text())
         if meta.get("runner_error"):
@@ -104,11 +112,26 @@ class NotebookRuns:
         return Executed(name, nbformat.read(self.folder / name, as_version=4), meta["stored"],
                         meta["seconds"], meta["error"])
 
+    def _claimer_ended(self, name: str) -> int | None:
+        """The process id in the notebook's claim when that process has ended, else None."""
+        try:
+            pid = int((self.folder / f"{Path(name).stem}.claim").read_text() or 0)
+            if pid:
+                os.kill(pid, 0)  # signal 0: only asks whether the process exists
+        except (FileNotFoundError, ValueError):
+            return None  # not claimed yet, or the claim is being written
+        except ProcessLookupError:
+            return pid
+        return None
+
     def _claim_and_run(self, path: Path) -> None:
         try:  # the first process to create the claim runs the notebook
-            os.close(os.open(self.folder / f"{path.stem}.claim", os.O_CREAT | os.O_EXCL))
+            claim = os.open(self.folder / f"{path.stem}.claim",
+                            os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
             return
+        os.write(claim, str(os.getpid()).encode())
+        os.close(claim)
         report = report_path(self.folder, path)
         try:
             from execute_notebook import main as execute_notebook
