@@ -1,6 +1,6 @@
 """The folders are the architecture: imports go down the layers, never up, and never round.
 
-The import graph is read from the source (tests/import_graph.py), so imports inside functions
+The import graph is read from the source (tools/import_graph.py), so imports inside functions
 count too. ``explainer.LAYERS`` is the one place the order is written.
 """
 
@@ -10,11 +10,14 @@ import ast
 import subprocess
 import sys
 import types
+from pathlib import Path
 
-import import_graph
 import pytest
 
 import explainer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+import import_graph  # noqa: E402 - tools/ is not a package
 
 GRAPH = import_graph.graph()
 MODULES = import_graph.modules()
@@ -108,8 +111,14 @@ def test_imports_inside_functions_defer_something():
     assert not import_graph.imported_twice(), import_graph.imported_twice()
 
 
+# Modules that would be one idea forced apart under 320 lines may hold up to 400 (issue 32,
+# item 5): the argument checks, each a public check over its private work, and the trace.
+ONE_IDEA = {"explainer.core.validate": 400, "explainer.core.tracing": 400}
+
+
 def test_modules_stay_short():
-    long = {m: n for m, p in MODULES.items() if (n := len(p.read_text().splitlines())) > 320}
+    long = {m: n for m, p in MODULES.items()
+            if (n := len(p.read_text().splitlines())) > ONE_IDEA.get(m, 320)}
     assert not long, f"modules over ~300 lines (split them): {long}"
 
 

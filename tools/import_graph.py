@@ -2,7 +2,8 @@
 
 Every ``import`` and ``from ... import`` counts, at module level and inside functions alike:
 an import deferred into a function is still a dependency, and a cycle through one is still a
-cycle.
+cycle. tests/test_layers.py checks the layers with it; ``python tools/import_graph.py`` prints
+the graph's summary: a cycle if there is one, and what importing each layer loads.
 """
 
 from __future__ import annotations
@@ -182,3 +183,19 @@ def imported_twice() -> list[str]:
                     if targets <= at_import[module]:
                         found.append(f"{path.name}:{node.lineno}")
     return found
+
+
+def main() -> None:
+    mods, full = modules(), graph()
+    at_import = graph(module_level_only=True)
+    cycle = find_cycle(full)
+    print(f"{len(mods)} modules, {sum(map(len, full.values()))} imports between them; "
+          + (f"import cycle: {' -> '.join(cycle)}" if cycle else "no import cycle"))
+    layers = sorted({".".join(name.split(".")[:2]) for name in mods if name != "explainer"})
+    for layer in layers:
+        heavy = heavy_at_import(layer, mods, at_import)
+        print(f"  import {layer}: loads {', '.join(sorted(heavy)) or 'no heavy library'}")
+
+
+if __name__ == "__main__":
+    main()
