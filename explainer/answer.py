@@ -21,14 +21,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .core.backend import keras_backend, tensorflow_or_none
-from .core.blocks import build_block35
+from .core.blocks import build_from_spec, resolve_device
 from .core.budget import check_block_run
-from .core.lesson import sample_input
+from .core.lesson import _sample_input
 from .core.schedule import BLOCK35_SCALE
-from .core.tracing import Trace, trace
-from .core.validate import check_activation, check_positive_int, check_variant
+from .core.spec import BlockSpec
+from .core.tracing import Trace, _trace
+from .core.validate import check_activation, check_positive_int, check_scale, check_variant
 from .ports.spellings import spelling
-from .scaling.folding import fold_training_step
+from .scaling.folding import _fold_training_step
 from .semantics.frameworks import FrameworkStar, framework_star
 
 
@@ -72,12 +73,20 @@ def explain_block(variant: str = "v1", scale: float = BLOCK35_SCALE,
                   activation: str | None = "relu",
                   batch: int = 1, size: int = 35, seed: int = 0,
                   device: str = "auto") -> BlockAnswer:
-    """Build and trace one block and answer the question with its numbers."""
+    """Build and trace one block and answer the question with its numbers.
+
+    Every argument is checked here, once, and the memory budget from the shapes before
+    anything is built; the block, its input and its trace trust these checked values.
+    """
     activation = check_activation(activation)  # "RELU6" -> "relu6", as the block reads it
     batch, size = check_positive_int("batch", batch), check_positive_int("size", size)
-    check_block_run(check_variant(variant), batch, size, size)  # from shapes, before building
-    block = build_block35(variant, scale=scale, activation=activation, seed=seed, device=device)
-    tr = trace(block, sample_input(variant, batch=batch, size=size, seed=seed))
+    variant = check_variant(variant)
+    check_block_run(variant, batch, size, size)  # from shapes, before building
+    spec = BlockSpec(variant=variant, scale=check_scale(scale), activation=activation,
+                     seed=check_positive_int("seed", seed, minimum=0),
+                     device=resolve_device(device))
+    block = build_from_spec(spec)
+    tr = _trace(block, spec, _sample_input(variant, batch, size, spec.seed, spec.block))
     up, net = tr["up"], tr["net"]
     backend = keras_backend()
     clipped = activation == "relu6"
@@ -89,7 +98,7 @@ def explain_block(variant: str = "v1", scale: float = BLOCK35_SCALE,
         mul_step, iadd = _framework_lines(framework_star(
             backend, tr.spec.scale, net.value[corner], up.value[corner]))
     n_el = int(np.prod(up.shape))
-    training = _training_words(block, backend)
+    training = _training_words(block, spec, backend)
     lines = [
         f"`up` is a tensor of shape {up.shape}: the 1x1 conv 'Conv2d_1x1' that projects the "
         f"{tr['mixed'].shape[-1]} concatenated branch channels back to the {net.shape[-1]} "
@@ -101,7 +110,7 @@ def explain_block(variant: str = "v1", scale: float = BLOCK35_SCALE,
         f"||scale*up|| / ||net|| = {_number(tr.residual_ratio)}"
         + (f" (at scale 1 it would be {_number(ratio_1)})" if not clipped
            else " (clipped to [-6, 6])")
-        + f", with the block's seeded random weights on a synthetic input (seed {seed}), not "
+        + f", with the block's seeded random weights on a synthetic input (seed {spec.seed}), not "
           "a trained net's.",
         f"`+=`: {iadd}; then the activation ({activation or 'none'}).",
         "It scales activations, not layers: for the forward pass it equals multiplying "
@@ -113,13 +122,13 @@ def explain_block(variant: str = "v1", scale: float = BLOCK35_SCALE,
     return BlockAnswer(lines, tr, ratio_1, backend)
 
 
-def _training_words(block, backend: str) -> str:
+def _training_words(block, spec: BlockSpec, backend: str) -> str:
     """The last sentence of line 5: the scale slows Conv2d_1x1's learning by scale² (SGD),
     with one SGD step measured where Keras runs on TensorFlow."""
     if backend != "tensorflow":
         return ("with SGD the scale also slows that conv's learning by scale² (measured by "
                 "fold_training_step on Keras' TensorFlow backend).")
-    step = fold_training_step(block)
+    step = _fold_training_step(block, spec)  # the lesson's input, lr 0.01
     if not np.isfinite(step.up_ratio):
         return ("with SGD the scale also slows that conv's learning by scale²; the one-step "
                 "check is undefined here (no weight moved, or a move beyond float32's range).")

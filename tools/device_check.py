@@ -88,7 +88,7 @@ def child(backend: str, devices: list[str], size: int | None, repeats: int,
     from explainer.core.backend import backend_version, gpu_names, keras_backend
     from explainer.core.blocks import build_block
     from explainer.core.lesson import sample_input
-    from explainer.core.reference import forward_unchecked
+    from explainer.core.reference import block_forward
     from explainer.core.schedule import REAL_SCALES
     from explainer.core.tracing import forward
     from explainer.core.weight_tables import seeded_weights
@@ -108,8 +108,8 @@ def child(backend: str, devices: list[str], size: int | None, repeats: int,
                 x = sample_input(variant, batch=1, size=side, seed=0, block=kind)
                 block = build_block(kind, variant, device=device, seed=0)
                 y = forward(block, x)
-                ref = forward_unchecked(x, seeded_weights(variant, 0, kind), variant,
-                                        REAL_SCALES[kind], "relu", kind)["net_out"]
+                ref = block_forward(x, seeded_weights(variant, 0, kind), variant,
+                                    REAL_SCALES[kind], "relu", block=kind)
                 seconds = _median_seconds(lambda b=block, x=x: forward(b, x), repeats)
                 rows.append({"backend": backend, "version": backend_version(),
                              "device": block.residual_spec.device + (

@@ -28,7 +28,7 @@ from traitlets import CFloat
 
 from ..core.validate import check_scale, check_variant
 from ..scaling.findings import finding, frame_alt
-from ..scaling.numpy_sweep import ENGINE, SLIDER_SCALES, numpy_sweep_unchecked
+from ..scaling.numpy_sweep import ENGINE, SLIDER_SCALES, _numpy_scale_sweep
 from ..widgets.broadcast_playground import BroadcastPlayground
 from ..widgets.images import AltImage
 from ..widgets.slider_input import ScaleWidget
@@ -121,7 +121,7 @@ class ClassroomFrames:
         computed from the cached tensors elsewhere."""
         index = self._index(scale)
         if index is None:
-            return self.sweep.at_checked(scale)  # checked once, by update()
+            return self.sweep._at(scale)  # checked once, by update()
         return self.sweep.values_at(index)
 
 
@@ -183,7 +183,7 @@ class ClassroomScaleExplorer(ScaleWidget, widgets.VBox):
     def _pane(self, variant: str) -> tuple:
         """(sweep, frame) of ``variant``, made on first use and then kept."""
         if variant not in self._panes:
-            sweep = numpy_sweep_unchecked(variant, SLIDER_SCALES)  # the variant: checked at entry
+            sweep = _numpy_scale_sweep(variant, SLIDER_SCALES)  # the variant: checked at entry
             self._panes[variant] = (sweep, ClassroomFrames(sweep))
             self.frames_built += 1
         return self._panes[variant]

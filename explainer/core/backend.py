@@ -16,7 +16,7 @@ import json
 import os
 import sys
 
-from .validate import check_choice, check_device
+from .validate import _choice, check_choice, check_device
 
 BACKENDS = ("tensorflow", "jax", "torch")
 
@@ -42,7 +42,7 @@ def keras_backend() -> str:
 
 def check_backend(backend: object) -> str:
     """'tensorflow', 'jax' or 'torch'."""
-    return check_choice("backend", backend, BACKENDS)  # type: ignore[return-value]
+    return _choice("backend", backend, BACKENDS)  # type: ignore[return-value]
 
 
 # pyproject.toml's optional extras of frameworks -> (what a learner reads, the modules it
@@ -117,7 +117,12 @@ def resolve_device(device: str = "auto") -> str:
 
     "gpu" on a machine without one is a ValueError that says what the backend did find.
     """
-    device = check_device(device)
+    return _resolve_device(check_device(device))
+
+
+def _resolve_device(device: str) -> str:
+    """:func:`resolve_device` of a device name already checked (``check_device``, or the
+    CLI's ``--device``): it trusts its caller."""
     backend = keras_backend()
     found = physical_devices(backend)
     gpus = [name for name, gpu in found if gpu]

@@ -27,10 +27,10 @@ import numpy as np
 from .backend import BACKENDS, backend_version, check_backend, keras_backend, resolve_device
 from .block_tables import BLOCK_KINDS
 from .lesson import sample_input
-from .reference import forward_unchecked
+from .reference import _block_forward
 from .schedule import REAL_SCALES
 from .validate import check_positive_int
-from .weight_tables import seeded_unchecked
+from .weight_tables import _seeded_weights
 
 VARIANTS = ("v1", "v2")
 CASES = tuple((block, variant) for block in BLOCK_KINDS for variant in VARIANTS)
@@ -116,9 +116,9 @@ def compare_backends(backends: list[str] | None = None, size: int = 5, timeout: 
             if "error" not in entry:
                 with np.load(os.path.join(folder, f"{backend}.npz")) as saved:
                     outputs[backend] = {k: saved[k] for k in saved.files}
-    reference = {f"{b}_{v}": forward_unchecked(_case_input(b, v, size),
-                                               seeded_unchecked(v, 0, b), v, REAL_SCALES[b],
-                                               "relu", b)["net_out"] for b, v in CASES}
+    reference = {f"{b}_{v}": _block_forward(_case_input(b, v, size), _seeded_weights(v, 0, b),
+                                            v, REAL_SCALES[b], "relu", b)["net_out"]
+                 for b, v in CASES}
     tf_out = outputs.get("tensorflow")
     for backend, out in outputs.items():
         entry = report["backends"][backend]

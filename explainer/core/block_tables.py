@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .validate import check_choice
+from .validate import _choice
 
 BLOCK_KINDS = ("block35", "block17", "block8")
 
@@ -101,7 +101,7 @@ KERAS_APPS_COUNTS = {"block35": 10, "block17": 20, "block8": 10}
 
 def check_block_kind(block: object) -> str:
     """'block35', 'block17' or 'block8'."""
-    return check_choice("block", block, BLOCK_KINDS)  # type: ignore[return-value]
+    return _choice("block", block, BLOCK_KINDS)  # type: ignore[return-value]
 
 
 def convs_of(block: str, variant: str) -> tuple[Conv, ...]:

@@ -43,9 +43,15 @@ from . import backend as _backend
 from .block_tables import check_block_kind
 from .schedule import BLOCK35_SCALE, REAL_SCALES
 from .spec import BN_EPSILON, UP_SCOPE, BlockSpec, Conv, keras_name
-from .validate import check_activation, check_positive_int, check_scale, check_variant
-from .weight_tables import seeded_unchecked
-from .weights import assign_unchecked
+from .validate import (
+    check_activation,
+    check_device,
+    check_positive_int,
+    check_scale,
+    check_variant,
+)
+from .weight_tables import _seeded_weights
+from .weights import _set_block_weights
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -174,10 +180,17 @@ def _checked_spec(block: str, variant, scale: float, activation, seed, device) -
     """The spec from the public builders' arguments; ``block`` and ``scale`` come checked (the
     builders check the scale themselves: ``None`` means "the real scale" only for
     :func:`build_block`), everything else is checked here, once."""
-    return BlockSpec(variant=check_variant(variant), scale=scale,
-                     activation=check_activation(activation),
-                     seed=check_positive_int("seed", seed, minimum=0),
-                     device=resolve_device(device), block=block)
+    return _spec(block, check_variant(variant), scale, check_activation(activation),
+                 check_positive_int("seed", seed, minimum=0), check_device(device))
+
+
+def _spec(block: str, variant: str, scale: float, activation: str | None, seed: int,
+          device: str) -> BlockSpec:
+    """The spec of arguments already checked (by :func:`_checked_spec`, or by the CLI's
+    argument types): it trusts its caller. ``device`` ("auto", "cpu" or "gpu") is resolved
+    here; "gpu" on a machine without one is still the ValueError of :func:`resolve_device`."""
+    return BlockSpec(variant=variant, scale=scale, activation=activation, seed=seed,
+                     device=_backend._resolve_device(device), block=block)
 
 
 def build_from_spec(spec: BlockSpec) -> keras.Model:
@@ -193,6 +206,6 @@ def build_from_spec(spec: BlockSpec) -> keras.Model:
                                  kernel_initializer="zeros", name=keras_name(UP_SCOPE))(mixed)
         _, net_out = residual_tail(net, up, spec.scale, spec.activation, named=True)
         model = keras.Model(net, net_out, name=f"{spec.block}_{spec.variant}")
-        assign_unchecked(model, seeded_unchecked(spec.variant, spec.seed, spec.block), spec)
+        _set_block_weights(model, _seeded_weights(spec.variant, spec.seed, spec.block), spec)
     model.residual_spec = spec
     return model

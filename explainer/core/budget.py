@@ -60,6 +60,12 @@ def check_memory(nbytes: int, asked: str, what: str) -> None:
     ``asked`` names the arguments as given (``"batch=100000, size=35"``); ``what`` says what
     would need the memory (``"running block35 v1"``).
     """
+    _within_budget(nbytes, asked, what)
+
+
+def _within_budget(nbytes: int, asked: str, what: str) -> None:
+    """:func:`check_memory`'s work, shared with the checks that estimate a request first
+    (:func:`check_block_run`, :func:`~.inputs.check_block_input`): one check, not two."""
     budget = memory_budget()
     if nbytes > budget:
         raise ValueError(f"{asked}: {what} needs about {readable(nbytes)} of memory; expected "
@@ -85,4 +91,4 @@ def check_block_run(variant: str, batch: int, height: int, width: int,
     """Refuse running a block on (batch, height, width) when the traced tensors would not fit."""
     nbytes = tensor_bytes(batch, height, width, traced_channels(variant, block), COPIES)
     asked = f"batch={batch}, size={height}" + ("" if height == width else f"x{width}")
-    check_memory(nbytes, asked, what or f"running {block} {variant}")
+    _within_budget(nbytes, asked, what or f"running {block} {variant}")

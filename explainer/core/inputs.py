@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .budget import check_memory
+from .budget import _within_budget
 from .validate import shorten
 
 
@@ -59,8 +59,8 @@ def check_block_input(x: object, in_channels: int, name: str = "x",
     if min(x.shape[:3]) < 1:
         raise ValueError(f"{name}: got shape {x.shape}; expected N, H and W of at least 1")
     if budget is None:
-        check_memory(x.size * 9, f"{name} of shape {x.shape}",  # a float32 copy, a scan
-                     "checking the input")
+        _within_budget(x.size * 9, f"{name} of shape {x.shape}",  # a float32 copy, a scan
+                       "checking the input")
     else:
         budget(tuple(x.shape))
     with np.errstate(over="ignore"):

@@ -72,13 +72,13 @@ def block_forward(x, weights: dict, variant: str = "v1", scale: float | None = N
     variant, block = check_variant(variant), check_block_kind(block)
     scale = REAL_SCALES[block] if scale is None else scale
     x = check_block_input(x, IN_CHANNELS_BY_BLOCK[block][variant])
-    out = forward_unchecked(x, weights, variant, check_scale(scale),
-                            check_activation(activation), block)
+    out = _block_forward(x, weights, variant, check_scale(scale), check_activation(activation),
+                         block)
     return out if intermediates else out["net_out"]
 
 
-def forward_unchecked(x: np.ndarray, weights: dict, variant: str, scale: float,
-                      activation: str | None, block: str = "block35") -> dict[str, np.ndarray]:
+def _block_forward(x: np.ndarray, weights: dict, variant: str, scale: float,
+                   activation: str | None, block: str = "block35") -> dict[str, np.ndarray]:
     """:func:`block_forward` with every intermediate, of arguments already checked (the
     lesson's own input and weights, say): it trusts its caller."""
     w = {k: np.asarray(v, dtype=np.float64) for k, v in weights.items()}

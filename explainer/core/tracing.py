@@ -285,6 +285,13 @@ def trace(block, x) -> Trace:
     x = check_block_input(x, spec.in_channels,  # the budget from the shape, before the values
                           budget=lambda shape: check_block_run(spec.variant, *shape[:3],
                                                                block=spec.block))
+    return _trace(block, spec, x)
+
+
+def _trace(block, spec: BlockSpec, x: np.ndarray) -> Trace:
+    """:func:`trace` of a float32 input checked for ``spec`` and within the budget of
+    ``check_block_run`` (e.g. :func:`explainer.explain_block`'s own input): it trusts its
+    caller."""
     if tf is None:  # Keras on JAX or PyTorch: numpy arrays, on the spec's device
         net, outputs = x, run_block(block, spec, x, intermediates=True)
     else:

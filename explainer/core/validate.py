@@ -46,6 +46,12 @@ def error_text(err: BaseException) -> str:
 def check_choice(name: str, value: object, choices: tuple) -> object:
     """The choice ``value`` names: a string lowercased ("RELU6" -> "relu6"; "none" and None
     -> None) if that is one of ``choices``; otherwise a ValueError naming ``name``."""
+    return _choice(name, value, choices)
+
+
+def _choice(name: str, value: object, choices: tuple) -> object:
+    """:func:`check_choice`'s work, shared by the named checks (``check_variant`` ...): each
+    of them is one check of one argument, not two."""
     if isinstance(value, str) or value is None:
         key = value.lower() if isinstance(value, str) else None
         if key == "none":
@@ -58,17 +64,17 @@ def check_choice(name: str, value: object, choices: tuple) -> object:
 
 def check_variant(variant: object) -> str:
     """'v1' (facenet Inception-ResNet-v1) or 'v2' (tf-slim / keras.applications v2)."""
-    return check_choice("variant", variant, VARIANTS)  # type: ignore[return-value]
+    return _choice("variant", variant, VARIANTS)  # type: ignore[return-value]
 
 
 def check_activation(activation: object) -> str | None:
     """'relu', 'relu6' or None (no activation after the add)."""
-    return check_choice("activation", activation, ACTIVATIONS)  # type: ignore[return-value]
+    return _choice("activation", activation, ACTIVATIONS)  # type: ignore[return-value]
 
 
 def check_device(device: object) -> str:
     """'auto', 'cpu' or 'gpu'."""
-    return check_choice("device", device, DEVICES)  # type: ignore[return-value]
+    return _choice("device", device, DEVICES)  # type: ignore[return-value]
 
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -80,6 +86,11 @@ def check_scale(scale: object, name: str = "scale", example: str = "0.17") -> fl
     The block computes in float32, so 1e39 (inf there) is refused like inf and NaN; so is an
     integer too large for a float. Returns a Python float.
     """
+    return _scale(scale, name, example)
+
+
+def _scale(scale: object, name: str, example: str) -> float:
+    """:func:`check_scale`'s work, shared with :func:`check_scales` (one check of one list)."""
     if isinstance(scale, np.ndarray) and scale.ndim == 0:
         scale = scale.item()
     if isinstance(scale, bool) or not isinstance(scale, numbers.Real):
@@ -96,14 +107,15 @@ def check_scale(scale: object, name: str = "scale", example: str = "0.17") -> fl
     return value
 
 
-def check_scales(scales: object, name: str = "scales") -> np.ndarray:
-    """A non-empty sequence of finite scales, returned as a float64 array."""
+def check_scales(scales: object, name: str = "scales", each: str | None = None) -> np.ndarray:
+    """A non-empty sequence of finite scales, returned as a float64 array. An error names the
+    item ``each`` (e.g. "scale"), or ``name[i]`` by default."""
     if isinstance(scales, (str, bytes)) or not isinstance(scales, (Iterable, np.ndarray)):
         raise TypeError(f"{name}: got {given(scales)}; "
                         "expected a list of numbers like [0, 0.17, 1]")
     # iterate the items themselves: np.ravel of a mixed list would turn 0.1 into '0.1'
     items = np.ravel(scales).tolist() if isinstance(scales, np.ndarray) else list(scales)
-    values = [check_scale(s, name=f"{name}[{i}]") for i, s in enumerate(items)]
+    values = [_scale(s, each or f"{name}[{i}]", "0.17") for i, s in enumerate(items)]
     if not values:
         raise ValueError(f"{name}: got an empty list; expected at least one scale")
     return np.asarray(values, dtype=np.float64)

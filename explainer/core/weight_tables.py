@@ -41,11 +41,11 @@ def seeded_weights(variant: str, seed: int = 0, block: str = "block35") -> dict[
     statistics and biases that are not the initial 0 / 1 (as a trained block's are not),
     so a port that mixes up beta, moving mean and moving variance gives a different output.
     """
-    return seeded_unchecked(check_variant(variant), check_positive_int("seed", seed, minimum=0),
-                            check_block_kind(block))
+    return _seeded_weights(check_variant(variant), check_positive_int("seed", seed, minimum=0),
+                           check_block_kind(block))
 
 
-def seeded_unchecked(variant: str, seed: int, block: str) -> dict[str, np.ndarray]:
+def _seeded_weights(variant: str, seed: int, block: str) -> dict[str, np.ndarray]:
     """:func:`seeded_weights` of a checked variant, seed and block kind (trusts its caller:
     the block builders and the slim runner check these once, at their own entry)."""
     rng = np.random.default_rng([seed, _STREAM[block]])

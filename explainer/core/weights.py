@@ -48,11 +48,12 @@ def set_block_weights(block, weights: dict, spec: BlockSpec | None = None) -> No
                         "block's spec, block.residual_spec")
     spec = spec or block_spec(block)
     # everything is checked before anything is set
-    assign_unchecked(block, check_weights(weights, spec.variant, spec.block), spec)
+    _set_block_weights(block, check_weights(weights, spec.variant, spec.block), spec)
 
 
-def assign_unchecked(block, weights: dict, spec: BlockSpec) -> None:
-    """Load weights already checked (or made) for ``spec`` into the block (trusts its caller)."""
+def _set_block_weights(block, weights: dict, spec: BlockSpec) -> None:
+    """:func:`set_block_weights` of weights already checked or made for ``spec`` (the seeded
+    ones, or the block's own read back): it trusts its caller."""
     variables = _variables(block, spec)
     for name, value in weights.items():
         variables[name].assign(value)

@@ -148,7 +148,7 @@ HIST_PANELS = (("net", "net (the shortcut)", OKABE_ITO["grey"]),
 def histogram_values(sweep, scale: float) -> dict:
     """The three tensors the histograms show at ``scale``, flattened. ``scale`` comes checked
     (the block's own, :func:`plot_histograms`' check, or a slider position the widget read)."""
-    parts = sweep.tail_checked(scale)
+    parts = sweep._tail(scale)
     return {"net": sweep.net.ravel(), "scaled_up": parts["scaled_up"].ravel(),
             "net_out": parts["net_out"].ravel()}
 
@@ -224,7 +224,7 @@ def plot_histograms(sweep, scale: float | None = None, bins: int = 80) -> Figure
     fig = new_figure(13, 4.4)
     axes = fig.subplots(1, 3, sharex=True)
     draw_histograms(axes, sweep, scale, bins)
-    up_std = float(np.std(sweep.tail_checked(scale)["scaled_up"], dtype=np.float64))
+    up_std = float(np.std(sweep._tail(scale)["scaled_up"], dtype=np.float64))
     net_std = float(np.std(sweep.net, dtype=np.float64))
     fig.suptitle(f"scale {scale:g}: scale·up has std {up_std:.3g} beside net's {net_std:.3g} "
                  f"({up_std / net_std:.1%})", fontsize=13)

@@ -39,7 +39,7 @@ from ..core.inputs import check_block_input
 from ..core.schedule import REAL_SCALES
 from ..core.spec import UP_SCOPE
 from ..core.validate import check_activation, check_positive_int, check_scale, check_variant
-from ..core.weight_tables import check_weights, seeded_unchecked
+from ..core.weight_tables import _seeded_weights, check_weights
 from .legacy_sources import CHANGES, ORIGINALS, ORIGINALS_BY_BLOCK, SOURCES, Change  # noqa: F401
 
 SHIM_WHY = ("tf-slim 1.1.0's batch_norm checks isinstance(x, ops.Tensor); TF 2.21 moved the "
@@ -211,7 +211,7 @@ def run_slim_block35(x, variant: str = "v1", scale: float | None = None,
     seed = check_positive_int("seed", seed, minimum=0)
     cin = IN_CHANNELS_BY_BLOCK[block][variant]
     x = check_block_input(x, cin)
-    weights = (seeded_unchecked(variant, seed, block) if weights is None
+    weights = (_seeded_weights(variant, seed, block) if weights is None
                else check_weights(weights, variant, block))  # the checks of set_block_weights
     expected = {n: w.shape for n, w in weights.items()}
     block_fn = _load(variant, None, block)

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..core.lesson import lesson_setup
 from ..core.schedule import BLOCK35_SCALE
-from ..core.validate import check_choice, check_scale, error_text
+from ..core.validate import _choice, check_scale, error_text
 from ..semantics.frameworks import _torch_ops
 from .legacy_sources import ORIGINALS
 from .spelling_runs import mul_operands, product, run_lines, watch_tensorflow
@@ -96,7 +96,7 @@ class Spelling:
 
 def check_source(source: object) -> str:
     """'facenet', 'tf-models', 'keras' or 'timm'."""
-    return check_choice("source", source, SOURCES)  # type: ignore[return-value]
+    return _choice("source", source, SOURCES)  # type: ignore[return-value]
 
 
 def source_lines(source: str) -> tuple[str, ...]:

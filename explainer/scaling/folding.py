@@ -15,22 +15,18 @@ it: 0.0289 = 0.17**2 on the lesson block).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..core.backend import require_tensorflow
 from ..core.inputs import check_block_input
-from ..core.lesson import sample_input
-from ..core.spec import UP_SCOPE, block_spec, keras_name
+from ..core.lesson import _sample_input
+from ..core.spec import UP_SCOPE, BlockSpec, block_spec, keras_name
 from ..core.validate import check_items, check_scale
-from ..core.weights import block_weights, set_block_weights
+from ..core.weights import _set_block_weights, block_weights
 
 HOLDS_BELOW = 1e-4  # relative difference under which float32 results count as equal
-
-
-def _device_word(device: str) -> str:
-    return "gpu" if "GPU" in device.upper() else "cpu"
 
 
 def fold_scale(block):
@@ -40,15 +36,19 @@ def fold_scale(block):
     slows the original's ``Conv2d_1x1`` learning by ``scale**2``, because its weights ``W``
     receive ``scale`` times the folded weights' gradient and ``scale * W`` moves ``scale`` times
     that again (:func:`fold_training_step` measures one step)."""
-    from ..core.blocks import build_block
+    return _fold_scale(block, block_spec(block))
 
-    spec = block_spec(block)
+
+def _fold_scale(block, spec: BlockSpec):
+    """:func:`fold_scale` of a block and its own spec (the block's weights, read back, need
+    no check): it trusts its caller."""
+    from ..core.blocks import build_from_spec
+
     weights = block_weights(block)
     weights[f"{UP_SCOPE}/weights"] = weights[f"{UP_SCOPE}/weights"] * np.float32(spec.scale)
     weights[f"{UP_SCOPE}/biases"] = weights[f"{UP_SCOPE}/biases"] * np.float32(spec.scale)
-    folded = build_block(spec.block, spec.variant, scale=1.0, activation=spec.activation,
-                         seed=spec.seed, device=_device_word(spec.device))
-    set_block_weights(folded, weights)
+    folded = build_from_spec(replace(spec, scale=1.0))  # same kind, seed and device
+    _set_block_weights(folded, weights, folded.residual_spec)
     return folded
 
 
@@ -84,21 +84,32 @@ def fold_training_step(block, x=None, lr: float = 0.01) -> FoldStep:
 
     The loss is half the mean squared difference between the block's output and a seeded
     random target; ``x`` defaults to the lesson's input for that block kind (one 35x35 image
-    for block35, 9x9 for the others). Needs Keras' TensorFlow backend (``tf.GradientTape``).
+    for block35, 9x9 for the others: a fixed cost, as the two blocks' weights are, outside the
+    memory budget of the caller's requests). Needs Keras' TensorFlow backend
+    (``tf.GradientTape``).
     """
     require_tensorflow("fold_training_step (tf.GradientTape)")
-    import keras
-    import tensorflow as tf
-
     spec = block_spec(block)
     lr = check_scale(lr, "lr", "0.01")
     if not lr > 0:
         raise ValueError(f"lr: got {lr!r}; expected a positive learning rate such as 0.01")
+    x = None if x is None else check_block_input(x, spec.in_channels)
+    return _fold_training_step(block, spec, x, lr)
+
+
+def _fold_training_step(block, spec: BlockSpec, x: np.ndarray | None = None,
+                        lr: float = 0.01) -> FoldStep:
+    """:func:`fold_training_step` of a block and its own spec, a checked float32 input (or
+    None: the lesson's) and a checked positive ``lr``, under TensorFlow: it trusts its caller
+    (:func:`explainer.explain_block` runs it on the block it built)."""
+    import keras
+    import tensorflow as tf
+
     if x is None:
-        x = sample_input(spec.variant, batch=1, size=35 if spec.block == "block35" else 9,
-                         seed=spec.seed, block=spec.block)
-    x = tf.constant(check_block_input(x, spec.in_channels))
-    folded = fold_scale(block)
+        x = _sample_input(spec.variant, 1, 35 if spec.block == "block35" else 9, spec.seed,
+                          spec.block)
+    x = tf.constant(x)
+    folded = _fold_scale(block, spec)
     target = tf.constant(np.random.default_rng([spec.seed, 5]).standard_normal(
         x.shape).astype(np.float32))
     up_name = keras_name(UP_SCOPE)
@@ -125,7 +136,7 @@ def fold_training_step(block, x=None, lr: float = 0.01) -> FoldStep:
     # the step changes the block's weights; they are put back right after it
     original = block_weights(block)
     up_scaled, branch_scaled = step(block, spec.scale)
-    set_block_weights(block, original)
+    _set_block_weights(block, original, spec)
     up_folded, branch_folded = step(folded, 1.0)
     return FoldStep(scale=spec.scale, lr=lr, forward_max_diff=before_diff,
                     up_ratio=_ratio(up_scaled, up_folded),
@@ -182,21 +193,19 @@ def fold_cases(block, x) -> list[FoldCase]:
     import keras
     import tensorflow as tf
 
-    from ..core.blocks import build_block
+    from ..core.blocks import build_from_spec
     from ..core.tracing import forward, trace
 
     spec = block_spec(block)
     x = check_block_input(x, spec.in_channels)
     s = spec.scale
-    cases = [_case("fold into the projection Conv2d_1x1", s, forward(fold_scale(block), x),
+    cases = [_case("fold into the projection Conv2d_1x1", s, forward(_fold_scale(block, spec), x),
                    forward(block, x), "conv(m, sW) + sb = s * (conv(m, W) + b): linear")]
 
-    neg = build_block(spec.block, spec.variant, scale=-abs(s) or -1.0,
-                      activation=spec.activation, seed=spec.seed,
-                      device=_device_word(spec.device))
-    set_block_weights(neg, block_weights(block))
+    neg = build_from_spec(replace(spec, scale=-abs(s) or -1.0))  # the same kind, seed, device
+    _set_block_weights(neg, block_weights(block), neg.residual_spec)
     cases.append(_case("fold a negative scale into the projection", -abs(s) or -1.0,
-                       forward(fold_scale(neg), x), forward(neg, x),
+                       forward(_fold_scale(neg, neg.residual_spec), x), forward(neg, x),
                        "linear in the scale, whatever its sign"))
 
     tr = trace(block, x)

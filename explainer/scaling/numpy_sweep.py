@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..core.lesson import lesson_setup
-from ..core.reference import forward_unchecked
+from ..core.reference import _block_forward
 from ..core.schedule import BLOCK35_SCALE
 from ..core.spec import BlockSpec
 from ..core.validate import check_scales, check_variant
@@ -32,7 +32,7 @@ def numpy_net_up(variant: str = "v1") -> tuple[np.ndarray, np.ndarray]:
 @lru_cache(maxsize=2)  # one forward per variant per process (~20-40 ms each)
 def _net_up(variant: str) -> tuple[np.ndarray, np.ndarray]:
     setup = lesson_setup(variant)  # the lesson's own input and weights: made right
-    out = forward_unchecked(setup.x, setup.weights, variant, BLOCK35_SCALE, "relu")
+    out = _block_forward(setup.x, setup.weights, variant, BLOCK35_SCALE, "relu")
     net = np.asarray(out["net"], dtype=np.float32)
     up = np.asarray(out["up"], dtype=np.float32)
     net.setflags(write=False)
@@ -46,10 +46,10 @@ def numpy_scale_sweep(variant: str = "v1", scales=SLIDER_SCALES) -> ScaleSweep:
 
     >>> numpy_scale_sweep("v1", [0.0, 0.17]).residual_ratio.round(4).tolist()  # doctest: +SKIP
     """
-    return numpy_sweep_unchecked(check_variant(variant), check_scales(scales))
+    return _numpy_scale_sweep(check_variant(variant), check_scales(scales))
 
 
-def numpy_sweep_unchecked(variant: str, values: np.ndarray) -> ScaleSweep:
+def _numpy_scale_sweep(variant: str, values: np.ndarray) -> ScaleSweep:
     """:func:`numpy_scale_sweep` of a checked variant and scales (``check_scales``, or the
     constant slider positions): it trusts its caller, e.g. the classroom app, which checks
     the variant at its own entry."""

@@ -30,8 +30,8 @@ from ..core.lesson import sample_input
 from ..core.schedule import SCHEDULE, Stage
 from ..core.spec import UP_SCOPE, BlockSpec, keras_name
 from ..core.validate import check_positive_int, check_variant
-from ..core.weight_tables import seeded_unchecked
-from ..core.weights import assign_unchecked
+from ..core.weight_tables import _seeded_weights
+from ..core.weights import _set_block_weights
 
 SCHEDULE_NAMES = ("real", "all 1.0")
 
@@ -109,7 +109,7 @@ def _block_and_up(kind: str, variant: str):
 def _up(kind: str, variant: str, seed: int, net):
     """``up`` of the real block of this kind with the weights seeded ``seed``, on ``net``."""
     block, up_model = _block_and_up(kind, variant)
-    assign_unchecked(block, seeded_unchecked(variant, seed, kind), block.residual_spec)
+    _set_block_weights(block, _seeded_weights(variant, seed, kind), block.residual_spec)
     return up_model(net, training=False)
 
 

@@ -76,14 +76,13 @@ class ScaleSweep:
 
     def scaled_up(self, scale: float) -> np.ndarray:
         """``scale * up`` (clipped to [-6, 6] for relu6), float32, from the cached ``up``."""
-        return tail(self.net, self.up, check_scale(scale), self.activation,
-                    parts=True)["scaled_up"]
+        return self._tail(check_scale(scale))["scaled_up"]
 
     def net_out(self, scale: float) -> np.ndarray:
         """The block's output at ``scale``, computed from the cached ``net`` and ``up``."""
         return tail(self.net, self.up, check_scale(scale), self.activation)
 
-    def tail_checked(self, scale: float) -> dict[str, np.ndarray]:
+    def _tail(self, scale: float) -> dict[str, np.ndarray]:
         """``{"scaled_up", "net_sum", "net_out"}`` at a scale already checked, from one pass of
         the tail over the cached tensors (the figures of a slider move: it trusts its caller)."""
         return tail(self.net, self.up, scale, self.activation, parts=True)
@@ -94,9 +93,9 @@ class ScaleSweep:
 
     def at(self, scale: float) -> dict[str, float]:
         """Every metric at one scale (one direct pass over the cached tensors)."""
-        return self.at_checked(check_scale(scale))
+        return self._at(check_scale(scale))
 
-    def at_checked(self, scale: float) -> dict[str, float]:
+    def _at(self, scale: float) -> dict[str, float]:
         """:meth:`at` of a scale already checked (a slider position the widget read with
         ``check_scale``): it trusts its caller, so a slider move checks its value once."""
         if not self._statics:  # what all scales share, computed on the first call
@@ -222,14 +221,15 @@ def scale_sweep(block, x, scales, *, channel_scale=None, activation: str | None 
     check_block_run(spec.variant, *x.shape[:3], block=spec.block,
                     what=f"sweeping {len(values)} scales of {spec.block} {spec.variant}")
     lam = _check_channel_scale(channel_scale, spec.in_channels)
-    return sweep_unchecked(block, x, values, act, lam)
+    return _scale_sweep(block, x, values, act, lam)
 
 
-def sweep_unchecked(block, x: np.ndarray, values: np.ndarray, activation: str | None,
-                    channel_scale: np.ndarray | None = None) -> ScaleSweep:
+def _scale_sweep(block, x: np.ndarray, values: np.ndarray, activation: str | None,
+                 channel_scale: np.ndarray | None = None) -> ScaleSweep:
     """:func:`scale_sweep` of arguments already checked (``x`` a float32 block input within
-    the memory budget, ``values`` from ``check_scales``, a checked activation): it trusts its
-    caller, e.g. the scale explorer, which checks its input once at its own entry."""
+    the memory budget, ``values`` a float64 array of finite scales as ``check_scales`` returns,
+    a checked activation): it trusts its caller, e.g. the scale explorer and the CLI's
+    ``scale``, which check their arguments once, at their own entry."""
     spec = block_spec(block)
     net, up = x, _up_function(block, spec)(x)  # TensorFlow loads here, after the checks
     if channel_scale is not None:

@@ -21,10 +21,10 @@ import numpy as np
 from ..core.budget import check_memory
 from ..core.lesson import sample_input
 from ..core.quiet import native_stderr_silenced
-from ..core.reference import forward_unchecked
+from ..core.reference import _block_forward
 from ..core.schedule import BLOCK35_SCALE
-from ..core.validate import check_choice, check_scale, error_text, given
-from ..core.weight_tables import seeded_weights
+from ..core.validate import _choice, check_scale, error_text, given
+from ..core.weight_tables import _seeded_weights
 
 FRAMEWORKS = ("jax", "torch")
 _NAMES = {"jax": "JAX", "torch": "PyTorch"}
@@ -83,13 +83,13 @@ class FrameworkStar:
 
 def check_framework(framework: object) -> str:
     """'jax' or 'torch'."""
-    return check_choice("framework", framework, FRAMEWORKS)  # type: ignore[return-value]
+    return _choice("framework", framework, FRAMEWORKS)  # type: ignore[return-value]
 
 
 def lesson_net_up(size: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """The lesson block's ``net`` and ``up`` (float32) on a size x size input, by numpy."""
     x = sample_input("v1", batch=1, size=size, seed=0)
-    out = forward_unchecked(x, seeded_weights("v1", 0), "v1", BLOCK35_SCALE, "relu")
+    out = _block_forward(x, _seeded_weights("v1", 0, "block35"), "v1", BLOCK35_SCALE, "relu")
     return x, out["up"].astype(np.float32)
 
 

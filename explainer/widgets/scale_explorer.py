@@ -24,7 +24,7 @@ from ..core.lesson import sample_input
 from ..core.spec import block_spec
 from ..core.validate import VARIANTS
 from ..scaling.findings import frame_alt
-from ..scaling.sweep import SLIDER_SCALES, sweep_unchecked
+from ..scaling.sweep import SLIDER_SCALES, _scale_sweep
 from .images import AltImage, show_png
 from .slider_input import ScaleWidget
 
@@ -82,7 +82,7 @@ class ScaleExplorer(ScaleWidget, widgets.VBox):
                 block = build_from_spec(replace(spec, variant=variant))
                 x = sample_input(variant, batch=n, size=h, seed=spec.seed)
             # checked once, by scale_explorer: the sweep trusts it
-            sweep = sweep_unchecked(block, x, SLIDER_SCALES, spec.activation)
+            sweep = _scale_sweep(block, x, SLIDER_SCALES, spec.activation)
             self.branch_runs += 1
             from .scale_frame import ScaleFrame  # defers matplotlib
 
@@ -97,7 +97,7 @@ class ScaleExplorer(ScaleWidget, widgets.VBox):
     def _show(self, value: float) -> None:
         """Draw the numbers and the figure at ``value`` (called by ``update``)."""
         _, _, sweep, frame = self._pane(self.variant)
-        values = sweep.at_checked(value)  # checked once, by update()
+        values = sweep._at(value)  # checked once, by update()
         self.ratio.value = (f"<b>residual ratio ||scale·up|| / ||net|| = "
                             f"{values['residual_ratio']:.4f}</b> at scale {value:.2f}")
         self.numbers.value = (

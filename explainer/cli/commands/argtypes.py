@@ -14,6 +14,7 @@ from ...core.validate import (
     check_device,
     check_positive_int,
     check_scale,
+    check_scales,
     check_variant,
     shorten,
 )
@@ -26,21 +27,27 @@ def _wrap(check, text: str):
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-def scale(text: str) -> float:
+def _number(text: str) -> float:
+    """``text`` as a float, not yet checked (``nan`` and ``1e39`` read as numbers)."""
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"scale: got {shorten(text)}; expected a number such "
                                          "as 0.17") from None
-    return _wrap(check_scale, value)
+
+
+def scale(text: str) -> float:
+    return _wrap(check_scale, _number(text))
 
 
 def scales(text: str) -> list[float]:
+    """Comma-separated scales, read one by one and checked together (one check)."""
     parts = [p for p in text.replace(" ", "").split(",") if p]
     if not parts:
         raise argparse.ArgumentTypeError(f"scales: got {shorten(text)}; expected e.g. "
                                          "0,0.1,0.17,1")
-    return [scale(p) for p in parts]
+    values = [_number(p) for p in parts]
+    return _wrap(lambda v: check_scales(v, each="scale"), values).tolist()
 
 
 def _significant(digits: str) -> str:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 
 from ...core.budget import check_block_run
-from ...core.lesson import sample_input
+from ...core.lesson import _sample_input
 from ...core.schedule import REAL_SCALES
 from ...core.validate import FLOAT32_MAX, atomic_output, check_output_path, shorten
-from ...scaling.sweep import scale_sweep
+from ...scaling.sweep import _scale_sweep
 from ..jsonout import dumps
 from .argtypes import add_block_options, block_kind, scales
 
@@ -89,21 +89,23 @@ def _check_plottable(drawn, sweep, scale: float) -> None:
 
 
 def run(args) -> int:
+    """Every argument was checked by its argparse type and by :func:`check` (the budget):
+    the block, its input and the sweep trust them."""
     import numpy as np
 
-    from ...core.blocks import build_block
+    from ...core.blocks import _spec, build_from_spec
 
-    block = build_block(args.block, args.variant, scale=args.scale, activation=args.activation,
-                        seed=args.seed, device=args.device)
-    x = sample_input(args.variant, batch=args.batch, size=args.size, seed=args.seed,
-                     block=args.block)
-    sweep = scale_sweep(block, x, args.scales)
+    block = build_from_spec(_spec(args.block, args.variant, args.scale, args.activation,
+                                  args.seed, args.device))
+    x = _sample_input(args.variant, args.batch, args.size, args.seed, args.block)
+    values = np.asarray(args.scales, dtype=np.float64)
+    sweep = _scale_sweep(block, x, values, args.activation)
     if args.plot:
         from ...plots.sweep import plot_sweep
 
-        lo, hi = min(0.0, min(args.scales)), max(1.0, max(args.scales))
-        fine = np.union1d(np.linspace(lo, hi, 101), args.scales)
-        drawn = scale_sweep(block, x, fine)
+        lo, hi = min(0.0, values.min()), max(1.0, values.max())
+        fine = np.union1d(np.linspace(lo, hi, 101), values)
+        drawn = _scale_sweep(block, x, fine, args.activation)
         _check_plottable(drawn, sweep, args.scale)
         figure = plot_sweep(drawn, scale=args.scale)
         # no partial file if the write fails; nothing replaced without --force
