@@ -110,14 +110,14 @@ def _how_big() -> tuple[str, str]:
 
 
 def _save() -> tuple[str, str]:
-    from ..torch_blocks import TORCH_BLOCKS  # PyTorch: seconds to import, only here
-
     config = facts.block().get_layer("scaled_up").get_config()
     keras_line = (f"Keras: the scale is in the layer's config (get_config()['scale'] = "
                   f"{config['scale']:g}), so a .keras file keeps it; no weight holds it.")
     skipped = missing_extra("torch")
     if skipped:  # a [lab] or [classroom] install without PyTorch
         return keras_line, f"PyTorch: {skipped}"
+    from ..torch_blocks import TORCH_BLOCKS  # PyTorch: seconds to import, only here
+
     torch_block = TORCH_BLOCKS["block35"]("v1", config["scale"], "relu")
     state = torch_block.state_dict()
     return (keras_line,
