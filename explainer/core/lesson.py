@@ -45,9 +45,10 @@ def sample_input(variant: str = "v1", batch: int = 1, size: int = 35, seed: int 
 
 
 def _sample_input(variant: str, batch: int, size: int, seed: int, block: str) -> np.ndarray:
-    """:func:`sample_input` of checked arguments whose memory is budgeted (``check_block_run``
-    of the same batch and size counts this input among the traced tensors, more than its two
-    copies here): it trusts its caller."""
+    """:func:`sample_input` of checked arguments: it trusts its caller. Its memory is the
+    caller's to budget: ``check_block_run`` of the same batch and size (as explain_block and
+    the CLI's scale check first) counts this input among the traced tensors, more than its two
+    copies here; the fold step's one lesson-sized image is a fixed cost, as weights are."""
     rng = np.random.default_rng([seed, int(block[len("block"):])])  # 35, 17 or 8
     x = rng.standard_normal((batch, size, size, IN_CHANNELS_BY_BLOCK[block][variant]),
                             dtype=np.float32)

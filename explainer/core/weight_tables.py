@@ -47,7 +47,8 @@ def seeded_weights(variant: str, seed: int = 0, block: str = "block35") -> dict[
 
 def _seeded_weights(variant: str, seed: int, block: str) -> dict[str, np.ndarray]:
     """:func:`seeded_weights` of a checked variant, seed and block kind (trusts its caller:
-    the block builders and the slim runner check these once, at their own entry)."""
+    the block builders, the slim runner and the stage profile check these once, at their own
+    entry; the numpy references of the backend check and the frameworks pass constants)."""
     rng = np.random.default_rng([seed, _STREAM[block]])
     weights = {}
     for name, shape in _shapes(variant, block).items():
