@@ -33,8 +33,9 @@ It also culls in parallel: Jupyter's culler waits for each idle kernel's shutdow
 so a class closing its tabs together went past a minute (8 of 30 kernels left at 60 s).
 
 ``voila.json`` names it (``VoilaConfiguration.multi_kernel_manager_class``); Voilà wraps it
-with its pool logic, whose ``_pools`` (one list of start tasks per notebook) and
-``fill_if_needed`` are used here.
+with its pool logic, whose pools (one list of start tasks per notebook) and
+``fill_if_needed`` are used here; the pools are private to Voilà and read through
+:mod:`.voila_private`.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelMana
 from traitlets import Float, Integer
 
 from .class_full import ClassFull, FullClass, default_cap
-from .seats import count_seats, pool_entry, pss_bytes, seat_line, waiting_kernels
+from .seats import count_seats, pss_bytes, seat_line
+from .voila_private import PoolKernel, pool_kernel, pools, waiting_kernels
 
 PREHEAT_VARIABLE = "VOILA_PREHEAT"  # Voilà sets it to "True" in a pool kernel's environment
 POLL_S = 0.25
@@ -124,8 +126,7 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
         if self._monitor is None:
             self._monitor = asyncio.get_running_loop().create_task(self._watch_pools())
         if self._first_fill_left is None:  # the first pool start: count the first fill
-            pools = getattr(self, "_pools", {})
-            self._first_fill_left = sum(len(tasks) for tasks in pools.values())
+            self._first_fill_left = sum(len(tasks) for tasks in pools(self).values())
             print(f"starting {self._first_fill_left} seats in waves of {self._wave_size()}",
                   flush=True)
         me = asyncio.current_task()  # Voilà's pool task: a student's request may take it
@@ -162,7 +163,7 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
     def _taken(self, task) -> bool:
         """Whether a student's request took this pool task out of its pool (Voilà then
         awaits it: it must start now)."""
-        return not any(task in tasks for tasks in getattr(self, "_pools", {}).values())
+        return not any(task in tasks for tasks in pools(self).values())
 
     def _wave_size(self) -> int:
         return self.start_wave or 2 * (os.cpu_count() or 1)
@@ -214,22 +215,21 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
                 self.log.exception("Checking the kernel pools failed: %s", err)
 
     def _check_pools(self, started: dict[str, float]) -> None:
-        pools = getattr(self, "_pools", {})
         waiting = waiting_kernels()
         now = time.monotonic()
-        for name, tasks in pools.items():
+        for name, tasks in pools(self).items():
             for task in list(tasks):
                 if not task.done():
                     continue
-                entry = pool_entry(task)
+                entry = pool_kernel(task)
                 why = self._failure(entry, task, waiting, started, now)
                 if why:
                     self._replace(name, task, entry, why)
         targets = self._pool_targets()
-        for name, tasks in pools.items():  # a seat a student took at the cap was not refilled
+        for name, tasks in pools(self).items():  # a seat a student took at the cap: refill
             if len(tasks) < targets.get(Path(name).stem, 0) and self._first_fill_left == 0:
                 self.fill_if_needed(notebook_name=name)
-        seats = {app: n for app, n in count_seats(pools, waiting).items() if targets.get(app)}
+        seats = {app: n for app, n in count_seats(self, waiting).items() if targets.get(app)}
         self._announce(seats, sum(targets.values()))
 
     def _failure(self, entry, task, waiting, started, now) -> str | None:
@@ -237,7 +237,7 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
         if entry is None:
             return f"its start failed ({task.exception()!r})" if not task.cancelled() \
                 else "its start was cancelled"
-        kernel_id, render = entry["kernel_id"], entry["task"]
+        kernel_id, render = entry
         if kernel_id in waiting:
             self._seated.add(kernel_id)
             return None
@@ -251,12 +251,12 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
             return f"it did not wait for a student within {self.seat_timeout:g} s"
         return None
 
-    def _replace(self, name: str, task, entry: dict | None, why: str) -> None:
-        pool = self._pools.get(name, [])
+    def _replace(self, name: str, task, entry: PoolKernel | None, why: str) -> None:
+        pool = pools(self).get(name, [])
         if task in pool:
             pool.remove(task)
-        if entry is not None and entry["kernel_id"] in self:
-            asyncio.get_running_loop().create_task(self._shut_down_quietly(entry["kernel_id"]))
+        if entry is not None and entry.kernel_id in self:
+            asyncio.get_running_loop().create_task(self._shut_down_quietly(entry.kernel_id))
         app = Path(name).stem
         if self.seats_replaced >= self.replace_limit:
             self.log.error("A pool kernel of %s failed (%s); %d seats were replaced already, "
@@ -280,7 +280,7 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
         config = getattr(self, "kernel_pools_config", {})
         default = config.get("default", {}).get("pool_size", 1)
         return {Path(name).stem: config.get(name, {}).get("pool_size", default)
-                for name in getattr(self, "_pools", {})}  # none without preheating (POOL=0)
+                for name in pools(self)}  # none without preheating (POOL=0)
 
     def _announce(self, seats: dict[str, int], wanted: int) -> None:
         """``ready:`` when every pool is full of seats (the first time, and again after a

@@ -16,32 +16,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from voila.request_info_handler import RequestInfoSocketHandler
+from .voila_private import PoolKernel, pool_kernel, pools
 
 
-def waiting_kernels() -> set[str]:
-    """Ids of the kernels whose websocket to Voilà's ``voila/query`` handler is open (the
-    server's own table)."""
-    return set(RequestInfoSocketHandler._waiters)
-
-
-def pool_entry(task) -> dict | None:
-    """The ``{"kernel_id", "task", "renderer"}`` of a finished pool task, else None (still
-    starting, or failed)."""
-    if not task.done() or task.cancelled() or task.exception() is not None:
-        return None
-    return task.result()
-
-
-def is_seat(entry: dict | None, waiting: set[str]) -> bool:
+def is_seat(kernel: PoolKernel | None, waiting: set[str]) -> bool:
     """A started pool kernel that waits for its student."""
-    return entry is not None and entry["kernel_id"] in waiting
+    return kernel is not None and kernel.kernel_id in waiting
 
 
-def count_seats(pools: dict, waiting: set[str]) -> dict[str, int]:
+def count_seats(manager, waiting: set[str]) -> dict[str, int]:
     """Seats per app (the notebook's name without ``.ipynb``), in the pools' order."""
-    return {Path(name).stem: sum(is_seat(pool_entry(t), waiting) for t in tasks)
-            for name, tasks in pools.items()}
+    return {Path(name).stem: sum(is_seat(pool_kernel(t), waiting) for t in tasks)
+            for name, tasks in pools(manager).items()}
 
 
 def pss_bytes(pid: int | None) -> int | None:
