@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from accessibility import axe_violations
-from classroom_support import start, stop
+from classroom_support import ROOT, start, stop
 
 POOL, SPACING_S, CULL_IDLE_S, CULL_INTERVAL_S = 2, 2.0, 6, 2
 # a page must connect to its kernel within CULL_IDLE_S of the render (Chromium under load:
@@ -154,7 +154,7 @@ def _tab_to(page, selector: str, presses: int = 40):
     raise AssertionError(f"Tab never reached {selector}")
 
 
-def _open(browser, url: str, app: str, requests: list[str]):
+def _open(browser, url: str, app: str, requests: list[str], console: list[str] | None = None):
     def route(r):
         requests.append(r.request.url)
         if r.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
@@ -166,6 +166,8 @@ def _open(browser, url: str, app: str, requests: list[str]):
     context.route("**/*", route)
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
+    if console is not None:
+        page.on("console", lambda msg: console.append(msg.text))
     page.goto(f"{url}/voila/render/{app}.ipynb", timeout=LOAD_MS)
     return context, page
 
@@ -202,6 +204,41 @@ def test_scale_app_accessible_and_keyboard_only(browser, classroom):
         context.close()
     assert [u for u in requests if not u.startswith(("http://127.0.0.1", "ws://127.0.0.1",
                                                      "data:", "blob:"))] == []
+
+
+def test_the_console_warns_only_of_voilas_own_versions(browser, classroom):
+    """Every version warning in the console of an app's page (``Unsatisfied version 4.2.5 ...
+    (required ^4.5.10)``) is one that Voilà's own widget manager declares, and the README's
+    Classroom section names each: the project's widget pins (jupyterlab_widgets) ask for
+    nothing newer than the JupyterLab packages Voilà's page provides. With
+    jupyterlab_widgets 3.0.17 (ipywidgets 8.1.9) its extension asked for ^4.6.2 (9 lines)."""
+    from importlib.metadata import version
+
+    from console_versions import mismatches, voila_widget_manager_ranges
+
+    console: list[str] = []
+    context, page = _open(browser, classroom.url, "scale_explorer", [], console)
+    try:
+        page.locator(".scale-slider .noUi-handle").first.wait_for(state="visible",
+                                                                   timeout=LOAD_MS)
+    finally:
+        context.close()
+    found = mismatches(console)
+    voilas = voila_widget_manager_ranges()
+    ours = sorted(f"{m.module} {m.provided} (required {m.required})" for m in found
+                  if (m.module, m.required) not in voilas)
+    assert not ours, ("the project's widget front end asks for packages newer than Voilà's "
+                      f"page provides: {ours}")
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Classroom"):readme.index("## Requirements")]
+    if found:
+        count = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                 "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen")[len(found)]
+        assert f"shows {count} warnings" in section and f"Voilà {version('voila')}" in section
+        for m in found:
+            assert f"{m.provided}" in section and f"`{m.required}`" in section, m
+    else:  # Voilà came aligned: the README must stop explaining warnings that are gone
+        assert "Unsatisfied version" not in section
 
 
 def test_broadcast_app_accessible_and_keyboard_only(browser, classroom):
