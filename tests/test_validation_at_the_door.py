@@ -128,3 +128,18 @@ def test_no_unchecked_twin_remains():
 def test_the_twin_finder_finds_one():  # the walk above must be able to fail
     tree = ast.parse("from .x import forward_unchecked\nclass S:\n    def at_checked(self): pass\n")
     assert {"forward_unchecked", "at_checked"} <= _names(tree)
+
+
+def test_the_explorers_other_variant_is_made_for_the_blocks_kind():
+    """What a door hands inward must be right, since nothing inside checks it again: the scale
+    explorer's toggle makes the other variant's input for the block's own kind (it made a
+    block35 input for a block17, which TensorFlow refused with a signature error)."""
+    from explainer.core.blocks import build_block
+    from explainer.widgets.scale_explorer import scale_explorer
+
+    block = build_block("block17", "v1")
+    explorer = scale_explorer(block, explainer.sample_input("v1", size=3, block="block17"))
+    assert explorer.update(0.1)
+    explorer.switch("v2")
+    assert explorer.sweep.net.shape == (1, 3, 3, 1088) and explorer.branch_runs == 2
+    assert explorer.update(0.3) and not explorer.error.value

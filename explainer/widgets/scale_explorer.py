@@ -20,7 +20,7 @@ import numpy as np
 
 from ..core.budget import check_block_run
 from ..core.inputs import check_block_input
-from ..core.lesson import sample_input
+from ..core.lesson import _sample_input
 from ..core.spec import block_spec
 from ..core.validate import VARIANTS
 from ..scaling.findings import frame_alt
@@ -77,11 +77,11 @@ class ScaleExplorer(ScaleWidget, widgets.VBox):
 
             block, x = self._source
             spec = block_spec(block)
-            if variant != spec.variant:  # the same set-up for the other variant
+            if variant != spec.variant:  # the same set-up for the other variant, same kind
                 n, h = np.shape(x)[0], np.shape(x)[1]
                 block = build_from_spec(replace(spec, variant=variant))
-                x = sample_input(variant, batch=n, size=h, seed=spec.seed)
-            # checked once, by scale_explorer: the sweep trusts it
+                x = _sample_input(variant, n, h, spec.seed, spec.block)
+            # checked once, by scale_explorer (both variants' budgets): the sweep trusts it
             sweep = _scale_sweep(block, x, SLIDER_SCALES, spec.activation)
             self.branch_runs += 1
             from .scale_frame import ScaleFrame  # defers matplotlib
