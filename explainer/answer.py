@@ -21,16 +21,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from .core.backend import keras_backend, tensorflow_or_none
-from .core.blocks import build_from_spec, resolve_device
+from .core.blocks import _spec, build_from_spec
 from .core.budget import check_block_run
 from .core.lesson import _sample_input
 from .core.schedule import BLOCK35_SCALE
 from .core.spec import BlockSpec
 from .core.tracing import Trace, _trace
-from .core.validate import check_activation, check_positive_int, check_scale, check_variant
+from .core.validate import (
+    check_activation,
+    check_device,
+    check_positive_int,
+    check_scale,
+    check_variant,
+)
 from .ports.spellings import spelling
 from .scaling.folding import _fold_training_step
-from .semantics.frameworks import FrameworkStar, framework_star
+from .semantics.frameworks import FrameworkStar, _framework_star
 
 
 @dataclass
@@ -76,17 +82,24 @@ def explain_block(variant: str = "v1", scale: float = BLOCK35_SCALE,
     """Build and trace one block and answer the question with its numbers.
 
     Every argument is checked here, once, and the memory budget from the shapes before
-    anything is built; the block, its input and its trace trust these checked values.
+    anything is built; :func:`_explain_block` trusts these checked values.
     """
     activation = check_activation(activation)  # "RELU6" -> "relu6", as the block reads it
     batch, size = check_positive_int("batch", batch), check_positive_int("size", size)
     variant = check_variant(variant)
     check_block_run(variant, batch, size, size)  # from shapes, before building
-    spec = BlockSpec(variant=variant, scale=check_scale(scale), activation=activation,
-                     seed=check_positive_int("seed", seed, minimum=0),
-                     device=resolve_device(device))
+    return _explain_block(variant, check_scale(scale), activation, batch, size,
+                          check_positive_int("seed", seed, minimum=0), check_device(device))
+
+
+def _explain_block(variant: str, scale: float, activation: str | None, batch: int, size: int,
+                   seed: int, device: str) -> BlockAnswer:
+    """:func:`explain_block` of checked arguments within the memory budget (its own checks,
+    or the CLI's argument types and budget): it trusts its caller. ``device`` ("auto", "cpu"
+    or "gpu") is resolved here; "gpu" without one is still a ValueError naming it."""
+    spec = _spec("block35", variant, scale, activation, seed, device)
     block = build_from_spec(spec)
-    tr = _trace(block, spec, _sample_input(variant, batch, size, spec.seed, spec.block))
+    tr = _trace(block, spec, _sample_input(variant, batch, size, seed, spec.block))
     up, net = tr["up"], tr["net"]
     backend = keras_backend()
     clipped = activation == "relu6"
@@ -95,7 +108,7 @@ def explain_block(variant: str = "v1", scale: float = BLOCK35_SCALE,
         mul_step, iadd = _tensorflow_lines(tr.spec.scale, up.value[:1, :1, :1, :1])
     else:  # the block's own net and up, a corner of them, in the backend's framework
         corner = (slice(0, 1), slice(0, 3), slice(0, 3))
-        mul_step, iadd = _framework_lines(framework_star(
+        mul_step, iadd = _framework_lines(_framework_star(
             backend, tr.spec.scale, net.value[corner], up.value[corner]))
     n_el = int(np.prod(up.shape))
     training = _training_words(block, spec, backend)
@@ -110,7 +123,7 @@ def explain_block(variant: str = "v1", scale: float = BLOCK35_SCALE,
         f"||scale*up|| / ||net|| = {_number(tr.residual_ratio)}"
         + (f" (at scale 1 it would be {_number(ratio_1)})" if not clipped
            else " (clipped to [-6, 6])")
-        + f", with the block's seeded random weights on a synthetic input (seed {spec.seed}), not "
+        + f", with the block's seeded random weights on a synthetic input (seed {seed}), not "
           "a trained net's.",
         f"`+=`: {iadd}; then the activation ({activation or 'none'}).",
         "It scales activations, not layers: for the forward pass it equals multiplying "

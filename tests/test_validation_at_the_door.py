@@ -5,8 +5,9 @@ them; nothing inside checks them again, and no ``*_unchecked`` twin offers a sec
 checks are counted by a profile hook: every call of a function whose name starts with
 ``check_`` and whose code lies in the package (``explainer.core.validate``'s, the budget's,
 the block tables', the CLI's ...), whether a module imported it by name or not. Before this
-was so, ``explain_block()`` made 50 such calls and ``python -m explainer scale`` 50 (the
-variant 5 and 3 times, the budget 5 and 4 times, each scale twice).
+was so, ``explain_block()`` made 50 such calls, ``python -m explainer scale`` 50 (the
+variant 5 and 3 times, the budget 5 and 4 times, each scale twice) and ``python -m explainer``
+14; now 8, 7 and 5.
 """
 
 from __future__ import annotations
@@ -74,6 +75,15 @@ def test_scale_command_checks_each_argument_once():
     assert "ratio = ||scale*up|| / ||net||" in out
     assert sum(counts.values()) <= SCALE_COMMAND_MOST, counts
     assert counts["check_scales"] == 1 and "check_scale" not in counts, counts  # one list
+
+
+def test_the_answer_command_checks_each_argument_once():
+    """``python -m explainer``: argparse checks what was typed (or its string defaults), the
+    command its budget, and the answer trusts them (it checked all seven again: 14 checks)."""
+    counts, (code, out, err) = count_checks(lambda: run_in_process([]))
+    assert code == 0, err
+    assert "residual ratio ||scale*up|| / ||net|| = " in out
+    assert sum(counts.values()) <= 6 and max(counts.values()) == 1, counts
 
 
 @pytest.mark.parametrize(("argument", "bad", "expected"), [

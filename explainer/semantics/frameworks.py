@@ -146,6 +146,14 @@ def framework_star(framework: str = "torch", scale: float = BLOCK35_SCALE,
     net, up = _check_array("net", net), _check_array("up", up)
     if net.shape != up.shape:
         raise ValueError(f"net, up: got shapes {net.shape} and {up.shape}; expected one shape")
+    return _framework_star(framework, scale, net, up)
+
+
+def _framework_star(framework: str, scale: float, net: np.ndarray,
+                    up: np.ndarray) -> FrameworkStar:
+    """:func:`framework_star` of a checked framework and scale, and ``net`` and ``up`` of
+    one shape, finite float32 and small (e.g. a corner of a traced block's own tensors, as
+    :func:`explainer.explain_block` passes): it trusts its caller."""
     try:
         module = importlib.import_module(framework)
     except ImportError as err:

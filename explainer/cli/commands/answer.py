@@ -40,10 +40,10 @@ def _argv(args) -> list[str]:
 def run(args) -> int:
     if args.rerun:
         return rerun(_argv(args), args.backend)
-    from ...answer import explain_block
+    from ...answer import _explain_block  # every argument checked by its type and check()
 
-    ans = explain_block(args.variant, scale=args.scale, activation=args.activation,
-                        batch=args.batch, size=args.size, seed=args.seed, device=args.device)
+    ans = _explain_block(args.variant, args.scale, args.activation, args.batch, args.size,
+                         args.seed, args.device)
     tr = ans.trace
     if args.json:
         print(dumps({"answer": ans.lines, "backend": ans.backend, **tr.to_dict(),

@@ -43,7 +43,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--block", type=block_kind, default="block35",
                         help="block35 (default), block17 or block8; without --scale, the "
                              "block's own scale in the real nets (0.17, 0.1, 0.2)")
-    parser.add_argument("--scales", type=scales, default=scales(DEFAULT_SCALES),
+    parser.add_argument("--scales", type=scales, default=DEFAULT_SCALES,  # parsed when used
                         help=f"comma-separated scales to tabulate ({DEFAULT_SCALES})")
     parser.add_argument("--plot", type=plot_path, metavar="FILE.png",
                         help="also write the sweep figure (101 scales from min(0, the "
