@@ -30,7 +30,7 @@ import psutil
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "browser"))
-from classroom_support import start, stop  # noqa: E402
+from browser_support import start_classroom, stop_group  # noqa: E402
 
 V1 = "v1.kernel.websocket.jupyter.org"
 CAP, CULL_IDLE_S = 2, 4
@@ -43,13 +43,13 @@ def room(tmp_path_factory):
     args = ("--VoilaKernelManager.fill_delay=0 --ClassroomKernelManager.refill_spacing=0 "
             f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_S} "
             "--MappingKernelManager.cull_interval=1")
-    room = start(tmp_path_factory.mktemp("guards"), "POOL=1", f"MAX_KERNELS={CAP}",
-                 f"VOILA_ARGS={args}")
+    room = start_classroom(tmp_path_factory.mktemp("guards"), "POOL=1", f"MAX_KERNELS={CAP}",
+                           f"VOILA_ARGS={args}")
     try:
         room.wait_for_line(r"^ready: 1 seat", timeout=240)
         yield room
     finally:
-        stop(room)
+        stop_group(room.process)
 
 
 def _server(room) -> psutil.Process:

@@ -1,25 +1,33 @@
-"""Servers and a browser for the browser tests: JupyterLab and Voilà on free loopback ports.
+"""Servers for the browser tests: JupyterLab, Voilà and ``make classroom`` on free loopback
+ports.
 
-Each server runs in its own process group with throw-away Jupyter config, runtime, data and
-settings folders, serves a *copy* of the notebooks (so JupyterLab's autosave can never write
-outputs into the repository), and is always stopped, kernels included, when its context ends.
+JupyterLab and Voilà run each in its own process group with throw-away Jupyter config,
+runtime, data and settings folders, serve a *copy* of the notebooks (so JupyterLab's autosave
+can never write outputs into the repository), and are always stopped, kernels included, when
+their context ends. ``make classroom`` runs as a teacher runs it (:func:`start_classroom`): its
+stdout read line by line as it comes (the ``ready`` line must arrive while the server runs,
+so it must be flushed), its kernels found by process.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parents[2]
 # The notebooks the servers serve; BROWSER_TEST_NOTEBOOKS points the tests at another folder.
@@ -114,28 +122,25 @@ def processes_mentioning(text: str) -> list[int]:
     return found
 
 
-def _stop(process: subprocess.Popen, scratch: Path) -> None:
-    """Stop the server's process group, then any kernel it left behind.
-
-    jupyter_client starts kernels in sessions of their own; a server that gets SIGTERM shuts
-    them down, but one that must be killed cannot, so kernels whose connection file is in
-    this server's throw-away runtime folder are killed by their process id.
-    """
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            pass
+def stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the process's group, SIGKILL to what of it still runs ``STOP_TIMEOUT_S``
+    later, then kill every process it had started: jupyter_client starts kernels in sessions
+    of their own, which a killed server cannot shut down (and a server that froze ignored
+    SIGTERM and lived on, growing, after the tests)."""
     try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait(timeout=STOP_TIMEOUT_S)
-    for pid in processes_mentioning(str(scratch / "runtime")):
+        family = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        family = []
+    for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
+            os.killpg(process.pid, sig)
+            process.wait(timeout=STOP_TIMEOUT_S)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+    for proc in family:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
             pass
 
 
@@ -157,7 +162,7 @@ def _start(argv_for: Callable[[int], list[str]], scratch: Path, token: str,
             _wait_ready(server, url + probe_path)
             return server
         except RuntimeError:
-            _stop(process, scratch)
+            stop_group(process)
             if "already in use" not in server.log_tail() or attempt + 1 == START_ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
@@ -170,7 +175,7 @@ def _serve(argv_for: Callable[[int], list[str]], scratch: Path, token: str, prob
     try:
         yield server
     finally:
-        _stop(server.process, scratch)
+        stop_group(server.process)
 
 
 @contextmanager
@@ -200,3 +205,62 @@ def voila(root: Path, scratch: Path) -> Iterator[Server]:
 
     with _serve(argv_for, scratch, "", "/", root) as server:
         yield server
+
+
+@dataclass
+class Classroom:
+    """``make classroom`` running: its URL, Voilà's log, and its stdout lines as they came."""
+
+    process: subprocess.Popen
+    url: str
+    log: Path
+    lines: list[tuple[float, str]] = field(default_factory=list)  # (arrival, stdout line)
+
+    def stdout(self) -> str:
+        return "\n".join(line for _, line in self.lines)
+
+    def wait_for_line(self, pattern: str, timeout: float, after: int = 0) -> str:
+        """The first stdout line from index ``after`` on that matches ``pattern``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for _, line in self.lines[after:]:
+                if re.search(pattern, line):
+                    return line
+            assert self.process.poll() is None, f"make classroom ended:\n{self.tail()}"
+            time.sleep(0.1)
+        raise AssertionError(f"no line matching {pattern!r} in {timeout} s:\n{self.tail()}")
+
+    def tail(self) -> str:
+        return self.stdout()[-2000:] + "\n--- log ---\n" + self.log.read_text()[-3000:]
+
+    def kernels(self) -> list[psutil.Process]:
+        found = []
+        for proc in psutil.Process(self.process.pid).children(recursive=True):
+            try:
+                if "ipykernel" in " ".join(proc.cmdline()):
+                    found.append(proc)
+            except psutil.NoSuchProcess:
+                pass
+        return found
+
+
+def start_classroom(scratch: Path, *make_args: str) -> Classroom:
+    """``make classroom PORT=<free> <make_args>`` in its own process group; stderr (Voilà's
+    log) to a file, stdout to :attr:`Classroom.lines` as each line arrives. Stop it with
+    :func:`stop_group`."""
+    port = free_port()
+    log = scratch / "voila.log"
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "-o", ".venv/.installed", "classroom", f"PORT={port}",
+         *make_args, f"PYTHON={sys.executable}"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=log.open("w"), text=True,
+        start_new_session=True,  # no PYTHONUNBUFFERED: the server must flush its lines itself
+        env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"})
+    room = Classroom(process, f"http://127.0.0.1:{port}", log)
+
+    def read() -> None:
+        for line in process.stdout:
+            room.lines.append((time.monotonic(), line.rstrip("\n")))
+
+    threading.Thread(target=read, daemon=True).start()
+    return room
