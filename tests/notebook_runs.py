@@ -5,7 +5,10 @@ exercise answerable from the notebook's own names) and the static site (tests/br
 A notebook runs in a fresh ``python3`` kernel, as a learner's JupyterLab runs it: widget state
 stored (the static pages freeze it), no inherited ``MPLBACKEND``. After its stored cells come
 the lesson checks of :data:`lesson_answers.FROM_NOTEBOOK`; they run last, so the stored cells'
-outputs are those of a plain run, and :attr:`Executed.stored` says where they end.
+outputs are those of a plain run, and :attr:`Executed.stored` says where they end. A cell that
+fails stops the run: the notebook is written as far as it ran and the report holds the error,
+so the test that reads it fails with the notebook's own traceback.
+``python tests/notebook_runs.py IN.ipynb OUT.ipynb REPORT.json`` runs one alone.
 
 Runs start as soon as collection ends (``conftest.py``), in threads of the test process (the
 kernels are processes of their own), slowest notebook first, while the session goes on with
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -134,12 +138,42 @@ class NotebookRuns:
         os.close(claim)
         report = report_path(self.folder, path)
         try:
-            from execute_notebook import main as execute_notebook
-
-            execute_notebook(str(path), str(self.folder / path.name), str(report))
+            execute(path, self.folder / path.name, report)
         except Exception:  # noqa: BLE001 - reported to the test that waits
             write_atomic("report", report,
                          json.dumps({"runner_error": traceback.format_exc()[-3000:]}))
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def execute(source: Path, target: Path, report: Path) -> None:
+    """Run notebook ``source``, then its lesson checks; write it, executed, to ``target`` and
+    then (last, whole: waiters read the notebook once the report exists) its report."""
+    import nbformat
+    from lesson_answers import check_cells
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(source, as_version=4)
+    stored = len(nb.cells)
+    nb.cells += [nbformat.v4.new_code_cell(code) for code in check_cells(source.stem)]
+    client = NotebookClient(nb, timeout=300, kernel_name="python3", store_widget_state=True,
+                            resources={"metadata": {"path": str(source.parent)}})
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # as a learner's kernel
+    start, error = time.perf_counter(), None
+    # the kernel process's own stderr (jupyter's start-up notices) goes to a file beside the
+    # report, not to the test session's terminal; cells' stderr is in the notebook's outputs
+    with open(f"{report}.kernel-stderr.txt", "w") as kernel_stderr:
+        try:
+            client.execute(env=env, stderr=kernel_stderr)
+        except CellExecutionError as err:
+            error = str(err)
+    seconds = time.perf_counter() - start
+    nbformat.write(nb, target)
+    write_atomic("report", report, json.dumps({"stored": stored, "seconds": round(seconds, 2),
+                                               "error": error}))
+
+
+if __name__ == "__main__":
+    execute(*map(Path, sys.argv[1:4]))
