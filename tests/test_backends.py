@@ -153,6 +153,10 @@ def test_answer_backend_argv_round_trips():
     ("keras_apps_block", lambda: explainer.ports.keras_apps_block(None, 1)),
     ("train_trunk", lambda: explainer.train_trunk(16, 3, 0.1, 0.1, 1))])
 def test_tensorflow_only_work_says_so_in_one_sentence(monkeypatch, name, call):
+    # tracing binds its `tf` when first imported (the backend is fixed per process): imported
+    # under the patch it would keep None for every later test of this worker
+    import explainer.core.tracing  # noqa: F401
+
     monkeypatch.setattr("explainer.core.backend.keras_backend", lambda: "jax")
     with pytest.raises(explainer.TensorFlowOnlyError,
                        match=rf"^{name} .* needs Keras' TensorFlow backend; .*'jax'") as err:
