@@ -13,12 +13,6 @@ _WITHOUT_TENSORFLOW = ("import runpy, sys; sys.modules['tensorflow'] = None; "
                        "runpy.run_module('explainer', run_name='__main__', alter_sys=True)")
 
 
-def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    """``python -m explainer ARGS...`` in a new process; text stdout / stderr captured."""
-    return subprocess.run([sys.executable, "-m", "explainer", *args], capture_output=True,
-                          text=True, timeout=timeout)
-
-
 def run_cli_without_tensorflow(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     """``python -m explainer ARGS...`` in a new process where ``import tensorflow`` fails: for
     answers that must come before TensorFlow loads (bad arguments, budgets)."""

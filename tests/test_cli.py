@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
-from cli_support import run_cli, run_cli_without_tensorflow, run_here
+from cli_support import run_cli_without_tensorflow, run_here
 
 import explainer
+
+
+def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``python -m explainer ARGS...`` in a new process; text stdout / stderr captured."""
+    return subprocess.run([sys.executable, "-m", "explainer", *args], capture_output=True,
+                          text=True, timeout=timeout)
 
 
 def test_default_prints_answer_table_and_measured_ratio():

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -64,14 +63,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def copy_notebooks(source: Path, target: Path) -> Path:
-    """Copy the ``*.ipynb`` files of ``source`` into ``target`` and return ``target``."""
-    target.mkdir(parents=True, exist_ok=True)
-    for path in sorted(source.glob("*.ipynb")):
-        shutil.copy2(path, target / path.name)
-    return target
-
-
 def server_env(scratch: Path) -> dict[str, str]:
     """The environment for a server: throw-away Jupyter folders, quiet TensorFlow.
 
@@ -108,18 +99,6 @@ def _wait_ready(server: Server, probe: str) -> None:
         time.sleep(0.25)
     raise RuntimeError(f"server not ready after {START_TIMEOUT_S:.0f} s at {probe}; "
                        f"log:\n{server.log_tail()}")
-
-
-def processes_mentioning(text: str) -> list[int]:
-    """Live processes whose command line contains ``text`` (Linux /proc)."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            if text in cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"):
-                found.append(int(cmdline.parent.name))
-        except OSError:  # the process ended while we looked
-            pass
-    return found
 
 
 def stop_group(process: subprocess.Popen) -> None:

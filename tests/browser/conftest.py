@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,6 @@ from browser_support import (
     CHROMIUM_ARGS,
     NOTEBOOKS,
     ROOT,
-    copy_notebooks,
     jupyterlab,
     voila,
 )
@@ -125,7 +125,9 @@ def served_notebooks(tmp_path_factory) -> Path:
     each notebook of :data:`SERVED_THROUGH` cut after the cell that holds its marker."""
     import nbformat
 
-    folder = copy_notebooks(NOTEBOOKS, tmp_path_factory.mktemp("served-notebooks"))
+    folder = tmp_path_factory.mktemp("served-notebooks")
+    for path in NOTEBOOKS.glob("*.ipynb"):
+        shutil.copy2(path, folder / path.name)
     for name, marker in SERVED_THROUGH.items():
         nb = nbformat.read(folder / name, as_version=4)
         last = next(i for i, c in enumerate(nb.cells) if marker in c.source)

@@ -7,8 +7,21 @@ from __future__ import annotations
 import json
 import socket
 import urllib.request
+from pathlib import Path
 
-from browser_support import jupyterlab, processes_mentioning
+from browser_support import jupyterlab
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Live processes whose command line contains ``text`` (Linux /proc)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text in cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                found.append(int(cmdline.parent.name))
+        except OSError:  # the process ended while we looked
+            pass
+    return found
 
 
 def test_jupyterlab_runs_on_loopback_and_stops_with_its_kernels(tmp_path):
